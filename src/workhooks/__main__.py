@@ -1,0 +1,5 @@
+"""Allow ``python -m workhooks``."""
+
+from workhooks.cli import main
+
+raise SystemExit(main())

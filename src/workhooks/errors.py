@@ -1,0 +1,99 @@
+"""The error hierarchy: every error workhooks raises on purpose derives from ``WorkhooksError``.
+
+Errors name the broken rule and know nothing of HTTP; ``workhooks.api.errors`` maps them
+to status codes and Protime error bodies.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthenticationError",
+    "ConflictError",
+    "InsufficientScopeError",
+    "InvalidClientError",
+    "InvalidDestinationError",
+    "InvalidFilterError",
+    "InvalidRecordError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "UnknownCollectionError",
+    "UnknownPersonError",
+    "WorkhooksError",
+]
+
+
+class WorkhooksError(Exception):
+    """Base of every deliberate workhooks error; ``reasons`` lists what exactly was wrong."""
+
+    code = "Error"
+
+    def __init__(self, message: str, *, reasons: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reasons = reasons
+
+
+class InvalidRequestError(WorkhooksError):
+    """The request breaks a protocol rule (e.g. no ``User-Agent``, a malformed form)."""
+
+    code = "InvalidRequest"
+
+
+class InvalidRecordError(WorkhooksError):
+    """A record written by the source breaks a business rule."""
+
+    code = "InvalidRecord"
+
+
+class UnknownPersonError(InvalidRecordError):
+    """A work interruption refers to a person that does not exist in the tenant."""
+
+    code = "UnknownPerson"
+
+
+class InvalidDestinationError(WorkhooksError):
+    """A webhook destination URL is not acceptable."""
+
+    code = "InvalidDestinationUrl"
+
+
+class UnknownCollectionError(WorkhooksError):
+    """A collection name does not name a collection that supports webhooks."""
+
+    code = "UnknownCollection"
+
+
+class InvalidFilterError(WorkhooksError):
+    """A ``filter`` expression is malformed or not allowed for the collection."""
+
+    code = "InvalidFilter"
+
+
+class NotFoundError(WorkhooksError):
+    """The addressed resource does not exist (in the caller's tenant)."""
+
+    code = "NotFound"
+
+
+class ConflictError(WorkhooksError):
+    """The request conflicts with the current state."""
+
+    code = "Conflict"
+
+
+class AuthenticationError(WorkhooksError):
+    """The bearer token is missing, malformed, expired or not for this server."""
+
+    code = "InvalidToken"
+
+
+class InsufficientScopeError(AuthenticationError):
+    """The token is valid but does not carry the scope the operation needs."""
+
+    code = "InsufficientScope"
+
+
+class InvalidClientError(WorkhooksError):
+    """Client credentials are unknown or wrong (OAuth2 ``invalid_client``)."""
+
+    code = "invalid_client"
