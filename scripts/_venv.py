@@ -34,7 +34,7 @@ def _fingerprint() -> str:
 
 def ensure() -> Path:
     """Make sure the venv exists and matches the lock file; return its python."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script may be run by an older python
         sys.exit("workhooks needs Python 3.11 or newer")
     python = bin_path("python")
     wanted = _fingerprint()

@@ -12,7 +12,7 @@ import _venv
 
 
 def main() -> int:
-    """Set up the environment, then run ruff, mypy --strict and pytest; stop at the first failure."""
+    """Set up the environment, then run ruff, mypy --strict and pytest; stop at a failure."""
     python = _venv.ensure()
     steps: list[tuple[str, list[str]]] = [
         ("ruff check", ["-m", "ruff", "check", "."]),

@@ -50,6 +50,14 @@ class UnknownPersonError(InvalidRecordError):
 
     code = "UnknownPerson"
 
+    @classmethod
+    def for_ids(cls, person_ids: list[int]) -> UnknownPersonError:
+        """Build the error for the given missing person ids."""
+        return cls(
+            "The work interruption refers to an unknown person",
+            reasons=tuple(f"person.id: person {pid} does not exist" for pid in person_ids),
+        )
+
 
 class InvalidDestinationError(WorkhooksError):
     """A webhook destination URL is not acceptable."""

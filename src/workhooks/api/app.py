@@ -1,0 +1,46 @@
+"""The ASGI app factory: routes, the error table and the services, nothing built at import."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+
+from litestar import Litestar, Router, get
+from litestar.datastructures import State
+from litestar.openapi.config import OpenAPIConfig
+
+from workhooks import __version__
+from workhooks.api.errors import exception_handlers
+from workhooks.api.routes_auth import discovery, jwks, token
+from workhooks.api.routes_records import RECORD_HANDLERS
+from workhooks.api.routes_webhooks import API_PREFIX, WEBHOOK_HANDLERS
+from workhooks.services.container import Services
+
+__all__ = ["API_PREFIX", "create_app"]
+
+Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
+
+
+@get("/health", include_in_schema=False)
+async def health() -> dict[str, str]:
+    """Liveness probe."""
+    return {"status": "ok"}
+
+
+def create_app(
+    services: Services,
+    *,
+    lifespan: Sequence[Lifespan] = (),
+    debug: bool = False,
+) -> Litestar:
+    """Build the workhooks ASGI application around ``services``."""
+    api = Router(path=API_PREFIX, route_handlers=[*RECORD_HANDLERS, *WEBHOOK_HANDLERS])
+    return Litestar(
+        route_handlers=[api, token, discovery, jwks, health],
+        exception_handlers=exception_handlers(),
+        state=State({"services": services}),
+        lifespan=list(lifespan),
+        openapi_config=OpenAPIConfig(title="workhooks", version=__version__, path="/docs"),
+        debug=debug,
+        request_max_body_size=4 * 1024 * 1024,
+    )

@@ -1,0 +1,145 @@
+"""The one table from errors to HTTP status and Protime error body.
+
+Handlers never catch domain errors: they propagate here. Protime bodies are
+``{"error": {"code", "message", "reasons"?}}``; body model failures are
+``{"validationErrors": [{"field", "message"}]}``; nothing unexpected leaks to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from workhooks.errors import (
+    AuthenticationError,
+    ConflictError,
+    InsufficientScopeError,
+    InvalidClientError,
+    InvalidDestinationError,
+    InvalidFilterError,
+    InvalidRecordError,
+    InvalidRequestError,
+    NotFoundError,
+    UnknownCollectionError,
+    WorkhooksError,
+)
+
+__all__ = ["STATUS_OF", "error_body", "exception_handlers"]
+
+logger = logging.getLogger("workhooks.api")
+
+STATUS_OF: dict[type[WorkhooksError], int] = {
+    InvalidRequestError: 400,
+    InvalidRecordError: 400,
+    InvalidDestinationError: 400,
+    UnknownCollectionError: 400,
+    InvalidFilterError: 400,
+    AuthenticationError: 401,
+    InvalidClientError: 401,
+    NotFoundError: 404,
+    ConflictError: 409,
+}
+
+_HTTP_CODES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    409: "Conflict",
+    413: "PayloadTooLarge",
+    414: "UriTooLong",
+    415: "UnsupportedMediaType",
+    429: "TooManyRequests",
+    503: "ServiceUnavailable",
+}
+
+
+def error_body(
+    code: str, message: str, reasons: tuple[str, ...] | list[str] = ()
+) -> dict[str, Any]:
+    """Build a Protime error body."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if reasons:
+        error["reasons"] = list(reasons)
+    return {"error": error}
+
+
+def _status_of(exc: WorkhooksError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS_OF and issubclass(cls, WorkhooksError):
+            return STATUS_OF[cls]
+    return 400
+
+
+def _challenge(exc: AuthenticationError) -> str:
+    """The ``WWW-Authenticate`` value that tells a client what is wrong with its token."""
+    if isinstance(exc, InsufficientScopeError):
+        scope = exc.reasons[0] if exc.reasons else ""
+        return f'Bearer error="insufficient_scope", scope="{scope}"'
+    message = exc.message.replace('"', "'")
+    return f'Bearer error="invalid_token", error_description="{message}"'
+
+
+def handle_workhooks_error(_: Request[Any, Any, Any], exc: WorkhooksError) -> Response[Any]:
+    """Answer a deliberate error with its status and Protime body."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, AuthenticationError):
+        headers["WWW-Authenticate"] = _challenge(exc)
+    return Response(
+        error_body(exc.code, exc.message, exc.reasons),
+        status_code=_status_of(exc),
+        headers=headers,
+    )
+
+
+def handle_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    """Answer a body that fails model validation with ``validationErrors``."""
+    errors: list[dict[str, str]] = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict) and item.get("source") in (None, "body"):
+            key = str(item.get("key", ""))
+            errors.append({"field": "" if key == "data" else key, "message": str(item["message"])})
+        elif isinstance(item, dict):
+            errors.append({"field": str(item.get("key", "")), "message": str(item["message"])})
+    if not errors:
+        errors.append({"field": "", "message": str(exc.detail)})
+    return Response({"validationErrors": errors}, status_code=400)
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Answer framework errors (bad JSON, unknown route, wrong method...) with Protime bodies."""
+    status = exc.status_code
+    if status >= 500:
+        return handle_unexpected(request, exc)
+    detail = str(exc.detail)
+    if status == 400 and "JSON is malformed" in detail:
+        return Response({"validationErrors": [{"field": "", "message": detail}]}, status_code=400)
+    return Response(
+        error_body(_HTTP_CODES.get(status, "Error"), detail),
+        status_code=status,
+        headers=exc.headers or {},
+    )
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Log an unexpected failure and answer 500 without leaking details."""
+    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return Response(
+        error_body("InternalError", "An unexpected error occurred; it has been logged"),
+        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+def exception_handlers() -> dict[int | type[Exception], Any]:
+    """The handler table for the Litestar app."""
+    return {
+        WorkhooksError: handle_workhooks_error,
+        ValidationException: handle_validation_error,
+        HTTPException: handle_http_exception,
+        Exception: handle_unexpected,
+    }

@@ -1,0 +1,135 @@
+"""Work interruptions and people: reads, and the source-side writes (contract B12)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, delete, get, post, put
+
+from workhooks.api.schemas import (
+    PersonBatchIn,
+    PersonIn,
+    WorkInterruptionBatchIn,
+    WorkInterruptionIn,
+    person_document,
+)
+from workhooks.api.security import authorize, services_of
+from workhooks.domain.events import work_interruption_document
+from workhooks.domain.records import MAX_RECORD_ID
+from workhooks.domain.scopes import Scope
+from workhooks.errors import InvalidRecordError, NotFoundError
+
+__all__ = ["RECORD_HANDLERS"]
+
+
+def _path_id(text: str, *, what: str) -> int:
+    """A record id from the path: a positive 64-bit integer, else 404."""
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_RECORD_ID:
+        raise NotFoundError(f"{what} {text[:40]!r} does not exist")
+    return int(text)
+
+
+def _same_id(path_id: int, body_id: int | None) -> None:
+    if body_id is not None and body_id != path_id:
+        raise InvalidRecordError(
+            "The id in the body differs from the id in the path",
+            reasons=(f"id: body says {body_id}, path says {path_id}",),
+        )
+
+
+@get("/work-interruptions/{record_id:str}")
+async def get_work_interruption(record_id: str, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """One work interruption by id."""
+    principal = authorize(request, Scope.WORK_INTERRUPTIONS_READ)
+    record = await services_of(request).records.get_work_interruption(
+        principal.tenant, _path_id(record_id, what="Work interruption")
+    )
+    return work_interruption_document(record)
+
+
+@put("/work-interruptions/{record_id:str}")
+async def put_work_interruption(
+    record_id: str, data: WorkInterruptionIn, request: Request[Any, Any, Any]
+) -> Response[Any]:
+    """Create or replace a work interruption: 201 when created, 200 when replaced."""
+    principal = authorize(request, Scope.WORK_INTERRUPTIONS_WRITE)
+    rid = _path_id(record_id, what="Work interruption")
+    _same_id(rid, data.id)
+    (written,) = await services_of(request).records.put_work_interruptions(
+        principal.tenant, [data.draft(rid)]
+    )
+    return Response(
+        work_interruption_document(written.record), status_code=201 if written.created else 200
+    )
+
+
+@post("/work-interruptions/batch", status_code=200)
+async def put_work_interruptions_batch(
+    data: WorkInterruptionBatchIn, request: Request[Any, Any, Any]
+) -> dict[str, Any]:
+    """Upsert up to 1,000 work interruptions atomically (bulk loads)."""
+    principal = authorize(request, Scope.WORK_INTERRUPTIONS_WRITE)
+    drafts = [item.draft() for item in data.value]
+    written = await services_of(request).records.put_work_interruptions(principal.tenant, drafts)
+    return {"value": [work_interruption_document(w.record) for w in written]}
+
+
+@delete("/work-interruptions/{record_id:str}", status_code=204)
+async def delete_work_interruption(record_id: str, request: Request[Any, Any, Any]) -> None:
+    """Delete a work interruption; subscribers receive a ``Delete`` event."""
+    principal = authorize(request, Scope.WORK_INTERRUPTIONS_WRITE)
+    await services_of(request).records.delete_work_interruption(
+        principal.tenant, _path_id(record_id, what="Work interruption")
+    )
+
+
+@get("/people/{person_id:str}")
+async def get_person(person_id: str, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """One person by id."""
+    principal = authorize(request, Scope.PEOPLE_READ)
+    person = await services_of(request).records.get_person(
+        principal.tenant, _path_id(person_id, what="Person")
+    )
+    return person_document(person)
+
+
+@put("/people/{person_id:str}")
+async def put_person(
+    person_id: str, data: PersonIn, request: Request[Any, Any, Any]
+) -> Response[Any]:
+    """Create or replace a person: 201 when created, 200 when replaced."""
+    principal = authorize(request, Scope.PEOPLE_WRITE)
+    pid = _path_id(person_id, what="Person")
+    _same_id(pid, data.id)
+    (written,) = await services_of(request).records.put_people(principal.tenant, [data.draft(pid)])
+    return Response(person_document(written.record), status_code=201 if written.created else 200)
+
+
+@post("/people/batch", status_code=200)
+async def put_people_batch(data: PersonBatchIn, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Upsert up to 1,000 people atomically."""
+    principal = authorize(request, Scope.PEOPLE_WRITE)
+    drafts = [item.draft() for item in data.value]
+    written = await services_of(request).records.put_people(principal.tenant, drafts)
+    return {"value": [person_document(w.record) for w in written]}
+
+
+@delete("/people/{person_id:str}", status_code=204)
+async def delete_person(person_id: str, request: Request[Any, Any, Any]) -> None:
+    """Delete a person that no work interruption refers to any more."""
+    principal = authorize(request, Scope.PEOPLE_WRITE)
+    await services_of(request).records.delete_person(
+        principal.tenant, _path_id(person_id, what="Person")
+    )
+
+
+RECORD_HANDLERS = [
+    get_work_interruption,
+    put_work_interruption,
+    put_work_interruptions_batch,
+    delete_work_interruption,
+    get_person,
+    put_person,
+    put_people_batch,
+    delete_person,
+]

@@ -1,0 +1,63 @@
+"""The webhooks API: create, list with filter, get, soft delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, delete, get, post
+
+from workhooks.api.schemas import WebhookIn, webhook_document
+from workhooks.api.security import authorize, services_of
+from workhooks.domain.scopes import Scope
+
+__all__ = ["WEBHOOK_HANDLERS"]
+
+API_PREFIX = "/connector/protimeapi/api/v1"
+
+
+@post("/webhooks")
+async def create_webhook(data: WebhookIn, request: Request[Any, Any, Any]) -> Response[Any]:
+    """Create a webhook: 201, ``Location``, and the private ``key`` shown this once."""
+    principal = authorize(request, Scope.WEBHOOKS_WRITE)
+    created = await services_of(request).webhooks.create(
+        principal.tenant,
+        destination_url=data.destinationUrl,
+        collection_name=data.collectionName,
+    )
+    body = {"id": created.webhook.id, "key": created.key, **webhook_document(created.webhook)}
+    return Response(
+        body,
+        status_code=201,
+        headers={
+            "Location": f"{API_PREFIX}/webhooks/{created.webhook.id}",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@get("/webhooks")
+async def list_webhooks(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The tenant's webhooks, optionally filtered on ``status`` and ``collection-name``."""
+    principal = authorize(request, Scope.WEBHOOKS_READ)
+    found = await services_of(request).webhooks.list(
+        principal.tenant, filter_text=request.query_params.get("filter")
+    )
+    return {"value": [webhook_document(w) for w in found]}
+
+
+@get("/webhooks/{webhook_id:str}")
+async def get_webhook(webhook_id: str, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """One webhook (never its key)."""
+    principal = authorize(request, Scope.WEBHOOKS_READ)
+    webhook = await services_of(request).webhooks.get(principal.tenant, webhook_id)
+    return webhook_document(webhook)
+
+
+@delete("/webhooks/{webhook_id:str}", status_code=204)
+async def delete_webhook(webhook_id: str, request: Request[Any, Any, Any]) -> None:
+    """Soft-delete a webhook: deliveries stop, its history stays readable."""
+    principal = authorize(request, Scope.WEBHOOKS_WRITE)
+    await services_of(request).webhooks.delete(principal.tenant, webhook_id)
+
+
+WEBHOOK_HANDLERS = [create_webhook, list_webhooks, get_webhook, delete_webhook]

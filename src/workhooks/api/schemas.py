@@ -1,0 +1,121 @@
+"""Wire schemas of request bodies (msgspec Structs) and the renderers of response documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from workhooks.domain.change_version import format_version
+from workhooks.domain.records import (
+    Person,
+    PersonDraft,
+    WorkInterruptionDraft,
+    parse_date,
+)
+from workhooks.domain.webhooks import Webhook
+from workhooks.errors import InvalidRecordError
+
+__all__ = [
+    "PersonBatchIn",
+    "PersonIn",
+    "PersonRefIn",
+    "WebhookIn",
+    "WorkInterruptionBatchIn",
+    "WorkInterruptionIn",
+    "person_document",
+    "webhook_document",
+]
+
+
+def _require_id(value: int | None) -> int:
+    if value is None:
+        raise InvalidRecordError(
+            "Every record of a batch needs an id", reasons=("id: is required",)
+        )
+    return value
+
+
+class PersonRefIn(msgspec.Struct, frozen=True):
+    """``{"id": <person id>}``."""
+
+    id: int
+
+
+class WorkInterruptionIn(msgspec.Struct, frozen=True):
+    """The body of ``PUT /work-interruptions/{id}``; ``id`` may be given and must match."""
+
+    person: PersonRefIn
+    date: str
+    durationInMinutes: int
+    startTimeInMinutes: int
+    endTimeInMinutes: int
+    id: int | None = None
+
+    def draft(self, record_id: int | None = None) -> WorkInterruptionDraft:
+        """Convert to a domain draft (checking the date); ``record_id`` defaults to ``id``."""
+        record_id = _require_id(record_id if record_id is not None else self.id)
+        return WorkInterruptionDraft(
+            id=record_id,
+            person_id=self.person.id,
+            date=parse_date(self.date, field="date"),
+            duration_in_minutes=self.durationInMinutes,
+            start_time_in_minutes=self.startTimeInMinutes,
+            end_time_in_minutes=self.endTimeInMinutes,
+        )
+
+
+class WorkInterruptionBatchIn(msgspec.Struct, frozen=True):
+    """``{"value": [...]}``: up to 1,000 work interruptions upserted atomically."""
+
+    value: list[WorkInterruptionIn]
+
+
+class PersonIn(msgspec.Struct, frozen=True):
+    """The body of ``PUT /people/{id}``."""
+
+    badgeNumber: str | None = None
+    employeeNumber: str | None = None
+    id: int | None = None
+
+    def draft(self, person_id: int | None = None) -> PersonDraft:
+        """Convert to a domain draft; ``person_id`` defaults to ``id``."""
+        person_id = _require_id(person_id if person_id is not None else self.id)
+        return PersonDraft(
+            id=person_id, badge_number=self.badgeNumber, employee_number=self.employeeNumber
+        )
+
+
+class PersonBatchIn(msgspec.Struct, frozen=True):
+    """``{"value": [...]}``: up to 1,000 people upserted atomically."""
+
+    value: list[PersonIn]
+
+
+class WebhookIn(msgspec.Struct, frozen=True):
+    """The body of ``POST /webhooks``."""
+
+    destinationUrl: str
+    collectionName: str
+
+
+def person_document(person: Person) -> dict[str, Any]:
+    """The JSON document of a person."""
+    return {
+        "changeVersion": format_version(person.change_version),
+        "id": person.id,
+        "badgeNumber": person.badge_number,
+        "employeeNumber": person.employee_number,
+    }
+
+
+def webhook_document(webhook: Webhook) -> dict[str, Any]:
+    """The JSON document of a webhook; it never contains the key."""
+    return {
+        "id": webhook.id,
+        "validUntil": webhook.valid_until.isoformat(timespec="seconds"),
+        "status": webhook.status.value,
+        "externalReferences": [],
+        "destinationUrl": webhook.destination_url,
+        "collectionName": webhook.collection.value,
+    }

@@ -1,0 +1,177 @@
+"""The composition root: the one place that picks concrete classes and wires them together."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import uvicorn
+from litestar import Litestar
+
+from workhooks import __version__
+from workhooks.api.app import create_app
+from workhooks.config import ConfigError, Settings
+from workhooks.delivery.sender import AiohttpSender, Sender
+from workhooks.delivery.worker import DeliveryWorker, WorkerOptions
+from workhooks.domain.retry import RetryPolicy
+from workhooks.services.auth import AuthService, generate_signing_key
+from workhooks.services.clock import Clock, SystemClock
+from workhooks.services.container import Services
+from workhooks.services.records import RecordService
+from workhooks.services.webhooks import DestinationRules, WebhookService
+from workhooks.storage.memory import InMemoryStore
+from workhooks.storage.protocol import Store
+from workhooks.storage.sqlite.store import SqliteStore
+
+__all__ = ["USER_AGENT", "Runtime", "make_store", "runtime", "serve"]
+
+logger = logging.getLogger("workhooks")
+USER_AGENT = f"workhooks/{__version__} (workhooks)"
+
+
+def make_store(database_url: str) -> Store:
+    """Pick the store for ``database_url``: ``sqlite:///<path>`` or ``memory://``."""
+    if database_url.startswith("sqlite:///"):
+        path = database_url.removeprefix("sqlite:///")
+        if not path:
+            raise ConfigError("WORKHOOKS_DATABASE_URL: sqlite:/// needs a file path")
+        return SqliteStore(path)
+    if database_url == "memory://":
+        return InMemoryStore()
+    raise ConfigError(
+        f"WORKHOOKS_DATABASE_URL: unsupported URL {database_url.split(':', 1)[0]!r}; "
+        "use sqlite:///<path> (or memory:// for tests)"
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Runtime:
+    """Everything one workhooks process runs, built from settings."""
+
+    settings: Settings
+    store: Store
+    services: Services
+    worker: DeliveryWorker
+    app: Litestar
+
+
+@asynccontextmanager
+async def runtime(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    sender: Sender | None = None,
+    rng: random.Random | None = None,
+) -> AsyncIterator[Runtime]:
+    """Open the store, build services, worker and app; close everything on exit."""
+    store = store if store is not None else make_store(settings.database_url)
+    clock = clock if clock is not None else SystemClock()
+    own_sender = None
+    if sender is None:
+        own_sender = AiohttpSender(
+            timeout_seconds=settings.delivery_timeout_seconds,
+            user_agent=USER_AGENT,
+            allow_loopback=settings.dev,
+            allowed_networks=settings.allowed_networks,
+            limit_per_host=settings.delivery_concurrency,
+        )
+        sender = own_sender
+    await store.open()
+    try:
+        key = await store.ensure_signing_key(generate_signing_key(clock.now()))
+        worker = DeliveryWorker(
+            store,
+            sender,
+            clock,
+            policy=RetryPolicy.from_seconds(settings.retry_schedule),
+            rng=rng if rng is not None else random.Random(),
+            options=WorkerOptions(
+                window=settings.delivery_window,
+                poll_interval_seconds=settings.poll_interval_seconds,
+            ),
+        )
+        services = Services(
+            auth=AuthService(
+                store,
+                clock,
+                key=key,
+                base_url=settings.base_url,
+                token_ttl=settings.token_ttl_seconds,
+            ),
+            records=RecordService(store, on_change=worker.wake),
+            webhooks=WebhookService(
+                store,
+                clock,
+                rules=DestinationRules(
+                    allow_http=settings.dev,
+                    allow_loopback=settings.dev,
+                    allowed_networks=settings.allowed_networks,
+                ),
+                validity=dt.timedelta(days=settings.webhook_validity_days),
+            ),
+        )
+        if own_sender is not None:
+            await own_sender.start()
+        try:
+            yield Runtime(
+                settings=settings,
+                store=store,
+                services=services,
+                worker=worker,
+                app=create_app(services),
+            )
+        finally:
+            if own_sender is not None:
+                await own_sender.close()
+    finally:
+        await store.close()
+
+
+@asynccontextmanager
+async def running_worker(rt: Runtime) -> AsyncIterator[None]:
+    """Run the delivery worker in the background while the block runs."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(rt.worker.run(stop), name="delivery-worker")
+    try:
+        yield
+    finally:
+        stop.set()
+        rt.worker.wake()
+        try:
+            # In-flight requests finish (bounded by the delivery timeout); then we give up.
+            await asyncio.wait_for(task, timeout=rt.settings.delivery_timeout_seconds + 5)
+        except TimeoutError:
+            logger.warning("delivery worker did not stop in time; in-flight window abandoned")
+
+
+def uvicorn_server(rt: Runtime) -> uvicorn.Server:
+    """A uvicorn server for the runtime's app (no access log: it is the hot path)."""
+    config = uvicorn.Config(
+        rt.app,
+        host=rt.settings.host,
+        port=rt.settings.port,
+        log_level=rt.settings.log_level,
+        access_log=False,
+        server_header=False,
+        lifespan="on",
+    )
+    return uvicorn.Server(config)
+
+
+async def serve(settings: Settings) -> None:
+    """Run the API and, unless disabled, the delivery worker until SIGINT/SIGTERM."""
+    async with runtime(settings) as rt:
+        if settings.dev:
+            logger.warning("development mode: http and loopback destinations are accepted")
+        server = uvicorn_server(rt)
+        if settings.run_worker:
+            async with running_worker(rt):
+                await server.serve()
+        else:
+            await server.serve()

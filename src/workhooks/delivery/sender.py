@@ -1,0 +1,132 @@
+"""The ``Sender`` port and its aiohttp implementation: one signed POST, outcome as a value.
+
+Redirects are never followed, every connection goes through the SSRF guard, and every
+failure is classified instead of raised, so the worker decides with plain values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network
+from typing import Protocol
+
+import aiohttp
+
+from workhooks.delivery.guard import ForbiddenDestinationError, make_connector
+from workhooks.domain.retry import FailureClass, classify_status
+
+__all__ = ["EXCERPT_LIMIT", "AiohttpSender", "SendResult", "Sender"]
+
+EXCERPT_LIMIT = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendResult:
+    """What one POST achieved: ``failure`` is None exactly when the destination answered 2xx."""
+
+    status_code: int | None
+    failure: FailureClass | None
+    latency_ms: float
+    excerpt: str = ""
+    retry_after: str | None = None
+    error: str | None = None
+
+
+class Sender(Protocol):
+    """Sends one delivery."""
+
+    async def send(self, url: str, *, headers: Mapping[str, str], body: bytes) -> SendResult:
+        """POST ``body`` to ``url`` and report the outcome; never raises for network trouble."""
+        ...
+
+
+def _classify_exception(exc: BaseException) -> FailureClass:
+    """Map a client-side failure to its class."""
+    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+        return FailureClass.TIMEOUT
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return FailureClass.DNS
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        return FailureClass.TLS
+    if isinstance(exc, ssl.SSLError):
+        return FailureClass.TLS
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        if isinstance(exc.os_error, ConnectionRefusedError):
+            return FailureClass.CONNECTION_REFUSED
+        if isinstance(exc.os_error, ForbiddenDestinationError):
+            return FailureClass.FORBIDDEN_DESTINATION
+    return FailureClass.CONNECTION_ERROR
+
+
+class AiohttpSender:
+    """POSTs over one keep-alive connection pool, ``limit_per_host`` connections per host."""
+
+    def __init__(
+        self,
+        *,
+        timeout_seconds: float,
+        user_agent: str,
+        allow_loopback: bool,
+        allowed_networks: Sequence[IPv4Network | IPv6Network] = (),
+        limit_per_host: int = 32,
+    ) -> None:
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._user_agent = user_agent
+        self._allow_loopback = allow_loopback
+        self._allowed = tuple(allowed_networks)
+        self._limit_per_host = limit_per_host
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        """Open the connection pool."""
+        connector = make_connector(
+            allow_loopback=self._allow_loopback,
+            allowed=self._allowed,
+            limit_per_host=self._limit_per_host,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=self._timeout,
+            headers={"User-Agent": self._user_agent, "Content-Type": "application/json"},
+            auto_decompress=False,
+            trust_env=False,
+        )
+
+    async def close(self) -> None:
+        """Close the pool."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def send(self, url: str, *, headers: Mapping[str, str], body: bytes) -> SendResult:
+        """POST once, without following redirects; classify whatever happens."""
+        session = self._session
+        assert session is not None, "AiohttpSender.start() was not awaited"
+        started = time.perf_counter()
+        try:
+            async with session.post(
+                url, data=body, headers=headers, allow_redirects=False
+            ) as response:
+                raw = await response.content.read(EXCERPT_LIMIT)
+                status = response.status
+                retry_after = response.headers.get("Retry-After")
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return SendResult(
+                status_code=None,
+                failure=_classify_exception(exc),
+                latency_ms=(time.perf_counter() - started) * 1000,
+                error=f"{type(exc).__name__}: {exc}"[:1000],
+            )
+        except asyncio.CancelledError:
+            raise
+        return SendResult(
+            status_code=status,
+            failure=classify_status(status),
+            latency_ms=(time.perf_counter() - started) * 1000,
+            excerpt=raw.decode("utf-8", errors="replace"),
+            retry_after=retry_after,
+        )

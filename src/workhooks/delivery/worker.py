@@ -1,0 +1,174 @@
+"""The delivery worker: one cursor per webhook over the record table, windows sent concurrently.
+
+For each due webhook: read the next window of changed records after its cursor (each record
+once, in its latest state), sign and POST them concurrently, then in one transaction move the
+cursor past the acknowledged prefix, store the back-off state and insert the attempt rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import msgspec
+
+from workhooks.delivery.sender import Sender, SendResult
+from workhooks.domain.change_version import format_version
+from workhooks.domain.deliveries import DeliveryAttempt, message_id
+from workhooks.domain.events import event_document
+from workhooks.domain.records import WorkInterruption
+from workhooks.domain.retry import BackoffState, Disable, RetryPolicy, next_step, parse_retry_after
+from workhooks.domain.signing import sign
+from workhooks.domain.webhooks import Webhook
+from workhooks.services.clock import Clock
+from workhooks.storage.protocol import Store, WindowOutcome
+
+__all__ = ["DeliveryWorker", "WorkerOptions"]
+
+logger = logging.getLogger("workhooks.delivery")
+_encode = msgspec.json.Encoder().encode
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkerOptions:
+    """Tuning of the worker."""
+
+    window: int = 500
+    max_webhooks_per_round: int = 256
+    poll_interval_seconds: float = 1.0
+
+
+class DeliveryWorker:
+    """Delivers every committed change to every enabled webhook, at least once, in order."""
+
+    def __init__(
+        self,
+        store: Store,
+        sender: Sender,
+        clock: Clock,
+        *,
+        policy: RetryPolicy,
+        rng: random.Random,
+        options: WorkerOptions | None = None,
+    ) -> None:
+        self._store = store
+        self._sender = sender
+        self._clock = clock
+        self._policy = policy
+        self._rng = rng
+        self._options = options or WorkerOptions()
+        self._wake = asyncio.Event()
+
+    def wake(self, tenant: str | None = None) -> None:
+        """Ask the worker to look for work now (called after a committed write)."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set; sleep until woken or the poll interval passes."""
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                sent = await self.run_once()
+            except Exception:
+                logger.exception("delivery round failed; retrying after the poll interval")
+                sent = 0
+            if sent:
+                continue
+            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+            _, pending = await asyncio.wait(
+                waiters,
+                timeout=self._options.poll_interval_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            for task in pending:
+                task.cancel()
+
+    async def run_once(self) -> int:
+        """Send one window to every due webhook; return how many deliveries were attempted."""
+        now = self._clock.now()
+        expired = await self._store.disable_expired(now=now)
+        if expired:
+            logger.info("disabled %d expired webhook(s)", expired)
+        due = await self._store.due_webhooks(now=now, limit=self._options.max_webhooks_per_round)
+        counts = await asyncio.gather(*(self.deliver_window(w) for w in due))
+        return sum(counts)
+
+    async def deliver_window(self, webhook: Webhook) -> int:
+        """Send the next window of ``webhook``; return the number of attempts made."""
+        # While backing off, one probe at a time; full windows again after a success.
+        size = 1 if webhook.failures else self._options.window
+        records = await self._store.read_changes(webhook.tenant, after=webhook.cursor, limit=size)
+        if not records:
+            return 0
+        results = await asyncio.gather(*(self._send(webhook, r) for r in records))
+        await self._store.apply_window(self._outcome(webhook, records, results))
+        return len(records)
+
+    async def _send(self, webhook: Webhook, record: WorkInterruption) -> SendResult:
+        body = _encode(event_document(record))
+        msg_id = message_id(format_version(record.change_version))
+        timestamp = int(self._clock.now().timestamp())
+        headers = {
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(
+                webhook.secret, msg_id=msg_id, timestamp=timestamp, body=body
+            ),
+        }
+        return await self._sender.send(webhook.destination_url, headers=headers, body=body)
+
+    def _outcome(
+        self,
+        webhook: Webhook,
+        records: Sequence[WorkInterruption],
+        results: Sequence[SendResult],
+    ) -> WindowOutcome:
+        now = self._clock.now()
+        cursor = webhook.cursor
+        first_failure: SendResult | None = None
+        for record, result in zip(records, results, strict=True):
+            if result.failure is not None:
+                first_failure = result
+                break
+            cursor = record.change_version
+        failures, next_attempt_at, disabled = 0, None, None
+        if first_failure is not None and first_failure.failure is not None:
+            state, decision = next_step(
+                BackoffState(failures=webhook.failures, next_attempt_at=webhook.next_attempt_at),
+                failure=first_failure.failure,
+                now=now,
+                rng=self._rng,
+                policy=self._policy,
+                retry_after=parse_retry_after(first_failure.retry_after, now=now),
+            )
+            failures, next_attempt_at = state.failures, state.next_attempt_at
+            if isinstance(decision, Disable):
+                disabled = decision.reason
+                logger.warning("webhook %s disabled: %s", webhook.id, decision.reason)
+        attempts = [
+            DeliveryAttempt(
+                webhook_id=webhook.id,
+                message_id=message_id(format_version(record.change_version)),
+                record_id=record.id,
+                change_version=record.change_version,
+                attempted_at=now,
+                succeeded=result.failure is None,
+                status_code=result.status_code,
+                latency_ms=result.latency_ms,
+                error_class=None if result.failure is None else result.failure.value,
+                response_excerpt=result.excerpt or (result.error or ""),
+            )
+            for record, result in zip(records, results, strict=True)
+        ]
+        return WindowOutcome(
+            webhook_id=webhook.id,
+            expected_cursor=webhook.cursor,
+            cursor=cursor,
+            failures=failures,
+            next_attempt_at=next_attempt_at,
+            disabled_reason=disabled,
+            attempts=attempts,
+        )

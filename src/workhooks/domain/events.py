@@ -1,0 +1,55 @@
+"""The wire documents of records and change events (contract B5).
+
+A delivery's ``data`` is exactly what ``GET /work-interruptions/{id}`` returns, so both
+are built here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from workhooks.domain.change_version import format_version
+from workhooks.domain.records import WorkInterruption
+
+__all__ = ["ChangeType", "event_document", "work_interruption_document"]
+
+
+class ChangeType(StrEnum):
+    """The kinds of change items and events."""
+
+    INSERT_OR_UPDATE = "InsertOrUpdate"
+    DELETE = "Delete"
+
+
+def work_interruption_document(
+    record: WorkInterruption, *, person_references: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Return the JSON document of a live work interruption."""
+    person: dict[str, Any] = {"id": record.person_id}
+    if person_references is not None:
+        person["externalReferences"] = person_references
+    return {
+        "changeVersion": format_version(record.change_version),
+        "id": record.id,
+        "person": person,
+        "date": record.date.isoformat(),
+        "durationInMinutes": record.duration_in_minutes,
+        "startTimeInMinutes": record.start_time_in_minutes,
+        "endTimeInMinutes": record.end_time_in_minutes,
+    }
+
+
+def event_document(
+    record: WorkInterruption, *, person_references: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Return the change event for a record: ``InsertOrUpdate`` with the record, or ``Delete``."""
+    if record.deleted:
+        return {
+            "changeType": ChangeType.DELETE.value,
+            "data": {"changeVersion": format_version(record.change_version), "id": record.id},
+        }
+    return {
+        "changeType": ChangeType.INSERT_OR_UPDATE.value,
+        "data": work_interruption_document(record, person_references=person_references),
+    }

@@ -1,0 +1,356 @@
+"""Which filters a collection accepts, and helpers that read what a filter asks for.
+
+A ``FilterSpec`` lists the ``FilterField`` declarations of one collection, the fields every
+filter must constrain and whether ``or`` is allowed. ``validate`` checks a parsed tree against
+it and raises ``InvalidFilterError`` listing every broken rule in ``reasons``.
+
+For implementations: ``conditions``/``conditions_for`` list the conditions of an
+``and``-only filter, ``date_range`` turns date bounds into an inclusive range, and
+``matches`` evaluates any filter against one record.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import NoReturn
+
+from workhooks.domain.filters import (
+    And,
+    Condition,
+    Constant,
+    InList,
+    Node,
+    Operator,
+    Or,
+    is_identifier,
+    parse,
+    render_constant,
+)
+from workhooks.errors import InvalidFilterError
+
+__all__ = [
+    "WEBHOOKS_FILTER",
+    "WORK_INTERRUPTIONS_FILTER",
+    "FilterField",
+    "FilterSpec",
+    "ValueKind",
+    "conditions",
+    "conditions_for",
+    "date_range",
+    "matches",
+    "parse_filter",
+    "validate",
+]
+
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class ValueKind(StrEnum):
+    """The type of the constants a field accepts; dates are ``'YYYY-MM-DD'`` strings."""
+
+    INT = "int"
+    STR = "str"
+    BOOL = "bool"
+    DATE = "date"
+    ENUM = "enum"
+
+
+def _as_date(value: Constant) -> date | None:
+    """The date a ``'YYYY-MM-DD'`` constant names, or ``None`` if it is not a valid date."""
+    if not isinstance(value, str) or _DATE_RE.fullmatch(value) is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _error(message: str, reasons: tuple[str, ...]) -> InvalidFilterError:
+    return InvalidFilterError(message, reasons=reasons)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FilterField:
+    """One filterable field: its name, value kind, allowed operators and enum ``choices``."""
+
+    name: str
+    kind: ValueKind
+    operators: tuple[Operator, ...]
+    choices: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not is_identifier(self.name):
+            raise ValueError(f"filter field name {self.name!r} is not a valid identifier")
+        if not self.operators:
+            raise ValueError(f"filter field {self.name!r} needs at least one operator")
+        if (self.kind is ValueKind.ENUM) != bool(self.choices):
+            raise ValueError(f"filter field {self.name!r}: choices are required for enums only")
+
+    def problem(self, value: Constant) -> str | None:
+        """Why ``value`` is not acceptable for this field, or ``None`` if it is."""
+        kind = self.kind
+        if kind is ValueKind.INT and isinstance(value, int) and not isinstance(value, bool):
+            return None
+        if kind is ValueKind.BOOL and isinstance(value, bool):
+            return None
+        if kind is ValueKind.STR and isinstance(value, str):
+            return None
+        if kind is ValueKind.DATE and _as_date(value) is not None:
+            return None
+        if kind is ValueKind.ENUM and isinstance(value, str) and value in self.choices:
+            return None
+        got = render_constant(value)
+        return f"Filter field {self.name!r} expects {self._expected()}, got {got}"
+
+    def _expected(self) -> str:
+        if self.kind is ValueKind.ENUM:
+            return "one of " + ", ".join(render_constant(choice) for choice in self.choices)
+        return {
+            ValueKind.INT: "an integer",
+            ValueKind.STR: "a 'string'",
+            ValueKind.BOOL: "true or false",
+            ValueKind.DATE: "a valid date as 'YYYY-MM-DD'",
+        }[self.kind]
+
+    def convert(self, value: Constant) -> int | str | bool | date:
+        """``value`` as this field's Python value (a ``date`` for date fields); raise if wrong."""
+        problem = self.problem(value)
+        if problem is not None:
+            raise _error(problem, (problem,))
+        converted = _as_date(value) if self.kind is ValueKind.DATE else value
+        return value if converted is None else converted
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FilterSpec:
+    """The filters one collection (``name``) accepts."""
+
+    name: str
+    fields: tuple[FilterField, ...]
+    required: frozenset[str] = frozenset()
+    allow_or: bool = True
+
+    def __post_init__(self) -> None:
+        names = [field.name for field in self.fields]
+        if len(set(names)) != len(names):
+            raise ValueError(f"filter spec {self.name!r} declares a field twice")
+        if not self.required <= set(names):
+            raise ValueError(f"filter spec {self.name!r} requires an undeclared field")
+
+    def field(self, name: str) -> FilterField | None:
+        """The declaration of field ``name``, or ``None`` if the collection has no such field."""
+        return next((field for field in self.fields if field.name == name), None)
+
+    def validate(self, node: Node) -> Node:
+        """Same as ``validate(node, self)``."""
+        return validate(node, self)
+
+    def parse(self, text: str) -> Node:
+        """Same as ``parse_filter(text, self)``."""
+        return parse_filter(text, self)
+
+
+def validate(node: Node, spec: FilterSpec) -> Node:
+    """Return ``node`` unchanged if ``spec`` accepts it; else raise ``InvalidFilterError``.
+
+    Checks unknown fields, operators a field does not allow, constants of the wrong kind,
+    ``or`` where it is not allowed, and required fields: a required field must be
+    constrained in every alternative of the filter. ``reasons`` lists every problem found.
+    """
+    reasons: list[str] = []
+    _collect(node, spec, reasons)
+    for name in sorted(spec.required):
+        if not _constrains(node, name):
+            reasons.append(f"Required filter field {name!r} is missing")
+    if reasons:
+        unique = tuple(dict.fromkeys(reasons))
+        raise _error(f"Invalid filter for {spec.name}: " + "; ".join(unique), unique)
+    return node
+
+
+def parse_filter(text: str, spec: FilterSpec) -> Node:
+    """Parse ``text`` and validate it against ``spec``."""
+    return validate(parse(text), spec)
+
+
+def _collect(node: Node, spec: FilterSpec, reasons: list[str]) -> None:
+    if isinstance(node, Or) and not spec.allow_or:
+        reasons.append(f"Filters for {spec.name} cannot use 'or'; combine conditions with 'and'")
+    if isinstance(node, And | Or):
+        for item in node.items:
+            _collect(item, spec, reasons)
+        return
+    reasons.extend(_condition_problems(node, spec))
+
+
+def _condition_problems(condition: Condition, spec: FilterSpec) -> list[str]:
+    field = spec.field(condition.field)
+    if field is None:
+        allowed = ", ".join(field.name for field in spec.fields)
+        return [f"Unknown filter field {condition.field!r}; allowed fields: {allowed}"]
+    op = Operator.IN if isinstance(condition, InList) else condition.op
+    problems: list[str] = []
+    if op not in field.operators:
+        allowed = ", ".join(operator.value for operator in field.operators)
+        problems.append(
+            f"Operator {op.value!r} is not allowed for filter field {field.name!r}; "
+            f"allowed operators: {allowed}"
+        )
+    values = condition.values if isinstance(condition, InList) else (condition.value,)
+    problems.extend(problem for value in values if (problem := field.problem(value)))
+    return problems
+
+
+def _constrains(node: Node, name: str) -> bool:
+    """Whether every way ``node`` can match puts a condition on field ``name``."""
+    if isinstance(node, And):
+        return any(_constrains(item, name) for item in node.items)
+    if isinstance(node, Or):
+        return all(_constrains(item, name) for item in node.items)
+    return node.field == name
+
+
+def conditions(node: Node) -> list[Condition]:
+    """The conditions of a conjunction (``and`` at any grouping), in order.
+
+    Raises ``InvalidFilterError`` when the filter uses ``or``: such a filter is not a plain
+    list of constraints; evaluate it with ``matches`` instead.
+    """
+    if isinstance(node, Or):
+        reason = "This filter cannot use 'or'; combine conditions with 'and'"
+        raise _error(reason, (reason,))
+    if isinstance(node, And):
+        return [condition for item in node.items for condition in conditions(item)]
+    return [node]
+
+
+def conditions_for(node: Node, field: str) -> list[Condition]:
+    """The conditions on ``field`` of a conjunction; see ``conditions``."""
+    return [condition for condition in conditions(node) if condition.field == field]
+
+
+def matches(node: Node, record: Mapping[str, Constant]) -> bool:
+    """Tell whether ``record`` (field name to value) satisfies the filter.
+
+    A missing field fails its condition. Values only match constants of the same type
+    (``True`` never equals ``1``); ``ge`` and ``le`` order ints and strings, so ISO dates
+    given as ``YYYY-MM-DD`` strings compare correctly.
+    """
+    if isinstance(node, And):
+        return all(matches(item, record) for item in node.items)
+    if isinstance(node, Or):
+        return any(matches(item, record) for item in node.items)
+    if node.field not in record:
+        return False
+    actual = record[node.field]
+    if isinstance(node, InList):
+        return any(_order(actual, value) == 0 for value in node.values)
+    order = _order(actual, node.value)
+    if order is None:
+        return False
+    return {Operator.EQ: order == 0, Operator.GE: order >= 0, Operator.LE: order <= 0}[node.op]
+
+
+def _order(actual: Constant, expected: Constant) -> int | None:
+    """-1, 0 or 1 comparing two constants of the same type; ``None`` if the types differ."""
+    if type(actual) is not type(expected):
+        return None
+    if isinstance(actual, str) and isinstance(expected, str):
+        return (actual > expected) - (actual < expected)
+    if isinstance(actual, int) and isinstance(expected, int):
+        return (actual > expected) - (actual < expected)
+    return None
+
+
+def date_range(
+    node: Node, field: str = "date", *, max_span: timedelta | None = None
+) -> tuple[date, date] | None:
+    """The inclusive ``(first, last)`` dates a conjunctive filter selects on ``field``.
+
+    ``ge`` sets the first date, ``le`` the last, ``eq`` both, ``in`` the earliest and latest
+    listed; several bounds narrow the range. Returns ``None`` if ``field`` is not
+    constrained. Raises ``InvalidFilterError`` if the filter uses ``or``, a value is not a
+    valid date, a bound is missing, the range is empty, or ``last - first`` exceeds
+    ``max_span``.
+    """
+    found = conditions_for(node, field)
+    if not found:
+        return None
+    first, last = _narrow([_bounds(condition) for condition in found])
+    if first is None or last is None:
+        missing = "first date (ge or eq)" if first is None else "last date (le or eq)"
+        _fail(f"Filter on {field!r} needs a {missing}")
+    if first > last:
+        _fail(f"Filter on {field!r} selects no dates: {first} is after {last}")
+    if max_span is not None and last - first > max_span:
+        _fail(
+            f"Filter on {field!r} spans {(last - first).days} days from {first} to {last}; "
+            f"at most {max_span.days} days are allowed"
+        )
+    return first, last
+
+
+def _narrow(bounds: list[tuple[date | None, date | None]]) -> tuple[date | None, date | None]:
+    """The latest of the first dates and the earliest of the last dates."""
+    firsts = [low for low, _ in bounds if low is not None]
+    lasts = [high for _, high in bounds if high is not None]
+    return (max(firsts) if firsts else None), (min(lasts) if lasts else None)
+
+
+def _bounds(condition: Condition) -> tuple[date | None, date | None]:
+    values = condition.values if isinstance(condition, InList) else (condition.value,)
+    dates: list[date] = []
+    for value in values:
+        parsed = _as_date(value)
+        if parsed is None:
+            _fail(f"Filter on {condition.field!r}: {render_constant(value)} is not a valid date")
+        dates.append(parsed)
+    if isinstance(condition, InList):
+        return min(dates), max(dates)
+    only = dates[0]
+    return {
+        Operator.EQ: (only, only),
+        Operator.GE: (only, None),
+        Operator.LE: (None, only),
+    }[condition.op]
+
+
+def _fail(reason: str) -> NoReturn:
+    raise _error(reason, (reason,))
+
+
+WEBHOOKS_FILTER = FilterSpec(
+    name="webhooks",
+    fields=(
+        FilterField(
+            name="status",
+            kind=ValueKind.ENUM,
+            operators=(Operator.EQ, Operator.IN),
+            choices=("Enabled", "Disabled"),
+        ),
+        FilterField(
+            name="collection-name", kind=ValueKind.STR, operators=(Operator.EQ, Operator.IN)
+        ),
+    ),
+    allow_or=True,
+)
+"""Filters on ``GET /webhooks``: ``status`` and ``collection-name``, ``or`` allowed."""
+
+WORK_INTERRUPTIONS_FILTER = FilterSpec(
+    name="work-interruptions",
+    fields=(
+        FilterField(
+            name="date",
+            kind=ValueKind.DATE,
+            operators=(Operator.EQ, Operator.GE, Operator.LE),
+        ),
+        FilterField(name="person", kind=ValueKind.INT, operators=(Operator.EQ, Operator.IN)),
+    ),
+    required=frozenset({"date"}),
+    allow_or=False,
+)
+"""Filters on work interruptions: ``date`` (required) and ``person``, no ``or``."""

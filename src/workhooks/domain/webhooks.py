@@ -1,0 +1,126 @@
+"""Webhooks: the subscription, its status and the rules for its destination."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from ipaddress import IPv4Network, IPv6Network
+from urllib.parse import urlsplit
+
+from workhooks.domain.addresses import check_destination_host
+from workhooks.errors import InvalidDestinationError, UnknownCollectionError
+
+__all__ = [
+    "MAX_DESTINATION_LENGTH",
+    "Collection",
+    "NewWebhook",
+    "Webhook",
+    "WebhookStatus",
+    "parse_collection",
+    "validate_destination",
+]
+
+MAX_DESTINATION_LENGTH = 2048
+
+
+class WebhookStatus(StrEnum):
+    """A webhook is ``Enabled`` at creation and may become ``Disabled``; it is never revived."""
+
+    ENABLED = "Enabled"
+    DISABLED = "Disabled"
+
+
+class Collection(StrEnum):
+    """The collections that support webhooks here."""
+
+    WORK_INTERRUPTIONS = "work-interruptions"
+
+
+def parse_collection(name: str) -> Collection:
+    """Return the collection called ``name`` or raise ``UnknownCollectionError``."""
+    try:
+        return Collection(name)
+    except ValueError:
+        supported = ", ".join(c.value for c in Collection)
+        raise UnknownCollectionError(
+            f"Unknown collection name {name!r}",
+            reasons=(
+                f"collectionName: {name!r} does not support webhooks; use one of: {supported}",
+            ),
+        ) from None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewWebhook:
+    """Everything needed to store a webhook at creation."""
+
+    id: str
+    tenant: str
+    destination_url: str
+    collection: Collection
+    secret: bytes = field(repr=False)
+    created_at: dt.datetime
+    valid_until: dt.datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Webhook:
+    """A stored webhook with its delivery cursor (the last change version it has delivered)."""
+
+    id: str
+    tenant: str
+    destination_url: str
+    collection: Collection
+    secret: bytes = field(repr=False)
+    status: WebhookStatus
+    created_at: dt.datetime
+    valid_until: dt.datetime
+    cursor: int
+    deleted_at: dt.datetime | None = None
+    disabled_reason: str | None = None
+    failures: int = 0
+    next_attempt_at: dt.datetime | None = None
+
+
+def _reject(url: str, reason: str) -> InvalidDestinationError:
+    return InvalidDestinationError(
+        f"Invalid destination URL {url[:200]!r}", reasons=(f"destinationUrl: {reason}",)
+    )
+
+
+def validate_destination(
+    url: str,
+    *,
+    allow_http: bool,
+    allow_loopback: bool,
+    allowed_networks: Sequence[IPv4Network | IPv6Network] = (),
+) -> str:
+    """Check a destination URL and return it; raise ``InvalidDestinationError`` with the reason.
+
+    Rules: an absolute ``https`` URL (``http`` only in development mode) of at most 2,048
+    characters, with a host, without user info, and not a literal forbidden address.
+    Host names are checked again against the addresses actually connected, at delivery time.
+    """
+    if len(url) > MAX_DESTINATION_LENGTH:
+        raise _reject(url, f"must be at most {MAX_DESTINATION_LENGTH} characters")
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in url):
+        raise _reject(url, "must not contain white space or control characters")
+    try:
+        parts = urlsplit(url)
+        _ = parts.port
+    except ValueError as exc:
+        raise _reject(url, f"is not a valid URL ({exc})") from exc
+    allowed_schemes = ("https", "http") if allow_http else ("https",)
+    if parts.scheme not in allowed_schemes:
+        hint = "" if allow_http else " (plain http is accepted only in development mode)"
+        raise _reject(url, f"must be an absolute https URL{hint}")
+    if not parts.hostname:
+        raise _reject(url, "must name a host")
+    if parts.username is not None or parts.password is not None:
+        raise _reject(url, "must not contain user info")
+    check_destination_host(
+        parts.hostname, allow_loopback=allow_loopback, allowed=tuple(allowed_networks)
+    )
+    return url

@@ -1,0 +1,20 @@
+"""The services an API process needs, built once by ``workhooks.bootstrap``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workhooks.services.auth import AuthService
+from workhooks.services.records import RecordService
+from workhooks.services.webhooks import WebhookService
+
+__all__ = ["Services"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Services:
+    """Use cases reachable from the API."""
+
+    auth: AuthService
+    records: RecordService
+    webhooks: WebhookService

@@ -1,0 +1,106 @@
+"""Webhook use cases: create (key shown once), list with filters, get, soft delete."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network
+
+from workhooks.domain.filter_specs import WEBHOOKS_FILTER, matches, parse_filter
+from workhooks.domain.signing import KEY_SIZE, encode_key
+from workhooks.domain.webhooks import (
+    NewWebhook,
+    Webhook,
+    parse_collection,
+    validate_destination,
+)
+from workhooks.errors import NotFoundError
+from workhooks.services.clock import Clock
+from workhooks.storage.protocol import Store
+
+__all__ = ["CreatedWebhook", "DestinationRules", "WebhookService"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DestinationRules:
+    """What destinations this server accepts (development mode relaxes them)."""
+
+    allow_http: bool = False
+    allow_loopback: bool = False
+    allowed_networks: Sequence[IPv4Network | IPv6Network] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreatedWebhook:
+    """A new webhook and its private key, which is never shown again."""
+
+    webhook: Webhook
+    key: str
+
+
+class WebhookService:
+    """Manages a tenant's webhooks."""
+
+    def __init__(
+        self, store: Store, clock: Clock, *, rules: DestinationRules, validity: dt.timedelta
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._rules = rules
+        self._validity = validity
+
+    async def create(
+        self, tenant: str, *, destination_url: str, collection_name: str
+    ) -> CreatedWebhook:
+        """Validate and store a webhook; its cursor starts at the tenant's current version."""
+        collection = parse_collection(collection_name)
+        url = validate_destination(
+            destination_url,
+            allow_http=self._rules.allow_http,
+            allow_loopback=self._rules.allow_loopback,
+            allowed_networks=self._rules.allowed_networks,
+        )
+        secret = secrets.token_bytes(KEY_SIZE)
+        now = self._clock.now()
+        webhook = await self._store.create_webhook(
+            NewWebhook(
+                id=str(uuid.uuid4()),
+                tenant=tenant,
+                destination_url=url,
+                collection=collection,
+                secret=secret,
+                created_at=now,
+                valid_until=now + self._validity,
+            )
+        )
+        return CreatedWebhook(webhook=webhook, key=encode_key(secret))
+
+    async def list(self, tenant: str, *, filter_text: str | None = None) -> list[Webhook]:
+        """Return the tenant's webhooks that are not deleted and match ``filter_text``.
+
+        The filter may use ``status`` and ``collection-name`` (``eq``/``in``, ``and``/``or``).
+        """
+        node = None if filter_text is None else parse_filter(filter_text, WEBHOOKS_FILTER)
+        webhooks = await self._store.list_webhooks(tenant)
+        if node is None:
+            return webhooks
+        return [
+            w
+            for w in webhooks
+            if matches(node, {"status": w.status.value, "collection-name": w.collection.value})
+        ]
+
+    async def get(self, tenant: str, webhook_id: str, *, include_deleted: bool = False) -> Webhook:
+        """Return one webhook of the tenant or raise ``NotFoundError``."""
+        webhook = await self._store.get_webhook(tenant, webhook_id)
+        if webhook is None or (webhook.deleted_at is not None and not include_deleted):
+            raise NotFoundError(f"Webhook {webhook_id} does not exist")
+        return webhook
+
+    async def delete(self, tenant: str, webhook_id: str) -> None:
+        """Soft-delete: deliveries stop, the delivery history stays readable."""
+        if not await self._store.delete_webhook(tenant, webhook_id, at=self._clock.now()):
+            raise NotFoundError(f"Webhook {webhook_id} does not exist")

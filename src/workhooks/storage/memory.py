@@ -1,0 +1,230 @@
+"""``InMemoryStore``: the fake ``Store`` for unit tests; it passes the same contract suite."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+
+from workhooks.domain.clients import Client, SigningKey
+from workhooks.domain.deliveries import DeliveryAttempt
+from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
+from workhooks.domain.webhooks import NewWebhook, Webhook, WebhookStatus
+from workhooks.errors import ConflictError, UnknownPersonError
+from workhooks.storage.protocol import WindowOutcome, Written
+
+__all__ = ["InMemoryStore"]
+
+
+class InMemoryStore:
+    """Keeps everything in dictionaries; every method is atomic because it never awaits."""
+
+    def __init__(self) -> None:
+        self._clients: dict[str, Client] = {}
+        self._signing_key: SigningKey | None = None
+        self._heads: dict[str, int] = {}
+        self._people: dict[tuple[str, int], Person] = {}
+        self._records: dict[tuple[str, int], WorkInterruption] = {}
+        self._webhooks: dict[str, Webhook] = {}
+        self._attempts: list[DeliveryAttempt] = []
+
+    async def open(self) -> None:
+        """Nothing to connect."""
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+    def _next_version(self, tenant: str) -> int:
+        version = self._heads.get(tenant, 0) + 1
+        self._heads[tenant] = version
+        return version
+
+    async def add_client(self, client: Client) -> None:
+        """Register a client."""
+        self._clients[client.id] = client
+
+    async def get_client(self, client_id: str) -> Client | None:
+        """Return a client by id."""
+        return self._clients.get(client_id)
+
+    async def ensure_signing_key(self, candidate: SigningKey) -> SigningKey:
+        """Keep the first key offered."""
+        if self._signing_key is None:
+            self._signing_key = candidate
+        return self._signing_key
+
+    async def put_people(self, tenant: str, drafts: Sequence[PersonDraft]) -> list[Written[Person]]:
+        """Upsert people, each with the next version."""
+        written = []
+        for draft in drafts:
+            old = self._people.get((tenant, draft.id))
+            person = Person(
+                id=draft.id,
+                badge_number=draft.badge_number,
+                employee_number=draft.employee_number,
+                change_version=self._next_version(tenant),
+            )
+            self._people[(tenant, draft.id)] = person
+            written.append(Written(record=person, created=old is None or old.deleted))
+        return written
+
+    async def get_person(self, tenant: str, person_id: int) -> Person | None:
+        """Return a live person."""
+        person = self._people.get((tenant, person_id))
+        return person if person is not None and not person.deleted else None
+
+    async def delete_person(self, tenant: str, person_id: int) -> Person | None:
+        """Tombstone a person unless work interruptions still refer to it."""
+        if await self.get_person(tenant, person_id) is None:
+            return None
+        in_use = any(
+            key[0] == tenant and not r.deleted and r.person_id == person_id
+            for key, r in self._records.items()
+        )
+        if in_use:
+            raise ConflictError(
+                f"Person {person_id} still has work interruptions",
+                reasons=(f"id: delete the work interruptions of person {person_id} first",),
+            )
+        tomb = Person(
+            id=person_id,
+            badge_number=None,
+            employee_number=None,
+            change_version=self._next_version(tenant),
+            deleted=True,
+        )
+        self._people[(tenant, person_id)] = tomb
+        return tomb
+
+    async def put_work_interruptions(
+        self, tenant: str, drafts: Sequence[WorkInterruptionDraft]
+    ) -> list[Written[WorkInterruption]]:
+        """Upsert work interruptions after checking every person exists."""
+        missing = sorted(
+            {d.person_id for d in drafts if await self.get_person(tenant, d.person_id) is None}
+        )
+        if missing:
+            raise UnknownPersonError.for_ids(missing)
+        written = []
+        for draft in drafts:
+            old = self._records.get((tenant, draft.id))
+            record = WorkInterruption(
+                **{f.name: getattr(draft, f.name) for f in dataclasses.fields(draft)},
+                change_version=self._next_version(tenant),
+            )
+            self._records[(tenant, draft.id)] = record
+            written.append(Written(record=record, created=old is None or old.deleted))
+        return written
+
+    async def get_work_interruption(self, tenant: str, record_id: int) -> WorkInterruption | None:
+        """Return a live work interruption."""
+        record = self._records.get((tenant, record_id))
+        return record if record is not None and not record.deleted else None
+
+    async def delete_work_interruption(
+        self, tenant: str, record_id: int
+    ) -> WorkInterruption | None:
+        """Replace a live record by its tombstone."""
+        record = await self.get_work_interruption(tenant, record_id)
+        if record is None:
+            return None
+        tomb = dataclasses.replace(record, change_version=self._next_version(tenant), deleted=True)
+        self._records[(tenant, record_id)] = tomb
+        return tomb
+
+    async def read_changes(self, tenant: str, *, after: int, limit: int) -> list[WorkInterruption]:
+        """Scan for records changed after ``after``."""
+        changed = [
+            r for (t, _), r in self._records.items() if t == tenant and r.change_version > after
+        ]
+        changed.sort(key=lambda r: r.change_version)
+        return changed[:limit]
+
+    async def head_version(self, tenant: str) -> int:
+        """Return the tenant's latest version."""
+        return self._heads.get(tenant, 0)
+
+    async def create_webhook(self, new: NewWebhook) -> Webhook:
+        """Store a webhook starting at the head version."""
+        webhook = Webhook(
+            id=new.id,
+            tenant=new.tenant,
+            destination_url=new.destination_url,
+            collection=new.collection,
+            secret=new.secret,
+            status=WebhookStatus.ENABLED,
+            created_at=new.created_at,
+            valid_until=new.valid_until,
+            cursor=self._heads.get(new.tenant, 0),
+        )
+        self._webhooks[new.id] = webhook
+        return webhook
+
+    async def get_webhook(self, tenant: str, webhook_id: str) -> Webhook | None:
+        """Return the tenant's webhook, deleted or not."""
+        webhook = self._webhooks.get(webhook_id)
+        return webhook if webhook is not None and webhook.tenant == tenant else None
+
+    async def list_webhooks(self, tenant: str) -> list[Webhook]:
+        """Return the tenant's live webhooks, oldest first."""
+        found = [w for w in self._webhooks.values() if w.tenant == tenant and w.deleted_at is None]
+        return sorted(found, key=lambda w: (w.created_at, w.id))
+
+    async def delete_webhook(self, tenant: str, webhook_id: str, *, at: dt.datetime) -> bool:
+        """Soft-delete a live webhook."""
+        webhook = await self.get_webhook(tenant, webhook_id)
+        if webhook is None or webhook.deleted_at is not None:
+            return False
+        self._webhooks[webhook_id] = dataclasses.replace(webhook, deleted_at=at)
+        return True
+
+    async def due_webhooks(self, *, now: dt.datetime, limit: int) -> list[Webhook]:
+        """Select webhooks that have work and may be tried now."""
+        due = [
+            w
+            for w in self._webhooks.values()
+            if w.status is WebhookStatus.ENABLED
+            and w.deleted_at is None
+            and w.valid_until > now
+            and w.cursor < self._heads.get(w.tenant, 0)
+            and (w.next_attempt_at is None or w.next_attempt_at <= now)
+        ]
+        due.sort(key=lambda w: (w.next_attempt_at or w.created_at, w.id))
+        return due[:limit]
+
+    async def disable_expired(self, *, now: dt.datetime) -> int:
+        """Disable enabled webhooks past their validity."""
+        expired = [
+            w
+            for w in self._webhooks.values()
+            if w.status is WebhookStatus.ENABLED and w.valid_until <= now
+        ]
+        for w in expired:
+            self._webhooks[w.id] = dataclasses.replace(
+                w, status=WebhookStatus.DISABLED, disabled_reason="expired"
+            )
+        return len(expired)
+
+    async def apply_window(self, outcome: WindowOutcome) -> bool:
+        """Apply the outcome only if nobody moved the cursor meanwhile."""
+        webhook = self._webhooks.get(outcome.webhook_id)
+        if webhook is None or webhook.cursor != outcome.expected_cursor:
+            return False
+        status = webhook.status
+        if outcome.disabled_reason is not None:
+            status = WebhookStatus.DISABLED
+        self._webhooks[webhook.id] = dataclasses.replace(
+            webhook,
+            cursor=outcome.cursor,
+            failures=outcome.failures,
+            next_attempt_at=outcome.next_attempt_at,
+            status=status,
+            disabled_reason=outcome.disabled_reason or webhook.disabled_reason,
+        )
+        self._attempts.extend(outcome.attempts)
+        return True
+
+    async def list_attempts(self, webhook_id: str, *, limit: int) -> list[DeliveryAttempt]:
+        """Return the newest attempts first."""
+        mine = [a for a in self._attempts if a.webhook_id == webhook_id]
+        return list(reversed(mine))[:limit]

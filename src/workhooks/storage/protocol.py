@@ -1,0 +1,122 @@
+"""The ``Store`` port: everything workhooks persists, one transaction per method.
+
+Each method is one atomic use-case step. That keeps SQLite at one thread hop per call and
+PostgreSQL at one round trip where possible, and it means no caller ever holds a
+transaction open across an ``await`` it does not control.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from workhooks.domain.clients import Client, SigningKey
+from workhooks.domain.deliveries import DeliveryAttempt
+from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
+from workhooks.domain.webhooks import NewWebhook, Webhook
+
+__all__ = ["Store", "WindowOutcome", "Written"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Written(Generic[T]):
+    """A record after a write, and whether the write created it (else it replaced it)."""
+
+    record: T
+    created: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WindowOutcome:
+    """What the worker learned from sending one window, applied in one transaction.
+
+    ``cursor`` is the new cursor (unchanged when nothing at the front succeeded);
+    ``failures``/``next_attempt_at`` is the back-off state; a ``disabled_reason`` disables.
+    """
+
+    webhook_id: str
+    expected_cursor: int
+    cursor: int
+    failures: int
+    next_attempt_at: dt.datetime | None
+    disabled_reason: str | None
+    attempts: Sequence[DeliveryAttempt]
+
+
+class Store(Protocol):
+    """Persistence for clients, records, webhooks and delivery state."""
+
+    async def open(self) -> None:
+        """Connect and apply pending migrations."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+    # -- auth --------------------------------------------------------------------------
+    async def add_client(self, client: Client) -> None:
+        """Register a new API client."""
+
+    async def get_client(self, client_id: str) -> Client | None:
+        """Return a client by id."""
+
+    async def ensure_signing_key(self, candidate: SigningKey) -> SigningKey:
+        """Return the active token signing key, storing ``candidate`` if there is none yet."""
+
+    # -- records ----------------------------------------------------------------------
+    async def put_people(self, tenant: str, drafts: Sequence[PersonDraft]) -> list[Written[Person]]:
+        """Upsert people atomically, each with the tenant's next change version."""
+
+    async def get_person(self, tenant: str, person_id: int) -> Person | None:
+        """Return a live person."""
+
+    async def delete_person(self, tenant: str, person_id: int) -> Person | None:
+        """Tombstone a live person; raise ``ConflictError`` while work interruptions use it."""
+
+    async def put_work_interruptions(
+        self, tenant: str, drafts: Sequence[WorkInterruptionDraft]
+    ) -> list[Written[WorkInterruption]]:
+        """Upsert work interruptions atomically; raise ``UnknownPersonError`` for missing people."""
+
+    async def get_work_interruption(self, tenant: str, record_id: int) -> WorkInterruption | None:
+        """Return a live work interruption."""
+
+    async def delete_work_interruption(
+        self, tenant: str, record_id: int
+    ) -> WorkInterruption | None:
+        """Tombstone a live work interruption; return the tombstone, or None if not live."""
+
+    async def read_changes(self, tenant: str, *, after: int, limit: int) -> list[WorkInterruption]:
+        """Return work interruptions (tombstones included) changed after ``after``, in order."""
+
+    async def head_version(self, tenant: str) -> int:
+        """Return the tenant's latest committed change version (0 when none)."""
+
+    # -- webhooks ---------------------------------------------------------------------
+    async def create_webhook(self, new: NewWebhook) -> Webhook:
+        """Store a webhook whose cursor starts at the tenant's current head version."""
+
+    async def get_webhook(self, tenant: str, webhook_id: str) -> Webhook | None:
+        """Return a webhook of the tenant, soft-deleted ones included."""
+
+    async def list_webhooks(self, tenant: str) -> list[Webhook]:
+        """Return the tenant's webhooks that are not deleted, oldest first."""
+
+    async def delete_webhook(self, tenant: str, webhook_id: str, *, at: dt.datetime) -> bool:
+        """Soft-delete a webhook; False when it does not exist or is already deleted."""
+
+    # -- delivery ---------------------------------------------------------------------
+    async def due_webhooks(self, *, now: dt.datetime, limit: int) -> list[Webhook]:
+        """Return enabled, live, unexpired webhooks that are behind and not backing off."""
+
+    async def disable_expired(self, *, now: dt.datetime) -> int:
+        """Disable every enabled webhook whose ``valid_until`` has passed; return how many."""
+
+    async def apply_window(self, outcome: WindowOutcome) -> bool:
+        """Apply a window's outcome if the cursor is still ``expected_cursor``; record attempts."""
+
+    async def list_attempts(self, webhook_id: str, *, limit: int) -> list[DeliveryAttempt]:
+        """Return the webhook's most recent delivery attempts, newest first."""

@@ -1,0 +1,119 @@
+-- Named queries of SqliteStore; parameters are named (:name).
+
+-- name: next_version
+INSERT INTO tenants (tenant, head_version) VALUES (:tenant, :count)
+ON CONFLICT (tenant) DO UPDATE SET head_version = head_version + :count
+RETURNING head_version
+
+-- name: head_version
+SELECT head_version FROM tenants WHERE tenant = :tenant
+
+-- name: insert_client
+INSERT INTO clients (id, tenant, secret_hash, scopes, created_at)
+VALUES (:id, :tenant, :secret_hash, :scopes, :created_at)
+
+-- name: get_client
+SELECT id, tenant, secret_hash, scopes, created_at FROM clients WHERE id = :id
+
+-- name: insert_signing_key_if_none
+INSERT INTO signing_keys (kid, private_key, created_at)
+SELECT :kid, :private_key, :created_at WHERE NOT EXISTS (SELECT 1 FROM signing_keys)
+
+-- name: get_signing_key
+SELECT kid, private_key, created_at FROM signing_keys ORDER BY created_at, kid LIMIT 1
+
+-- name: get_person_any
+SELECT id, badge_number, employee_number, change_version, deleted
+FROM people WHERE tenant = :tenant AND id = :id
+
+-- name: upsert_person
+INSERT INTO people (tenant, id, badge_number, employee_number, change_version, deleted)
+VALUES (:tenant, :id, :badge_number, :employee_number, :change_version, 0)
+ON CONFLICT (tenant, id) DO UPDATE SET
+    badge_number = excluded.badge_number,
+    employee_number = excluded.employee_number,
+    change_version = excluded.change_version,
+    deleted = 0
+
+-- name: tombstone_person
+UPDATE people SET badge_number = NULL, employee_number = NULL,
+    change_version = :change_version, deleted = 1
+WHERE tenant = :tenant AND id = :id
+
+-- name: person_in_use
+SELECT 1 FROM work_interruptions
+WHERE tenant = :tenant AND person_id = :id AND deleted = 0 LIMIT 1
+
+-- name: get_work_interruption_any
+SELECT id, person_id, date, duration_in_minutes, start_time_in_minutes, end_time_in_minutes,
+    change_version, deleted
+FROM work_interruptions WHERE tenant = :tenant AND id = :id
+
+-- name: upsert_work_interruption
+INSERT INTO work_interruptions (tenant, id, person_id, date, duration_in_minutes,
+    start_time_in_minutes, end_time_in_minutes, change_version, deleted)
+VALUES (:tenant, :id, :person_id, :date, :duration_in_minutes,
+    :start_time_in_minutes, :end_time_in_minutes, :change_version, 0)
+ON CONFLICT (tenant, id) DO UPDATE SET
+    person_id = excluded.person_id,
+    date = excluded.date,
+    duration_in_minutes = excluded.duration_in_minutes,
+    start_time_in_minutes = excluded.start_time_in_minutes,
+    end_time_in_minutes = excluded.end_time_in_minutes,
+    change_version = excluded.change_version,
+    deleted = 0
+
+-- name: tombstone_work_interruption
+UPDATE work_interruptions SET change_version = :change_version, deleted = 1
+WHERE tenant = :tenant AND id = :id
+
+-- name: read_changes
+SELECT id, person_id, date, duration_in_minutes, start_time_in_minutes, end_time_in_minutes,
+    change_version, deleted
+FROM work_interruptions
+WHERE tenant = :tenant AND change_version > :after
+ORDER BY change_version
+LIMIT :limit
+
+-- name: insert_webhook
+INSERT INTO webhooks (id, tenant, destination_url, collection, secret, status, created_at,
+    valid_until, cursor)
+VALUES (:id, :tenant, :destination_url, :collection, :secret, 'Enabled', :created_at,
+    :valid_until, COALESCE((SELECT head_version FROM tenants WHERE tenant = :tenant), 0))
+
+-- name: get_webhook
+SELECT * FROM webhooks WHERE tenant = :tenant AND id = :id
+
+-- name: list_webhooks
+SELECT * FROM webhooks WHERE tenant = :tenant AND deleted_at IS NULL ORDER BY created_at, id
+
+-- name: delete_webhook
+UPDATE webhooks SET deleted_at = :at
+WHERE tenant = :tenant AND id = :id AND deleted_at IS NULL
+
+-- name: due_webhooks
+SELECT w.* FROM webhooks AS w JOIN tenants AS t ON t.tenant = w.tenant
+WHERE w.status = 'Enabled' AND w.deleted_at IS NULL AND w.valid_until > :now
+    AND w.cursor < t.head_version
+    AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= :now)
+ORDER BY COALESCE(w.next_attempt_at, w.created_at), w.id
+LIMIT :limit
+
+-- name: disable_expired
+UPDATE webhooks SET status = 'Disabled', disabled_reason = 'expired'
+WHERE status = 'Enabled' AND valid_until <= :now
+
+-- name: apply_window
+UPDATE webhooks SET cursor = :cursor, failures = :failures, next_attempt_at = :next_attempt_at,
+    status = CASE WHEN :disabled_reason IS NULL THEN status ELSE 'Disabled' END,
+    disabled_reason = COALESCE(:disabled_reason, disabled_reason)
+WHERE id = :id AND cursor = :expected_cursor
+
+-- name: insert_attempt
+INSERT INTO delivery_attempts (webhook_id, message_id, record_id, change_version, attempted_at,
+    succeeded, status_code, latency_ms, error_class, response_excerpt)
+VALUES (:webhook_id, :message_id, :record_id, :change_version, :attempted_at,
+    :succeeded, :status_code, :latency_ms, :error_class, :response_excerpt)
+
+-- name: list_attempts
+SELECT * FROM delivery_attempts WHERE webhook_id = :webhook_id ORDER BY id DESC LIMIT :limit

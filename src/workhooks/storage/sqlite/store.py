@@ -1,0 +1,471 @@
+"""``SqliteStore``: the zero-setup store, one SQLite file in WAL mode.
+
+All writes go through one connection on one thread (SQLite has a single writer anyway),
+reads through a second connection on another thread, so a slow write never blocks the
+delivery worker's reads. Each ``Store`` method is one transaction: one thread hop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from workhooks.domain.clients import Client, SigningKey
+from workhooks.domain.deliveries import DeliveryAttempt
+from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
+from workhooks.domain.scopes import parse_scopes
+from workhooks.domain.webhooks import Collection, NewWebhook, Webhook, WebhookStatus
+from workhooks.errors import ConflictError, UnknownPersonError
+from workhooks.storage.protocol import WindowOutcome, Written
+from workhooks.storage.sql import load_migrations, load_queries
+
+__all__ = ["SqliteStore"]
+
+T = TypeVar("T")
+Q = load_queries("workhooks.storage.sqlite")
+
+
+def _ts(value: dt.datetime) -> str:
+    """Store instants as fixed-width UTC ISO text, so text order is time order."""
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _ts_or_none(value: dt.datetime | None) -> str | None:
+    return None if value is None else _ts(value)
+
+
+def _dt(value: str | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromisoformat(value)
+
+
+def _must_dt(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+def _record(row: sqlite3.Row) -> WorkInterruption:
+    return WorkInterruption(
+        id=row["id"],
+        person_id=row["person_id"],
+        date=dt.date.fromisoformat(row["date"]),
+        duration_in_minutes=row["duration_in_minutes"],
+        start_time_in_minutes=row["start_time_in_minutes"],
+        end_time_in_minutes=row["end_time_in_minutes"],
+        change_version=row["change_version"],
+        deleted=bool(row["deleted"]),
+    )
+
+
+def _person(row: sqlite3.Row) -> Person:
+    return Person(
+        id=row["id"],
+        badge_number=row["badge_number"],
+        employee_number=row["employee_number"],
+        change_version=row["change_version"],
+        deleted=bool(row["deleted"]),
+    )
+
+
+def _webhook(row: sqlite3.Row) -> Webhook:
+    return Webhook(
+        id=row["id"],
+        tenant=row["tenant"],
+        destination_url=row["destination_url"],
+        collection=Collection(row["collection"]),
+        secret=bytes(row["secret"]),
+        status=WebhookStatus(row["status"]),
+        created_at=_must_dt(row["created_at"]),
+        valid_until=_must_dt(row["valid_until"]),
+        cursor=row["cursor"],
+        deleted_at=_dt(row["deleted_at"]),
+        disabled_reason=row["disabled_reason"],
+        failures=row["failures"],
+        next_attempt_at=_dt(row["next_attempt_at"]),
+    )
+
+
+def _attempt(row: sqlite3.Row) -> DeliveryAttempt:
+    return DeliveryAttempt(
+        webhook_id=row["webhook_id"],
+        message_id=row["message_id"],
+        record_id=row["record_id"],
+        change_version=row["change_version"],
+        attempted_at=_must_dt(row["attempted_at"]),
+        succeeded=bool(row["succeeded"]),
+        status_code=row["status_code"],
+        latency_ms=row["latency_ms"],
+        error_class=row["error_class"],
+        response_excerpt=row["response_excerpt"],
+    )
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # WAL with synchronous=NORMAL: a killed process loses no committed transaction;
+    # only an OS crash or power loss may lose the last few.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+class SqliteStore:
+    """The ``Store`` on one SQLite file (``path`` may be ``:memory:``-free paths only)."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self._reader_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
+        self._writer: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
+
+    # -- plumbing ---------------------------------------------------------------------
+    async def open(self) -> None:
+        """Open both connections, switch to WAL and apply pending migrations."""
+        self._writer = await self._on(self._writer_pool, _connect, self._path)
+        await self._write(self._migrate)
+        self._reader = await self._on(self._reader_pool, _connect, self._path)
+
+    async def close(self) -> None:
+        """Close connections and stop the threads."""
+        for pool, conn in ((self._writer_pool, self._writer), (self._reader_pool, self._reader)):
+            if conn is not None:
+                await self._on(pool, conn.close)
+            pool.shutdown(wait=True)
+        self._writer = self._reader = None
+
+    @staticmethod
+    async def _on(pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in one ``BEGIN IMMEDIATE`` transaction on the writer thread."""
+        conn = self._writer
+        assert conn is not None, "SqliteStore.open() was not awaited"
+
+        def run() -> T:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+        return await self._on(self._writer_pool, run)
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in one read transaction on the reader thread (a consistent snapshot)."""
+        conn = self._reader
+        assert conn is not None, "SqliteStore.open() was not awaited"
+
+        def run() -> T:
+            conn.execute("BEGIN")
+            try:
+                return fn(conn)
+            finally:
+                conn.execute("COMMIT")
+
+        return await self._on(self._reader_pool, run)
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(number INTEGER PRIMARY KEY, name TEXT NOT NULL)"
+        )
+        done = {n for (n,) in conn.execute("SELECT number FROM schema_migrations")}
+        for number, name, sql in load_migrations("workhooks.storage.sqlite.migrations"):
+            if number in done:
+                continue
+            for statement in sql.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_migrations (number, name) VALUES (?, ?)", (number, name)
+            )
+
+    @staticmethod
+    def _next_versions(conn: sqlite3.Connection, tenant: str, count: int) -> int:
+        """Reserve ``count`` versions; return the first. Single writer: commit order holds."""
+        (head,) = conn.execute(Q["next_version"], {"tenant": tenant, "count": count}).fetchone()
+        return int(head) - count + 1
+
+    # -- auth -------------------------------------------------------------------------
+    async def add_client(self, client: Client) -> None:
+        """Register a client."""
+        params = {
+            "id": client.id,
+            "tenant": client.tenant,
+            "secret_hash": client.secret_hash,
+            "scopes": " ".join(sorted(client.scopes)),
+            "created_at": _ts(client.created_at),
+        }
+        await self._write(lambda c: c.execute(Q["insert_client"], params))
+
+    async def get_client(self, client_id: str) -> Client | None:
+        """Return a client by id."""
+        row = await self._read(lambda c: c.execute(Q["get_client"], {"id": client_id}).fetchone())
+        if row is None:
+            return None
+        return Client(
+            id=row["id"],
+            tenant=row["tenant"],
+            secret_hash=row["secret_hash"],
+            scopes=parse_scopes(row["scopes"])[0],
+            created_at=_must_dt(row["created_at"]),
+        )
+
+    async def ensure_signing_key(self, candidate: SigningKey) -> SigningKey:
+        """Insert ``candidate`` unless a key exists; return the active key."""
+        params = {
+            "kid": candidate.kid,
+            "private_key": candidate.private_key,
+            "created_at": _ts(candidate.created_at),
+        }
+
+        def run(c: sqlite3.Connection) -> sqlite3.Row:
+            c.execute(Q["insert_signing_key_if_none"], params)
+            row: sqlite3.Row = c.execute(Q["get_signing_key"]).fetchone()
+            return row
+
+        row = await self._write(run)
+        return SigningKey(
+            kid=row["kid"],
+            private_key=bytes(row["private_key"]),
+            created_at=_must_dt(row["created_at"]),
+        )
+
+    # -- records ----------------------------------------------------------------------
+    async def put_people(self, tenant: str, drafts: Sequence[PersonDraft]) -> list[Written[Person]]:
+        """Upsert people in one transaction."""
+
+        def run(c: sqlite3.Connection) -> list[Written[Person]]:
+            first = self._next_versions(c, tenant, len(drafts)) if drafts else 0
+            written = []
+            for offset, d in enumerate(drafts):
+                old = c.execute(Q["get_person_any"], {"tenant": tenant, "id": d.id}).fetchone()
+                person = Person(
+                    id=d.id,
+                    badge_number=d.badge_number,
+                    employee_number=d.employee_number,
+                    change_version=first + offset,
+                )
+                c.execute(
+                    Q["upsert_person"],
+                    {
+                        "tenant": tenant,
+                        "id": d.id,
+                        "badge_number": d.badge_number,
+                        "employee_number": d.employee_number,
+                        "change_version": person.change_version,
+                    },
+                )
+                written.append(Written(record=person, created=old is None or bool(old["deleted"])))
+            return written
+
+        return await self._write(run)
+
+    async def get_person(self, tenant: str, person_id: int) -> Person | None:
+        """Return a live person."""
+        row = await self._read(
+            lambda c: c.execute(Q["get_person_any"], {"tenant": tenant, "id": person_id}).fetchone()
+        )
+        return None if row is None or row["deleted"] else _person(row)
+
+    async def delete_person(self, tenant: str, person_id: int) -> Person | None:
+        """Tombstone a person that no live work interruption refers to."""
+        key = {"tenant": tenant, "id": person_id}
+
+        def run(c: sqlite3.Connection) -> Person | None:
+            row = c.execute(Q["get_person_any"], key).fetchone()
+            if row is None or row["deleted"]:
+                return None
+            if c.execute(Q["person_in_use"], key).fetchone() is not None:
+                raise ConflictError(
+                    f"Person {person_id} still has work interruptions",
+                    reasons=(f"id: delete the work interruptions of person {person_id} first",),
+                )
+            version = self._next_versions(c, tenant, 1)
+            c.execute(Q["tombstone_person"], {**key, "change_version": version})
+            return Person(
+                id=person_id,
+                badge_number=None,
+                employee_number=None,
+                change_version=version,
+                deleted=True,
+            )
+
+        return await self._write(run)
+
+    async def put_work_interruptions(
+        self, tenant: str, drafts: Sequence[WorkInterruptionDraft]
+    ) -> list[Written[WorkInterruption]]:
+        """Check the people, then upsert every record in one transaction."""
+
+        def run(c: sqlite3.Connection) -> list[Written[WorkInterruption]]:
+            missing = []
+            for pid in sorted({d.person_id for d in drafts}):
+                row = c.execute(Q["get_person_any"], {"tenant": tenant, "id": pid}).fetchone()
+                if row is None or row["deleted"]:
+                    missing.append(pid)
+            if missing:
+                raise UnknownPersonError.for_ids(missing)
+            first = self._next_versions(c, tenant, len(drafts)) if drafts else 0
+            written = []
+            for offset, d in enumerate(drafts):
+                key = {"tenant": tenant, "id": d.id}
+                old = c.execute(Q["get_work_interruption_any"], key).fetchone()
+                params = {
+                    **key,
+                    "person_id": d.person_id,
+                    "date": d.date.isoformat(),
+                    "duration_in_minutes": d.duration_in_minutes,
+                    "start_time_in_minutes": d.start_time_in_minutes,
+                    "end_time_in_minutes": d.end_time_in_minutes,
+                    "change_version": first + offset,
+                }
+                c.execute(Q["upsert_work_interruption"], params)
+                record = WorkInterruption(
+                    id=d.id,
+                    person_id=d.person_id,
+                    date=d.date,
+                    duration_in_minutes=d.duration_in_minutes,
+                    start_time_in_minutes=d.start_time_in_minutes,
+                    end_time_in_minutes=d.end_time_in_minutes,
+                    change_version=first + offset,
+                )
+                written.append(Written(record=record, created=old is None or bool(old["deleted"])))
+            return written
+
+        return await self._write(run)
+
+    async def get_work_interruption(self, tenant: str, record_id: int) -> WorkInterruption | None:
+        """Return a live work interruption."""
+        key = {"tenant": tenant, "id": record_id}
+        row = await self._read(lambda c: c.execute(Q["get_work_interruption_any"], key).fetchone())
+        return None if row is None or row["deleted"] else _record(row)
+
+    async def delete_work_interruption(
+        self, tenant: str, record_id: int
+    ) -> WorkInterruption | None:
+        """Replace a live record by its tombstone."""
+        key = {"tenant": tenant, "id": record_id}
+
+        def run(c: sqlite3.Connection) -> WorkInterruption | None:
+            row = c.execute(Q["get_work_interruption_any"], key).fetchone()
+            if row is None or row["deleted"]:
+                return None
+            version = self._next_versions(c, tenant, 1)
+            c.execute(Q["tombstone_work_interruption"], {**key, "change_version": version})
+            return _record(c.execute(Q["get_work_interruption_any"], key).fetchone())
+
+        return await self._write(run)
+
+    async def read_changes(self, tenant: str, *, after: int, limit: int) -> list[WorkInterruption]:
+        """One indexed range scan over ``(tenant, change_version)``."""
+        params = {"tenant": tenant, "after": after, "limit": limit}
+        rows = await self._read(lambda c: c.execute(Q["read_changes"], params).fetchall())
+        return [_record(r) for r in rows]
+
+    async def head_version(self, tenant: str) -> int:
+        """Return the tenant's latest committed version."""
+        row = await self._read(
+            lambda c: c.execute(Q["head_version"], {"tenant": tenant}).fetchone()
+        )
+        return 0 if row is None else int(row[0])
+
+    # -- webhooks ---------------------------------------------------------------------
+    async def create_webhook(self, new: NewWebhook) -> Webhook:
+        """Insert a webhook whose cursor is the tenant's head, atomically."""
+        params = {
+            "id": new.id,
+            "tenant": new.tenant,
+            "destination_url": new.destination_url,
+            "collection": new.collection.value,
+            "secret": new.secret,
+            "created_at": _ts(new.created_at),
+            "valid_until": _ts(new.valid_until),
+        }
+
+        def run(c: sqlite3.Connection) -> Webhook:
+            c.execute(Q["insert_webhook"], params)
+            return _webhook(c.execute(Q["get_webhook"], params).fetchone())
+
+        return await self._write(run)
+
+    async def get_webhook(self, tenant: str, webhook_id: str) -> Webhook | None:
+        """Return the tenant's webhook, deleted or not."""
+        key = {"tenant": tenant, "id": webhook_id}
+        row = await self._read(lambda c: c.execute(Q["get_webhook"], key).fetchone())
+        return None if row is None else _webhook(row)
+
+    async def list_webhooks(self, tenant: str) -> list[Webhook]:
+        """Return the tenant's live webhooks, oldest first."""
+        rows = await self._read(
+            lambda c: c.execute(Q["list_webhooks"], {"tenant": tenant}).fetchall()
+        )
+        return [_webhook(r) for r in rows]
+
+    async def delete_webhook(self, tenant: str, webhook_id: str, *, at: dt.datetime) -> bool:
+        """Soft-delete a live webhook."""
+        params = {"tenant": tenant, "id": webhook_id, "at": _ts(at)}
+        return await self._write(lambda c: c.execute(Q["delete_webhook"], params).rowcount == 1)
+
+    # -- delivery ---------------------------------------------------------------------
+    async def due_webhooks(self, *, now: dt.datetime, limit: int) -> list[Webhook]:
+        """Webhooks that are behind and may be tried now."""
+        params = {"now": _ts(now), "limit": limit}
+        rows = await self._read(lambda c: c.execute(Q["due_webhooks"], params).fetchall())
+        return [_webhook(r) for r in rows]
+
+    async def disable_expired(self, *, now: dt.datetime) -> int:
+        """Disable webhooks past ``valid_until``."""
+        params = {"now": _ts(now)}
+        return await self._write(lambda c: c.execute(Q["disable_expired"], params).rowcount)
+
+    async def apply_window(self, outcome: WindowOutcome) -> bool:
+        """Move the cursor (compare-and-set) and insert the attempts in one transaction."""
+        params = {
+            "id": outcome.webhook_id,
+            "expected_cursor": outcome.expected_cursor,
+            "cursor": outcome.cursor,
+            "failures": outcome.failures,
+            "next_attempt_at": _ts_or_none(outcome.next_attempt_at),
+            "disabled_reason": outcome.disabled_reason,
+        }
+        attempts = [
+            {
+                "webhook_id": a.webhook_id,
+                "message_id": a.message_id,
+                "record_id": a.record_id,
+                "change_version": a.change_version,
+                "attempted_at": _ts(a.attempted_at),
+                "succeeded": int(a.succeeded),
+                "status_code": a.status_code,
+                "latency_ms": a.latency_ms,
+                "error_class": a.error_class,
+                "response_excerpt": a.response_excerpt,
+            }
+            for a in outcome.attempts
+        ]
+
+        def run(c: sqlite3.Connection) -> bool:
+            if c.execute(Q["apply_window"], params).rowcount != 1:
+                return False
+            c.executemany(Q["insert_attempt"], attempts)
+            return True
+
+        return await self._write(run)
+
+    async def list_attempts(self, webhook_id: str, *, limit: int) -> list[DeliveryAttempt]:
+        """Newest attempts first."""
+        params = {"webhook_id": webhook_id, "limit": limit}
+        rows = await self._read(lambda c: c.execute(Q["list_attempts"], params).fetchall())
+        return [_attempt(r) for r in rows]
