@@ -14,6 +14,7 @@ from workhooks.api.errors import exception_handlers
 from workhooks.api.routes_auth import discovery, jwks, token
 from workhooks.api.routes_records import RECORD_HANDLERS
 from workhooks.api.routes_webhooks import API_PREFIX, WEBHOOK_HANDLERS
+from workhooks.api.schemas import check_body_types
 from workhooks.services.container import Services
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -34,7 +35,11 @@ def create_app(
     debug: bool = False,
 ) -> Litestar:
     """Build the workhooks ASGI application around ``services``."""
-    api = Router(path=API_PREFIX, route_handlers=[*RECORD_HANDLERS, *WEBHOOK_HANDLERS])
+    api = Router(
+        path=API_PREFIX,
+        route_handlers=[*RECORD_HANDLERS, *WEBHOOK_HANDLERS],
+        before_request=check_body_types,
+    )
     return Litestar(
         route_handlers=[api, token, discovery, jwks, health],
         exception_handlers=exception_handlers(),

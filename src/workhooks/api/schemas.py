@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from litestar import Request
+from litestar.exceptions import SerializationException, ValidationException
 
 from workhooks.domain.change_version import format_version
 from workhooks.domain.records import (
@@ -23,6 +25,7 @@ __all__ = [
     "WebhookIn",
     "WorkInterruptionBatchIn",
     "WorkInterruptionIn",
+    "check_body_types",
     "person_document",
     "webhook_document",
 ]
@@ -97,6 +100,29 @@ class WebhookIn(msgspec.Struct, frozen=True):
 
     destinationUrl: str
     collectionName: str
+
+
+async def check_body_types(request: Request[Any, Any, Any]) -> None:
+    """Reject a JSON body whose values have the wrong JSON type, before Litestar converts it.
+
+    Litestar converts bodies with ``strict=False``, which silently turns ``"5"`` into ``5``;
+    the Protime contract wants a 400 ``validationErrors`` for a wrong type instead.
+    """
+    field = request.route_handler.parsed_fn_signature.parameters.get("data")
+    if field is None:
+        return
+    try:
+        raw = await request.json()
+    except SerializationException:
+        return  # malformed JSON: Litestar's own body parsing reports it
+    try:
+        msgspec.convert(raw, field.annotation, strict=True)
+    except msgspec.ValidationError as exc:
+        message, _, where = str(exc).partition(" - at `$")
+        key = where.rstrip("`").lstrip(".")
+        raise ValidationException(
+            detail="Validation failed", extra=[{"key": key, "message": message, "source": "body"}]
+        ) from exc
 
 
 def person_document(person: Person) -> dict[str, Any]:

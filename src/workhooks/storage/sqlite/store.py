@@ -106,6 +106,7 @@ def _connect(path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA foreign_keys = ON")
     # WAL with synchronous=NORMAL: a killed process loses no committed transaction;
     # only an OS crash or power loss may lose the last few.
@@ -175,7 +176,6 @@ class SqliteStore:
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
-        conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(number INTEGER PRIMARY KEY, name TEXT NOT NULL)"

@@ -1,0 +1,117 @@
+"""Fixtures that run the real ``workhooks`` CLI as separate processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+AGENT = "WorkhooksTests/1.0 (workhooks)"
+
+
+def free_port() -> int:
+    """Return a TCP port that is free on loopback right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class ServerProcess:
+    """A running ``workhooks serve`` process."""
+
+    process: subprocess.Popen[bytes]
+    base_url: str
+    database_url: str
+    log: Path
+
+    def cli(self, *args: str) -> str:
+        """Run another ``workhooks`` command against the same database; return its stdout."""
+        result = subprocess.run(
+            [sys.executable, "-m", "workhooks", *args, "--database-url", self.database_url],
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
+        return result.stdout.decode()
+
+    def token(self, tenant: str, scopes: str) -> str:
+        """Create a client with the CLI and exchange its credentials for an access token."""
+        info = json.loads(
+            self.cli("clients", "create", "--tenant", tenant, "--scopes", scopes, "--json")
+        )
+        answer = httpx.post(
+            f"{self.base_url}/tenants/{tenant}/connect/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": info["client_id"],
+                "client_secret": info["client_secret"],
+            },
+            timeout=10,
+        )
+        answer.raise_for_status()
+        token: str = answer.json()["access_token"]
+        return token
+
+
+def _wait_until_up(server: ServerProcess, deadline_seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + deadline_seconds
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{server.log.read_text()}")
+        try:
+            if httpx.get(f"{server.base_url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server did not start:\n{server.log.read_text()}")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """Start ``workhooks serve --dev`` on a free port with a fresh SQLite file; stop it after."""
+    port = free_port()
+    database_url = f"sqlite:///{tmp_path / 'workhooks.db'}"
+    log = tmp_path / "server.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKHOOKS_")}
+    env["WORKHOOKS_POLL_INTERVAL_SECONDS"] = "0.2"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "workhooks",
+                "serve",
+                "--dev",
+                "--port",
+                str(port),
+                "--database-url",
+                database_url,
+            ],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    running = ServerProcess(process, f"http://127.0.0.1:{port}", database_url, log)
+    try:
+        _wait_until_up(running)
+        yield running
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
