@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from workhooks.errors import (
@@ -117,7 +117,11 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     if status >= 500:
         return handle_unexpected(request, exc)
     detail = str(exc.detail)
-    if status == 400 and "JSON is malformed" in detail:
+    # Litestar raises ClientException from SerializationException for any undecodable body
+    # (malformed, truncated, numbers out of range): all are body model failures.
+    if status == 400 and (
+        isinstance(exc.__cause__, SerializationException) or "JSON is malformed" in detail
+    ):
         return Response({"validationErrors": [{"field": "", "message": detail}]}, status_code=400)
     return Response(
         error_body(_HTTP_CODES.get(status, "Error"), detail),

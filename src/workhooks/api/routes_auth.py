@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from litestar import Request, Response, get, post
+from litestar.params import FromPath
 
 from workhooks.api.security import services_of
 from workhooks.domain.scopes import KNOWN_SCOPES
@@ -28,7 +29,7 @@ def _form_field(form: dict[str, list[str]], name: str) -> str | None:
 
 
 @post("/tenants/{tenant:str}/connect/token", status_code=200)
-async def token(tenant: str, request: Request[Any, Any, Any]) -> Response[Any]:
+async def token(tenant: FromPath[str], request: Request[Any, Any, Any]) -> Response[Any]:
     """Client credentials grant: form-encoded ``grant_type``, ``client_id``, ``client_secret``."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != _FORM:
         raise InvalidRequestError(
@@ -65,7 +66,7 @@ async def token(tenant: str, request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @get("/tenants/{tenant:str}/.well-known/openid-configuration")
-async def discovery(tenant: str, request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def discovery(tenant: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
     """OIDC discovery document of a tenant."""
     issuer = services_of(request).auth.issuer(tenant)
     return {
@@ -81,6 +82,6 @@ async def discovery(tenant: str, request: Request[Any, Any, Any]) -> dict[str, A
 
 
 @get("/tenants/{tenant:str}/.well-known/openid-configuration/jwks")
-async def jwks(tenant: str, request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def jwks(tenant: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
     """The public keys that verify this server's access tokens."""
     return services_of(request).auth.jwks()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, delete, get, post, put
+from litestar.params import FromPath, JSONBody
 
 from workhooks.api.schemas import (
     PersonBatchIn,
@@ -38,7 +39,9 @@ def _same_id(path_id: int, body_id: int | None) -> None:
 
 
 @get("/work-interruptions/{record_id:str}")
-async def get_work_interruption(record_id: str, request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def get_work_interruption(
+    record_id: FromPath[str], request: Request[Any, Any, Any]
+) -> dict[str, Any]:
     """One work interruption by id."""
     principal = authorize(request, Scope.WORK_INTERRUPTIONS_READ)
     record = await services_of(request).records.get_work_interruption(
@@ -49,7 +52,7 @@ async def get_work_interruption(record_id: str, request: Request[Any, Any, Any])
 
 @put("/work-interruptions/{record_id:str}")
 async def put_work_interruption(
-    record_id: str, data: WorkInterruptionIn, request: Request[Any, Any, Any]
+    record_id: FromPath[str], data: JSONBody[WorkInterruptionIn], request: Request[Any, Any, Any]
 ) -> Response[Any]:
     """Create or replace a work interruption: 201 when created, 200 when replaced."""
     principal = authorize(request, Scope.WORK_INTERRUPTIONS_WRITE)
@@ -65,7 +68,7 @@ async def put_work_interruption(
 
 @post("/work-interruptions/batch", status_code=200)
 async def put_work_interruptions_batch(
-    data: WorkInterruptionBatchIn, request: Request[Any, Any, Any]
+    data: JSONBody[WorkInterruptionBatchIn], request: Request[Any, Any, Any]
 ) -> dict[str, Any]:
     """Upsert up to 1,000 work interruptions atomically (bulk loads)."""
     principal = authorize(request, Scope.WORK_INTERRUPTIONS_WRITE)
@@ -75,7 +78,9 @@ async def put_work_interruptions_batch(
 
 
 @delete("/work-interruptions/{record_id:str}", status_code=204)
-async def delete_work_interruption(record_id: str, request: Request[Any, Any, Any]) -> None:
+async def delete_work_interruption(
+    record_id: FromPath[str], request: Request[Any, Any, Any]
+) -> None:
     """Delete a work interruption; subscribers receive a ``Delete`` event."""
     principal = authorize(request, Scope.WORK_INTERRUPTIONS_WRITE)
     await services_of(request).records.delete_work_interruption(
@@ -84,7 +89,7 @@ async def delete_work_interruption(record_id: str, request: Request[Any, Any, An
 
 
 @get("/people/{person_id:str}")
-async def get_person(person_id: str, request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def get_person(person_id: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
     """One person by id."""
     principal = authorize(request, Scope.PEOPLE_READ)
     person = await services_of(request).records.get_person(
@@ -95,7 +100,7 @@ async def get_person(person_id: str, request: Request[Any, Any, Any]) -> dict[st
 
 @put("/people/{person_id:str}")
 async def put_person(
-    person_id: str, data: PersonIn, request: Request[Any, Any, Any]
+    person_id: FromPath[str], data: JSONBody[PersonIn], request: Request[Any, Any, Any]
 ) -> Response[Any]:
     """Create or replace a person: 201 when created, 200 when replaced."""
     principal = authorize(request, Scope.PEOPLE_WRITE)
@@ -106,7 +111,9 @@ async def put_person(
 
 
 @post("/people/batch", status_code=200)
-async def put_people_batch(data: PersonBatchIn, request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def put_people_batch(
+    data: JSONBody[PersonBatchIn], request: Request[Any, Any, Any]
+) -> dict[str, Any]:
     """Upsert up to 1,000 people atomically."""
     principal = authorize(request, Scope.PEOPLE_WRITE)
     drafts = [item.draft() for item in data.value]
@@ -115,7 +122,7 @@ async def put_people_batch(data: PersonBatchIn, request: Request[Any, Any, Any])
 
 
 @delete("/people/{person_id:str}", status_code=204)
-async def delete_person(person_id: str, request: Request[Any, Any, Any]) -> None:
+async def delete_person(person_id: FromPath[str], request: Request[Any, Any, Any]) -> None:
     """Delete a person that no work interruption refers to any more."""
     principal = authorize(request, Scope.PEOPLE_WRITE)
     await services_of(request).records.delete_person(

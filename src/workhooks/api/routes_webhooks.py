@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, delete, get, post
+from litestar.params import FromPath, JSONBody
 
 from workhooks.api.schemas import WebhookIn, webhook_document
 from workhooks.api.security import authorize, services_of
@@ -16,7 +17,9 @@ API_PREFIX = "/connector/protimeapi/api/v1"
 
 
 @post("/webhooks")
-async def create_webhook(data: WebhookIn, request: Request[Any, Any, Any]) -> Response[Any]:
+async def create_webhook(
+    data: JSONBody[WebhookIn], request: Request[Any, Any, Any]
+) -> Response[Any]:
     """Create a webhook: 201, ``Location``, and the private ``key`` shown this once."""
     principal = authorize(request, Scope.WEBHOOKS_WRITE)
     created = await services_of(request).webhooks.create(
@@ -46,7 +49,7 @@ async def list_webhooks(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 @get("/webhooks/{webhook_id:str}")
-async def get_webhook(webhook_id: str, request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def get_webhook(webhook_id: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
     """One webhook (never its key)."""
     principal = authorize(request, Scope.WEBHOOKS_READ)
     webhook = await services_of(request).webhooks.get(principal.tenant, webhook_id)
@@ -54,7 +57,7 @@ async def get_webhook(webhook_id: str, request: Request[Any, Any, Any]) -> dict[
 
 
 @delete("/webhooks/{webhook_id:str}", status_code=204)
-async def delete_webhook(webhook_id: str, request: Request[Any, Any, Any]) -> None:
+async def delete_webhook(webhook_id: FromPath[str], request: Request[Any, Any, Any]) -> None:
     """Soft-delete a webhook: deliveries stop, its history stays readable."""
     principal = authorize(request, Scope.WEBHOOKS_WRITE)
     await services_of(request).webhooks.delete(principal.tenant, webhook_id)

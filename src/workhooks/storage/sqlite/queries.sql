@@ -109,11 +109,22 @@ UPDATE webhooks SET cursor = :cursor, failures = :failures, next_attempt_at = :n
     disabled_reason = COALESCE(:disabled_reason, disabled_reason)
 WHERE id = :id AND cursor = :expected_cursor
 
--- name: insert_attempt
+-- name: insert_attempts
+-- One statement per window: the attempts arrive as one JSON array of objects.
 INSERT INTO delivery_attempts (webhook_id, message_id, record_id, change_version, attempted_at,
     succeeded, status_code, latency_ms, error_class, response_excerpt)
-VALUES (:webhook_id, :message_id, :record_id, :change_version, :attempted_at,
-    :succeeded, :status_code, :latency_ms, :error_class, :response_excerpt)
+SELECT
+    json_extract(value, '$.webhook_id'),
+    json_extract(value, '$.message_id'),
+    json_extract(value, '$.record_id'),
+    json_extract(value, '$.change_version'),
+    json_extract(value, '$.attempted_at'),
+    json_extract(value, '$.succeeded'),
+    json_extract(value, '$.status_code'),
+    json_extract(value, '$.latency_ms'),
+    json_extract(value, '$.error_class'),
+    json_extract(value, '$.response_excerpt')
+FROM json_each(:attempts)
 
 -- name: list_attempts
 SELECT * FROM delivery_attempts WHERE webhook_id = :webhook_id ORDER BY id DESC LIMIT :limit

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import msgspec
+
 from workhooks.domain.clients import Client, SigningKey
 from workhooks.domain.deliveries import DeliveryAttempt
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
@@ -24,6 +26,8 @@ from workhooks.storage.protocol import WindowOutcome, Written
 from workhooks.storage.sql import load_migrations, load_queries
 
 __all__ = ["SqliteStore"]
+
+_encode_json = msgspec.json.Encoder().encode
 
 T = TypeVar("T")
 Q = load_queries("workhooks.storage.sqlite")
@@ -117,8 +121,9 @@ def _connect(path: str) -> sqlite3.Connection:
 class SqliteStore:
     """The ``Store`` on one SQLite file (``path`` may be ``:memory:``-free paths only)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, trace: Callable[[str], None] | None = None) -> None:
         self._path = path
+        self._trace = trace
         self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._reader_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
         self._writer: sqlite3.Connection | None = None
@@ -130,6 +135,10 @@ class SqliteStore:
         self._writer = await self._on(self._writer_pool, _connect, self._path)
         await self._write(self._migrate)
         self._reader = await self._on(self._reader_pool, _connect, self._path)
+        if self._trace is not None:
+            # Statement counting for benchmarks; never set in production.
+            self._writer.set_trace_callback(self._trace)
+            self._reader.set_trace_callback(self._trace)
 
     async def close(self) -> None:
         """Close connections and stop the threads."""
@@ -459,7 +468,8 @@ class SqliteStore:
         def run(c: sqlite3.Connection) -> bool:
             if c.execute(Q["apply_window"], params).rowcount != 1:
                 return False
-            c.executemany(Q["insert_attempt"], attempts)
+            if attempts:
+                c.execute(Q["insert_attempts"], {"attempts": _encode_json(attempts)})
             return True
 
         return await self._write(run)
