@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -23,6 +24,8 @@ __all__ = [
 ]
 
 MAX_DESTINATION_LENGTH = 2048
+# Letters (any script: IDNA names), digits, hyphens and dots; no percent-escapes or symbols.
+_HOST_NAME = re.compile(r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)*[^\W_](?:[\w-]{0,61}[^\W_])?\.?")
 
 
 class WebhookStatus(StrEnum):
@@ -120,7 +123,14 @@ def validate_destination(
         raise _reject(url, "must name a host")
     if parts.username is not None or parts.password is not None:
         raise _reject(url, "must not contain user info")
-    check_destination_host(
-        parts.hostname, allow_loopback=allow_loopback, allowed=tuple(allowed_networks)
-    )
+    if parts.port == 0:
+        raise _reject(url, "must not use port 0")
+    if not parts.netloc.startswith("[") and not _HOST_NAME.fullmatch(parts.hostname):
+        raise _reject(url, f"host {parts.hostname[:100]!r} is not a valid host name")
+    try:
+        check_destination_host(
+            parts.hostname, allow_loopback=allow_loopback, allowed=tuple(allowed_networks)
+        )
+    except InvalidDestinationError as exc:
+        raise _reject(url, "; ".join(exc.reasons) or exc.message) from exc
     return url
