@@ -444,6 +444,7 @@ async def test_due_webhooks_selects_only_webhooks_that_may_be_tried_now(store: S
     await store.create_webhook(new_webhook("expired", valid_until=now))
     await store.create_webhook(new_webhook("idle", "globex"))
     await seed_people(store, "acme", 1)
+    await store.put_work_interruptions("acme", [draft(1)])
     await store.create_webhook(new_webhook("caught-up"))
 
     disabled = await must_get_webhook(store, "acme", "disabled")
@@ -460,6 +461,17 @@ async def test_due_webhooks_selects_only_webhooks_that_may_be_tried_now(store: S
     assert len(await store.due_webhooks(now=now, limit=1)) == 1
     due_later = await store.due_webhooks(now=later, limit=ALL)
     assert {w.id for w in due_later} == {"behind", "retry-now", "backing-off"}
+
+
+async def test_people_changes_alone_do_not_make_a_webhook_due(store: Store) -> None:
+    """A webhook of work interruptions is behind only when a work interruption changed."""
+    await store.create_webhook(new_webhook("wh"))
+    await seed_people(store, "acme", 1, 2)
+    assert await store.due_webhooks(now=T0, limit=ALL) == []
+    await store.put_work_interruptions("acme", [draft(1)])
+    assert [w.id for w in await store.due_webhooks(now=T0, limit=ALL)] == ["wh"]
+    await seed_people(store, "acme", 3)
+    assert [w.id for w in await store.due_webhooks(now=T0, limit=ALL)] == ["wh"]
 
 
 async def test_disable_expired_disables_enabled_webhooks_past_valid_until(store: Store) -> None:

@@ -14,7 +14,7 @@ from workhooks.api.schemas import (
     WorkInterruptionIn,
     person_document,
 )
-from workhooks.api.security import authorize, services_of
+from workhooks.api.security import principal_of, requires, services_of
 from workhooks.domain.events import work_interruption_document
 from workhooks.domain.records import MAX_RECORD_ID
 from workhooks.domain.scopes import Scope
@@ -38,24 +38,24 @@ def _same_id(path_id: int, body_id: int | None) -> None:
         )
 
 
-@get("/work-interruptions/{record_id:str}")
+@get("/work-interruptions/{record_id:str}", guards=[requires(Scope.WORK_INTERRUPTIONS_READ)])
 async def get_work_interruption(
     record_id: FromPath[str], request: Request[Any, Any, Any]
 ) -> dict[str, Any]:
     """One work interruption by id."""
-    principal = authorize(request, Scope.WORK_INTERRUPTIONS_READ)
+    principal = principal_of(request)
     record = await services_of(request).records.get_work_interruption(
         principal.tenant, _path_id(record_id, what="Work interruption")
     )
     return work_interruption_document(record)
 
 
-@put("/work-interruptions/{record_id:str}")
+@put("/work-interruptions/{record_id:str}", guards=[requires(Scope.WORK_INTERRUPTIONS_WRITE)])
 async def put_work_interruption(
     record_id: FromPath[str], data: JSONBody[WorkInterruptionIn], request: Request[Any, Any, Any]
 ) -> Response[Any]:
     """Create or replace a work interruption: 201 when created, 200 when replaced."""
-    principal = authorize(request, Scope.WORK_INTERRUPTIONS_WRITE)
+    principal = principal_of(request)
     rid = _path_id(record_id, what="Work interruption")
     _same_id(rid, data.id)
     (written,) = await services_of(request).records.put_work_interruptions(
@@ -66,65 +66,71 @@ async def put_work_interruption(
     )
 
 
-@post("/work-interruptions/batch", status_code=200)
+@post(
+    "/work-interruptions/batch", status_code=200, guards=[requires(Scope.WORK_INTERRUPTIONS_WRITE)]
+)
 async def put_work_interruptions_batch(
     data: JSONBody[WorkInterruptionBatchIn], request: Request[Any, Any, Any]
 ) -> dict[str, Any]:
     """Upsert up to 1,000 work interruptions atomically (bulk loads)."""
-    principal = authorize(request, Scope.WORK_INTERRUPTIONS_WRITE)
+    principal = principal_of(request)
     drafts = [item.draft() for item in data.value]
     written = await services_of(request).records.put_work_interruptions(principal.tenant, drafts)
     return {"value": [work_interruption_document(w.record) for w in written]}
 
 
-@delete("/work-interruptions/{record_id:str}", status_code=204)
+@delete(
+    "/work-interruptions/{record_id:str}",
+    status_code=204,
+    guards=[requires(Scope.WORK_INTERRUPTIONS_WRITE)],
+)
 async def delete_work_interruption(
     record_id: FromPath[str], request: Request[Any, Any, Any]
 ) -> None:
     """Delete a work interruption; subscribers receive a ``Delete`` event."""
-    principal = authorize(request, Scope.WORK_INTERRUPTIONS_WRITE)
+    principal = principal_of(request)
     await services_of(request).records.delete_work_interruption(
         principal.tenant, _path_id(record_id, what="Work interruption")
     )
 
 
-@get("/people/{person_id:str}")
+@get("/people/{person_id:str}", guards=[requires(Scope.PEOPLE_READ)])
 async def get_person(person_id: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
     """One person by id."""
-    principal = authorize(request, Scope.PEOPLE_READ)
+    principal = principal_of(request)
     person = await services_of(request).records.get_person(
         principal.tenant, _path_id(person_id, what="Person")
     )
     return person_document(person)
 
 
-@put("/people/{person_id:str}")
+@put("/people/{person_id:str}", guards=[requires(Scope.PEOPLE_WRITE)])
 async def put_person(
     person_id: FromPath[str], data: JSONBody[PersonIn], request: Request[Any, Any, Any]
 ) -> Response[Any]:
     """Create or replace a person: 201 when created, 200 when replaced."""
-    principal = authorize(request, Scope.PEOPLE_WRITE)
+    principal = principal_of(request)
     pid = _path_id(person_id, what="Person")
     _same_id(pid, data.id)
     (written,) = await services_of(request).records.put_people(principal.tenant, [data.draft(pid)])
     return Response(person_document(written.record), status_code=201 if written.created else 200)
 
 
-@post("/people/batch", status_code=200)
+@post("/people/batch", status_code=200, guards=[requires(Scope.PEOPLE_WRITE)])
 async def put_people_batch(
     data: JSONBody[PersonBatchIn], request: Request[Any, Any, Any]
 ) -> dict[str, Any]:
     """Upsert up to 1,000 people atomically."""
-    principal = authorize(request, Scope.PEOPLE_WRITE)
+    principal = principal_of(request)
     drafts = [item.draft() for item in data.value]
     written = await services_of(request).records.put_people(principal.tenant, drafts)
     return {"value": [person_document(w.record) for w in written]}
 
 
-@delete("/people/{person_id:str}", status_code=204)
+@delete("/people/{person_id:str}", status_code=204, guards=[requires(Scope.PEOPLE_WRITE)])
 async def delete_person(person_id: FromPath[str], request: Request[Any, Any, Any]) -> None:
     """Delete a person that no work interruption refers to any more."""
-    principal = authorize(request, Scope.PEOPLE_WRITE)
+    principal = principal_of(request)
     await services_of(request).records.delete_person(
         principal.tenant, _path_id(person_id, what="Person")
     )

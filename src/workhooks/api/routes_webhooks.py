@@ -8,7 +8,7 @@ from litestar import Request, Response, delete, get, post
 from litestar.params import FromPath, JSONBody
 
 from workhooks.api.schemas import WebhookIn, webhook_document
-from workhooks.api.security import authorize, services_of
+from workhooks.api.security import principal_of, requires, services_of
 from workhooks.domain.scopes import Scope
 
 __all__ = ["WEBHOOK_HANDLERS"]
@@ -16,12 +16,12 @@ __all__ = ["WEBHOOK_HANDLERS"]
 API_PREFIX = "/connector/protimeapi/api/v1"
 
 
-@post("/webhooks")
+@post("/webhooks", guards=[requires(Scope.WEBHOOKS_WRITE)])
 async def create_webhook(
     data: JSONBody[WebhookIn], request: Request[Any, Any, Any]
 ) -> Response[Any]:
     """Create a webhook: 201, ``Location``, and the private ``key`` shown this once."""
-    principal = authorize(request, Scope.WEBHOOKS_WRITE)
+    principal = principal_of(request)
     created = await services_of(request).webhooks.create(
         principal.tenant,
         destination_url=data.destinationUrl,
@@ -38,28 +38,28 @@ async def create_webhook(
     )
 
 
-@get("/webhooks")
+@get("/webhooks", guards=[requires(Scope.WEBHOOKS_READ)])
 async def list_webhooks(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """The tenant's webhooks, optionally filtered on ``status`` and ``collection-name``."""
-    principal = authorize(request, Scope.WEBHOOKS_READ)
+    principal = principal_of(request)
     found = await services_of(request).webhooks.list(
         principal.tenant, filter_text=request.query_params.get("filter")
     )
     return {"value": [webhook_document(w) for w in found]}
 
 
-@get("/webhooks/{webhook_id:str}")
+@get("/webhooks/{webhook_id:str}", guards=[requires(Scope.WEBHOOKS_READ)])
 async def get_webhook(webhook_id: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
     """One webhook (never its key)."""
-    principal = authorize(request, Scope.WEBHOOKS_READ)
+    principal = principal_of(request)
     webhook = await services_of(request).webhooks.get(principal.tenant, webhook_id)
     return webhook_document(webhook)
 
 
-@delete("/webhooks/{webhook_id:str}", status_code=204)
+@delete("/webhooks/{webhook_id:str}", status_code=204, guards=[requires(Scope.WEBHOOKS_WRITE)])
 async def delete_webhook(webhook_id: FromPath[str], request: Request[Any, Any, Any]) -> None:
     """Soft-delete a webhook: deliveries stop, its history stays readable."""
-    principal = authorize(request, Scope.WEBHOOKS_WRITE)
+    principal = principal_of(request)
     await services_of(request).webhooks.delete(principal.tenant, webhook_id)
 
 

@@ -6,25 +6,29 @@ import re
 from typing import Any
 
 from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
 
 from workhooks.domain.scopes import Scope
 from workhooks.errors import InvalidRequestError
 from workhooks.services.auth import Principal
 from workhooks.services.container import Services
 
-__all__ = ["authorize", "services_of"]
+__all__ = ["principal_of", "requires", "services_of"]
 
 # ServiceName/Version (Company), as the Protime API asks of every caller.
 _USER_AGENT = re.compile(r"^[^\s/]+/[^\s/]+ \(.+\)$")
+_PRINCIPAL = "workhooks.principal"
 
 
-def services_of(request: Request[Any, Any, Any]) -> Services:
+def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
     """The services the app was built with."""
-    services: Services = request.app.state["services"]
+    services: Services = connection.app.state["services"]
     return services
 
 
-def check_user_agent(request: Request[Any, Any, Any]) -> None:
+def check_user_agent(request: ASGIConnection[Any, Any, Any, Any]) -> None:
     """Raise ``InvalidRequestError`` unless the ``User-Agent`` is ``Name/Version (Company)``."""
     agent = request.headers.get("user-agent", "").strip()
     if not agent:
@@ -39,9 +43,25 @@ def check_user_agent(request: Request[Any, Any, Any]) -> None:
         )
 
 
-def authorize(request: Request[Any, Any, Any], scope: Scope) -> Principal:
-    """Check the User-Agent, the token and its scope; return who is calling."""
-    check_user_agent(request)
-    principal = services_of(request).auth.authenticate(request.headers.get("authorization"))
-    principal.require(scope)
+def requires(scope: Scope) -> Guard:
+    """A route guard: check the User-Agent, the token and ``scope`` before anything else.
+
+    Guards run before the body is read, so an unauthenticated caller learns nothing about
+    the body rules. The caller is kept on the connection for ``principal_of``.
+    """
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        check_user_agent(connection)
+        principal = services_of(connection).auth.authenticate(
+            connection.headers.get("authorization")
+        )
+        principal.require(scope)
+        connection.state[_PRINCIPAL] = principal
+
+    return guard
+
+
+def principal_of(request: Request[Any, Any, Any]) -> Principal:
+    """Who is calling, as established by the route's ``requires`` guard."""
+    principal: Principal = request.state[_PRINCIPAL]
     return principal

@@ -186,11 +186,16 @@ class InMemoryStore:
             if w.status is WebhookStatus.ENABLED
             and w.deleted_at is None
             and w.valid_until > now
-            and w.cursor < self._heads.get(w.tenant, 0)
+            and w.cursor < self._latest_record_version(w.tenant)
             and (w.next_attempt_at is None or w.next_attempt_at <= now)
         ]
         due.sort(key=lambda w: (w.next_attempt_at or w.created_at, w.id))
         return due[:limit]
+
+    def _latest_record_version(self, tenant: str) -> int:
+        return max(
+            (r.change_version for (t, _), r in self._records.items() if t == tenant), default=0
+        )
 
     async def disable_expired(self, *, now: dt.datetime) -> int:
         """Disable enabled webhooks past their validity."""

@@ -110,7 +110,7 @@ class Store(Protocol):
 
     # -- delivery ---------------------------------------------------------------------
     async def due_webhooks(self, *, now: dt.datetime, limit: int) -> list[Webhook]:
-        """Return enabled, live, unexpired webhooks that are behind and not backing off."""
+        """Return enabled, live, unexpired webhooks, not backing off, behind on the collection."""
 
     async def disable_expired(self, *, now: dt.datetime) -> int:
         """Disable every enabled webhook whose ``valid_until`` has passed; return how many."""

@@ -92,10 +92,14 @@ UPDATE webhooks SET deleted_at = :at
 WHERE tenant = :tenant AND id = :id AND deleted_at IS NULL
 
 -- name: due_webhooks
-SELECT w.* FROM webhooks AS w JOIN tenants AS t ON t.tenant = w.tenant
+-- Behind means: a work interruption changed after the cursor (people changes also take
+-- tenant versions but are not events of this collection). MAX() is one index probe.
+SELECT w.* FROM webhooks AS w
 WHERE w.status = 'Enabled' AND w.deleted_at IS NULL AND w.valid_until > :now
-    AND w.cursor < t.head_version
     AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= :now)
+    AND w.cursor < (
+        SELECT MAX(r.change_version) FROM work_interruptions AS r WHERE r.tenant = w.tenant
+    )
 ORDER BY COALESCE(w.next_attempt_at, w.created_at), w.id
 LIMIT :limit
 

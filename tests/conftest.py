@@ -1,0 +1,111 @@
+"""Shared fixtures: the app in-process behind httpx, with a fake clock and a scripted sender."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from workhooks.bootstrap import Runtime, runtime
+from workhooks.config import Settings
+from workhooks.domain.scopes import Scope
+from workhooks.testing import FakeClock, ScriptedSender
+
+API = "/connector/protimeapi/api/v1"
+USER_AGENT = "WorkhooksTests/1.0 (Acme)"
+
+
+@dataclass
+class Api:
+    """The app of one runtime, an httpx client on it, and the fakes it was built with."""
+
+    rt: Runtime
+    http: httpx.AsyncClient
+    clock: FakeClock
+    sender: ScriptedSender
+
+    async def credentials(self, tenant: str, scopes: Iterable[Scope]) -> tuple[str, str]:
+        """Register a client of ``tenant`` with ``scopes``; return its id and secret."""
+        new = await self.rt.services.auth.create_client(tenant, frozenset(scopes))
+        return new.client.id, new.secret
+
+    async def token_response(
+        self, tenant: str, client_id: str, secret: str, *, scope: str | None = None
+    ) -> httpx.Response:
+        """POST the client credentials form to the tenant's token endpoint."""
+        form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+        if scope is not None:
+            form["scope"] = scope
+        return await self.http.post(f"/tenants/{tenant}/connect/token", data=form)
+
+    async def token(self, tenant: str = "acme", scopes: Iterable[Scope] = tuple(Scope)) -> str:
+        """Return an access token of a new client of ``tenant`` holding ``scopes``."""
+        client_id, secret = await self.credentials(tenant, scopes)
+        response = await self.token_response(tenant, client_id, secret)
+        assert response.status_code == 200, response.text
+        token: str = response.json()["access_token"]
+        return token
+
+    async def headers(
+        self, tenant: str = "acme", scopes: Iterable[Scope] = tuple(Scope)
+    ) -> dict[str, str]:
+        """Headers of an authorized API request: ``User-Agent`` and a fresh bearer token."""
+        return {
+            "User-Agent": USER_AGENT,
+            "Authorization": f"Bearer {await self.token(tenant, scopes)}",
+        }
+
+    async def put_person(self, headers: dict[str, str], person_id: int) -> None:
+        """Create a person (the parent every work interruption needs)."""
+        response = await self.http.put(f"{API}/people/{person_id}", json={}, headers=headers)
+        assert response.status_code in (200, 201), response.text
+
+
+def work_interruption(person_id: int = 1, **overrides: Any) -> dict[str, Any]:
+    """A valid work interruption body, with ``overrides`` applied."""
+    body: dict[str, Any] = {
+        "person": {"id": person_id},
+        "date": "2024-03-04",
+        "durationInMinutes": 30,
+        "startTimeInMinutes": 600,
+        "endTimeInMinutes": 630,
+    }
+    body.update(overrides)
+    return body
+
+
+@contextlib.asynccontextmanager
+async def open_api(settings: Settings) -> AsyncIterator[Api]:
+    """Start a runtime for ``settings`` with fakes and an in-process httpx client on its app."""
+    clock = FakeClock()
+    sender = ScriptedSender()
+    async with runtime(settings, clock=clock, sender=sender) as rt:
+        # httpx types ASGI apps with plain dicts; Litestar's typed scopes are compatible at runtime.
+        app: Any = rt.app
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield Api(rt=rt, http=http, clock=clock, sender=sender)
+
+
+ApiFactory = Callable[[Settings], Awaitable[Api]]
+
+
+@pytest.fixture
+async def api_factory() -> AsyncIterator[ApiFactory]:
+    """Open apps for given settings; all are closed when the test ends."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def make(settings: Settings) -> Api:
+            return await stack.enter_async_context(open_api(settings))
+
+        yield make
+
+
+@pytest.fixture
+async def api(api_factory: ApiFactory) -> Api:
+    """An app on an in-memory store, production rules (``dev=False``)."""
+    return await api_factory(Settings(database_url="memory://", dev=False))
