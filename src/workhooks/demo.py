@@ -178,6 +178,9 @@ async def run_demo(settings: Settings, *, receiver_port: int, changes: int) -> N
             base_url=settings.base_url, headers={"User-Agent": DEMO_AGENT}, timeout=10
         ) as http:
             await _authenticate(rt, http, console)
+            for old in await rt.services.webhooks.list(TENANT):
+                # A previous demo run's webhook would reach this receiver with another key.
+                await rt.services.webhooks.delete(TENANT, old.id)
             answer = await http.post(
                 f"{API}/webhooks",
                 json={"destinationUrl": url, "collectionName": "work-interruptions"},

@@ -1,0 +1,105 @@
+"""The dependency rules of the architecture, checked on the import statements of every module."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import workhooks
+
+PACKAGE = Path(workhooks.__file__).parent
+
+# package -> workhooks packages it must never import (architecture.md, "Layout and dependency
+# rules").
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "domain": (
+        "workhooks.services",
+        "workhooks.storage",
+        "workhooks.delivery",
+        "workhooks.api",
+        "workhooks.client",
+        "workhooks.bootstrap",
+        "workhooks.cli",
+        "workhooks.config",
+    ),
+    "services": (
+        "workhooks.storage.memory",
+        "workhooks.storage.sqlite",
+        "workhooks.api",
+        "workhooks.delivery",
+        "workhooks.bootstrap",
+    ),
+    "storage": ("workhooks.api", "workhooks.services", "workhooks.delivery", "workhooks.bootstrap"),
+    "delivery": (
+        "workhooks.api",
+        "workhooks.services.auth",
+        "workhooks.services.records",
+        "workhooks.services.webhooks",
+        "workhooks.storage.memory",
+        "workhooks.storage.sqlite",
+        "workhooks.bootstrap",
+    ),
+    "api": ("workhooks.storage.memory", "workhooks.storage.sqlite", "workhooks.delivery"),
+    "client": (
+        "workhooks.api",
+        "workhooks.services",
+        "workhooks.storage",
+        "workhooks.delivery",
+        "workhooks.bootstrap",
+    ),
+}
+
+# The domain is pure: only the standard library (and workhooks' own errors and domain).
+DOMAIN_THIRD_PARTY_ALLOWED: frozenset[str] = frozenset()
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def _modules(package: str) -> list[Path]:
+    return sorted((PACKAGE / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_packages_import_only_what_the_architecture_allows(package: str) -> None:
+    """No module of a layer imports a package that the dependency table forbids to it."""
+    broken = [
+        f"{path.relative_to(PACKAGE)} imports {name}"
+        for path in _modules(package)
+        for name in _imports(path)
+        if any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN[package])
+    ]
+    assert broken == []
+
+
+def test_domain_uses_only_the_standard_library() -> None:
+    """Domain modules import nothing outside the standard library and workhooks' own domain."""
+    import sys
+
+    outside = [
+        f"{path.relative_to(PACKAGE)} imports {name}"
+        for path in _modules("domain")
+        for name in _imports(path)
+        if name.split(".")[0] not in sys.stdlib_module_names
+        and not name.startswith(("workhooks.domain", "workhooks.errors"))
+        and name.split(".")[0] not in DOMAIN_THIRD_PARTY_ALLOWED
+        and name != "__future__"
+    ]
+    assert outside == []
+
+
+def test_the_checker_sees_imports() -> None:
+    """The import scanner finds both import forms, so an empty result above means something."""
+    found = _imports(PACKAGE / "bootstrap.py")
+    assert "workhooks.storage.sqlite.store" in found
+    assert "asyncio" in found
