@@ -15,6 +15,14 @@ from workhooks.config import Settings
 from workhooks.domain.scopes import Scope
 from workhooks.testing import FakeClock, ScriptedSender
 
+# Shared test helpers live in plain modules; pytest rewrites their asserts like a test's.
+pytest.register_assert_rewrite(
+    "tests.integration.errors_helpers",
+    "tests.integration.store_helpers",
+    "tests.unit.filter_helpers",
+    "tests.unit.worker_helpers",
+)
+
 API = "/connector/protimeapi/api/v1"
 USER_AGENT = "WorkhooksTests/1.0 (Acme)"
 

@@ -105,6 +105,12 @@ class Receiver:
 
     async def wait_for(self, count: int, *, within: float = 10.0) -> list[RecordedRequest]:
         """Wait until at least ``count`` accepted deliveries arrived; return them."""
+        return await self.wait_until(lambda requests: len(requests) >= count, within=within)
+
+    async def wait_until(
+        self, predicate: Callable[[list[RecordedRequest]], bool], *, within: float = 10.0
+    ) -> list[RecordedRequest]:
+        """Wait until ``predicate(requests)`` holds, re-checked at each arrival; return them."""
         async with asyncio.timeout(within), self._arrived:
-            await self._arrived.wait_for(lambda: len(self.requests) >= count)
+            await self._arrived.wait_for(lambda: predicate(self.requests))
         return list(self.requests)

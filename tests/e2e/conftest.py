@@ -79,12 +79,13 @@ def _wait_until_up(server: ServerProcess, deadline_seconds: float = 30.0) -> Non
     raise RuntimeError(f"server did not start:\n{server.log.read_text()}")
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    """Start ``workhooks serve --dev`` on a free port with a fresh SQLite file; stop it after."""
-    port = free_port()
-    database_url = f"sqlite:///{tmp_path / 'workhooks.db'}"
-    log = tmp_path / "server.log"
+def start_server(
+    tmp_path: Path, *, port: int | None = None, database_url: str | None = None
+) -> ServerProcess:
+    """Start ``workhooks serve --dev`` and wait until it answers; the caller stops it."""
+    port = port or free_port()
+    database_url = database_url or f"sqlite:///{tmp_path / 'workhooks.db'}"
+    log = tmp_path / f"server-{time.monotonic_ns()}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKHOOKS_")}
     env["WORKHOOKS_POLL_INTERVAL_SECONDS"] = "0.2"
     with log.open("wb") as sink:
@@ -107,11 +108,28 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
     running = ServerProcess(process, f"http://127.0.0.1:{port}", database_url, log)
     try:
         _wait_until_up(running)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    return running
+
+
+def stop_server(server: ServerProcess, sig: signal.Signals = signal.SIGINT) -> int:
+    """Send ``sig`` to the server and return its exit code (killing it if it hangs)."""
+    server.process.send_signal(sig)
+    try:
+        return server.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        return server.process.wait()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A ``workhooks serve --dev`` on a free port with a fresh SQLite file, stopped after."""
+    running = start_server(tmp_path)
+    try:
         yield running
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(running)
