@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
+import hmac
 import logging
 import random
 from collections.abc import AsyncIterator
@@ -18,10 +20,13 @@ from workhooks.api.app import create_app
 from workhooks.config import ConfigError, Settings
 from workhooks.delivery.sender import AiohttpSender, Sender
 from workhooks.delivery.worker import DeliveryWorker, WorkerOptions
+from workhooks.domain.clients import SigningKey
 from workhooks.domain.retry import RetryPolicy
+from workhooks.domain.tokens import TokenCodec
 from workhooks.services.auth import AuthService, generate_signing_key
 from workhooks.services.clock import Clock, SystemClock
 from workhooks.services.container import Services
+from workhooks.services.deliveries import DeliveryHistoryService
 from workhooks.services.records import RecordService
 from workhooks.services.webhooks import DestinationRules, WebhookService
 from workhooks.storage.memory import InMemoryStore
@@ -32,6 +37,14 @@ __all__ = ["USER_AGENT", "Runtime", "make_store", "runtime", "serve"]
 
 logger = logging.getLogger("workhooks")
 USER_AGENT = f"workhooks/{__version__} (workhooks)"
+
+
+def token_key(key: SigningKey) -> bytes:
+    """The key of continuation and delta tokens, derived from the token signing key.
+
+    Every API node of one database derives the same key, so any node accepts any token.
+    """
+    return hmac.new(key.private_key, b"workhooks continuation tokens", hashlib.sha256).digest()
 
 
 def make_store(database_url: str) -> Store:
@@ -94,6 +107,7 @@ async def runtime(
             options=WorkerOptions(
                 window=settings.delivery_window,
                 poll_interval_seconds=settings.poll_interval_seconds,
+                history_retention=dt.timedelta(days=settings.history_retention_days),
             ),
         )
         services = Services(
@@ -114,6 +128,9 @@ async def runtime(
                     allowed_networks=settings.allowed_networks,
                 ),
                 validity=dt.timedelta(days=settings.webhook_validity_days),
+            ),
+            deliveries=DeliveryHistoryService(
+                store, tokens=TokenCodec(token_key(key)), page_size=settings.history_page_size
             ),
         )
         if own_sender is not None:

@@ -43,6 +43,8 @@ class Settings:
     delivery_window: int = 500
     delivery_concurrency: int = 32
     poll_interval_seconds: float = 1.0
+    history_retention_days: int = 7
+    history_page_size: int = 100
     allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()
     log_level: str = "info"
 

@@ -11,6 +11,7 @@ __all__ = [
     "ConflictError",
     "InsufficientScopeError",
     "InvalidClientError",
+    "InvalidContinuationTokenError",
     "InvalidDestinationError",
     "InvalidFilterError",
     "InvalidRecordError",
@@ -87,6 +88,20 @@ class ConflictError(WorkhooksError):
     """The request conflicts with the current state."""
 
     code = "Conflict"
+
+
+class InvalidContinuationTokenError(ConflictError):
+    """A continuation token is forged, altered, foreign or no longer valid for this request."""
+
+    code = "InvalidContinuationToken"
+
+    @classmethod
+    def malformed(cls) -> InvalidContinuationTokenError:
+        """The error for a token that was not made by this server for this request."""
+        return cls(
+            "The continuation token is not valid",
+            reasons=("continuationToken: start again from the first page",),
+        )
 
 
 class AuthenticationError(WorkhooksError):

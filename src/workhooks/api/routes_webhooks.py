@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, delete, get, post
 from litestar.params import FromPath, JSONBody
 
-from workhooks.api.schemas import WebhookIn, webhook_document
+from workhooks.api.schemas import (
+    WebhookIn,
+    attempt_document,
+    delivery_document,
+    webhook_document,
+)
 from workhooks.api.security import principal_of, requires, services_of
 from workhooks.domain.scopes import Scope
 
@@ -63,4 +69,50 @@ async def delete_webhook(webhook_id: FromPath[str], request: Request[Any, Any, A
     await services_of(request).webhooks.delete(principal.tenant, webhook_id)
 
 
-WEBHOOK_HANDLERS = [create_webhook, list_webhooks, get_webhook, delete_webhook]
+@get("/webhooks/{webhook_id:str}/deliveries", guards=[requires(Scope.WEBHOOKS_READ)])
+async def list_deliveries(
+    webhook_id: FromPath[str], request: Request[Any, Any, Any]
+) -> dict[str, Any]:
+    """The webhook's deliveries, newest first; ``filter`` on ``status`` and ``lastAttemptAt``."""
+    principal = principal_of(request)
+    filter_text = request.query_params.get("filter")
+    page = await services_of(request).deliveries.page(
+        principal.tenant,
+        webhook_id,
+        filter_text=filter_text,
+        continuation=request.query_params.get("continuationToken"),
+    )
+    body: dict[str, Any] = {"value": [delivery_document(d) for d in page.deliveries]}
+    if page.continuation is not None:
+        query = {"filter": filter_text} if filter_text is not None else {}
+        query["continuationToken"] = page.continuation
+        body["nextLink"] = f"{API_PREFIX}/webhooks/{webhook_id}/deliveries?{urlencode(query)}"
+    return body
+
+
+@get(
+    "/webhooks/{webhook_id:str}/deliveries/{delivery_id:str}",
+    guards=[requires(Scope.WEBHOOKS_READ)],
+)
+async def get_delivery(
+    webhook_id: FromPath[str], delivery_id: FromPath[str], request: Request[Any, Any, Any]
+) -> dict[str, Any]:
+    """One delivery with every attempt (time, status, latency, error class, response)."""
+    principal = principal_of(request)
+    delivery, attempts = await services_of(request).deliveries.get(
+        principal.tenant, webhook_id, delivery_id
+    )
+    return {
+        **delivery_document(delivery),
+        "attemptHistory": [attempt_document(a) for a in attempts],
+    }
+
+
+WEBHOOK_HANDLERS = [
+    create_webhook,
+    list_webhooks,
+    get_webhook,
+    delete_webhook,
+    list_deliveries,
+    get_delivery,
+]

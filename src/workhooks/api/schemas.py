@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import msgspec
@@ -9,6 +10,7 @@ from litestar import Request
 from litestar.exceptions import SerializationException, ValidationException
 
 from workhooks.domain.change_version import format_version
+from workhooks.domain.deliveries import Delivery, DeliveryAttempt
 from workhooks.domain.records import (
     Person,
     PersonDraft,
@@ -25,7 +27,9 @@ __all__ = [
     "WebhookIn",
     "WorkInterruptionBatchIn",
     "WorkInterruptionIn",
+    "attempt_document",
     "check_body_types",
+    "delivery_document",
     "person_document",
     "webhook_document",
 ]
@@ -132,6 +136,39 @@ def person_document(person: Person) -> dict[str, Any]:
         "id": person.id,
         "badgeNumber": person.badge_number,
         "employeeNumber": person.employee_number,
+    }
+
+
+def _time(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat(timespec="milliseconds")
+
+
+def delivery_document(delivery: Delivery) -> dict[str, Any]:
+    """The JSON summary of one delivery."""
+    return {
+        "id": delivery.id,
+        "changeVersion": format_version(delivery.change_version),
+        "recordId": delivery.record_id,
+        "status": delivery.status.value,
+        "attempts": delivery.attempts,
+        "firstAttemptAt": _time(delivery.first_attempt_at),
+        "lastAttemptAt": _time(delivery.last_attempt_at),
+        "lastStatusCode": delivery.last_status_code,
+        "lastErrorClass": delivery.last_error_class,
+        "nextAttemptAt": _time(delivery.next_attempt_at),
+    }
+
+
+def attempt_document(attempt: DeliveryAttempt) -> dict[str, Any]:
+    """The JSON document of one attempt, with the response excerpt (at most 64 KiB)."""
+    return {
+        "attemptedAt": _time(attempt.attempted_at),
+        "succeeded": attempt.succeeded,
+        "statusCode": attempt.status_code,
+        "latencyMs": round(attempt.latency_ms, 3),
+        "errorClass": attempt.error_class,
+        "response": attempt.response_excerpt,
+        "nextAttemptAt": _time(attempt.next_attempt_at),
     }
 
 

@@ -8,6 +8,7 @@ cursor past the acknowledged prefix, store the back-off state and insert the att
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import random
 from collections.abc import Sequence
@@ -39,6 +40,8 @@ class WorkerOptions:
     window: int = 500
     max_webhooks_per_round: int = 256
     poll_interval_seconds: float = 1.0
+    history_retention: dt.timedelta = dt.timedelta(days=7)
+    purge_interval: dt.timedelta = dt.timedelta(minutes=1)
 
 
 class DeliveryWorker:
@@ -61,6 +64,7 @@ class DeliveryWorker:
         self._rng = rng
         self._options = options or WorkerOptions()
         self._wake = asyncio.Event()
+        self._next_purge_at: dt.datetime | None = None
 
     def wake(self, tenant: str | None = None) -> None:
         """Ask the worker to look for work now (called after a committed write)."""
@@ -89,12 +93,22 @@ class DeliveryWorker:
     async def run_once(self) -> int:
         """Send one window to every due webhook; return how many deliveries were attempted."""
         now = self._clock.now()
+        await self._purge_history(now)
         expired = await self._store.disable_expired(now=now)
         if expired:
             logger.info("disabled %d expired webhook(s)", expired)
         due = await self._store.due_webhooks(now=now, limit=self._options.max_webhooks_per_round)
         counts = await asyncio.gather(*(self.deliver_window(w) for w in due))
         return sum(counts)
+
+    async def _purge_history(self, now: dt.datetime) -> None:
+        """Drop delivery history older than the retention, at most once per purge interval."""
+        if self._next_purge_at is not None and now < self._next_purge_at:
+            return
+        self._next_purge_at = now + self._options.purge_interval
+        purged = await self._store.purge_history(before=now - self._options.history_retention)
+        if purged:
+            logger.info("purged %d delivery attempt(s) past retention", purged)
 
     async def deliver_window(self, webhook: Webhook) -> int:
         """Send the next window of ``webhook``; return the number of attempts made."""
@@ -160,6 +174,7 @@ class DeliveryWorker:
                 latency_ms=result.latency_ms,
                 error_class=None if result.failure is None else result.failure.value,
                 response_excerpt=result.excerpt or (result.error or ""),
+                next_attempt_at=None if result.failure is None else next_attempt_at,
             )
             for record, result in zip(records, results, strict=True)
         ]

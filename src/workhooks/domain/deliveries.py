@@ -1,16 +1,28 @@
-"""Delivery attempts: what happened when one event was sent to one webhook."""
+"""Deliveries and their attempts: what happened when events were sent to a webhook.
+
+A delivery is one event (one change of one record) sent to one webhook; its id is the
+event's ``webhook-id`` (``msg_<changeVersion>``). Each POST of it is a ``DeliveryAttempt``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
-__all__ = ["DeliveryAttempt", "message_id"]
+__all__ = ["Delivery", "DeliveryAttempt", "DeliveryQuery", "DeliveryStatus", "message_id"]
 
 
 def message_id(change_version: str) -> str:
     """Return the ``webhook-id`` of an event: stable across retries of the same change."""
     return f"msg_{change_version}"
+
+
+class DeliveryStatus(StrEnum):
+    """The outcome of a delivery's latest attempt; values are the wire strings."""
+
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,3 +39,36 @@ class DeliveryAttempt:
     latency_ms: float
     error_class: str | None
     response_excerpt: str
+    next_attempt_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery:
+    """The summary of one event's delivery to one webhook, kept up to date by each attempt."""
+
+    webhook_id: str
+    id: str
+    record_id: int
+    change_version: int
+    status: DeliveryStatus
+    attempts: int
+    first_attempt_at: dt.datetime
+    last_attempt_at: dt.datetime
+    last_status_code: int | None
+    last_error_class: str | None
+    next_attempt_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryQuery:
+    """Which deliveries of a webhook to list: newest last attempt first, keyset-paged.
+
+    ``after`` is the ``(last_attempt_at, id)`` of the last delivery of the previous page.
+    """
+
+    webhook_id: str
+    statuses: frozenset[DeliveryStatus] | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    after: tuple[dt.datetime, str] | None = None
+    limit: int = 100

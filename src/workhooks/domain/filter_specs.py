@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import NoReturn
 
@@ -33,6 +33,7 @@ from workhooks.domain.filters import (
 from workhooks.errors import InvalidFilterError
 
 __all__ = [
+    "DELIVERIES_FILTER",
     "WEBHOOKS_FILTER",
     "WORK_INTERRUPTIONS_FILTER",
     "FilterField",
@@ -47,6 +48,9 @@ __all__ = [
 ]
 
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATETIME_RE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
 class ValueKind(StrEnum):
@@ -56,6 +60,7 @@ class ValueKind(StrEnum):
     STR = "str"
     BOOL = "bool"
     DATE = "date"
+    DATETIME = "datetime"
     ENUM = "enum"
 
 
@@ -67,6 +72,17 @@ def _as_date(value: Constant) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         return None
+
+
+def _as_datetime(value: Constant) -> datetime | None:
+    """The instant an ISO 8601 constant with a UTC offset names (``Z`` allowed), or ``None``."""
+    if not isinstance(value, str) or _DATETIME_RE.fullmatch(value) is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def _error(message: str, reasons: tuple[str, ...]) -> InvalidFilterError:
@@ -101,6 +117,8 @@ class FilterField:
             return None
         if kind is ValueKind.DATE and _as_date(value) is not None:
             return None
+        if kind is ValueKind.DATETIME and _as_datetime(value) is not None:
+            return None
         if kind is ValueKind.ENUM and isinstance(value, str) and value in self.choices:
             return None
         got = render_constant(value)
@@ -114,15 +132,19 @@ class FilterField:
             ValueKind.STR: "a 'string'",
             ValueKind.BOOL: "true or false",
             ValueKind.DATE: "a valid date as 'YYYY-MM-DD'",
+            ValueKind.DATETIME: "an ISO 8601 time with offset, e.g. '2026-01-05T09:00:00Z'",
         }[self.kind]
 
-    def convert(self, value: Constant) -> int | str | bool | date:
-        """``value`` as this field's Python value (a ``date`` for date fields); raise if wrong."""
+    def convert(self, value: Constant) -> int | str | bool | date | datetime:
+        """``value`` as this field's Python value (``date``/``datetime`` where so declared)."""
         problem = self.problem(value)
         if problem is not None:
             raise _error(problem, (problem,))
-        converted = _as_date(value) if self.kind is ValueKind.DATE else value
-        return value if converted is None else converted
+        if self.kind is ValueKind.DATE:
+            return _as_date(value) or value
+        if self.kind is ValueKind.DATETIME:
+            return _as_datetime(value) or value
+        return value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -354,3 +376,20 @@ WORK_INTERRUPTIONS_FILTER = FilterSpec(
     allow_or=False,
 )
 """Filters on work interruptions: ``date`` (required) and ``person``, no ``or``."""
+
+DELIVERIES_FILTER = FilterSpec(
+    name="deliveries",
+    fields=(
+        FilterField(
+            name="status",
+            kind=ValueKind.ENUM,
+            operators=(Operator.EQ, Operator.IN),
+            choices=("Succeeded", "Failed"),
+        ),
+        FilterField(
+            name="lastAttemptAt", kind=ValueKind.DATETIME, operators=(Operator.GE, Operator.LE)
+        ),
+    ),
+    allow_or=False,
+)
+"""Filters on a webhook's delivery history: ``status`` and a ``lastAttemptAt`` range."""

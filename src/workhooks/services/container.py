@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from workhooks.services.auth import AuthService
+from workhooks.services.deliveries import DeliveryHistoryService
 from workhooks.services.records import RecordService
 from workhooks.services.webhooks import WebhookService
 
@@ -18,3 +19,4 @@ class Services:
     auth: AuthService
     records: RecordService
     webhooks: WebhookService
+    deliveries: DeliveryHistoryService

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from workhooks.domain.clients import Client, SigningKey
-from workhooks.domain.deliveries import DeliveryAttempt
+from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery, DeliveryStatus
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.webhooks import NewWebhook, Webhook, WebhookStatus
 from workhooks.errors import ConflictError, UnknownPersonError
@@ -27,6 +27,7 @@ class InMemoryStore:
         self._records: dict[tuple[str, int], WorkInterruption] = {}
         self._webhooks: dict[str, Webhook] = {}
         self._attempts: list[DeliveryAttempt] = []
+        self._deliveries: dict[tuple[str, str], Delivery] = {}
 
     async def open(self) -> None:
         """Nothing to connect."""
@@ -227,9 +228,64 @@ class InMemoryStore:
             disabled_reason=outcome.disabled_reason or webhook.disabled_reason,
         )
         self._attempts.extend(outcome.attempts)
+        for attempt in outcome.attempts:
+            self._record_delivery(attempt)
         return True
+
+    def _record_delivery(self, a: DeliveryAttempt) -> None:
+        key = (a.webhook_id, a.message_id)
+        old = self._deliveries.get(key)
+        self._deliveries[key] = Delivery(
+            webhook_id=a.webhook_id,
+            id=a.message_id,
+            record_id=a.record_id,
+            change_version=a.change_version,
+            status=DeliveryStatus.SUCCEEDED if a.succeeded else DeliveryStatus.FAILED,
+            attempts=1 if old is None else old.attempts + 1,
+            first_attempt_at=a.attempted_at if old is None else old.first_attempt_at,
+            last_attempt_at=a.attempted_at,
+            last_status_code=a.status_code,
+            last_error_class=a.error_class,
+            next_attempt_at=a.next_attempt_at,
+        )
 
     async def list_attempts(self, webhook_id: str, *, limit: int) -> list[DeliveryAttempt]:
         """Return the newest attempts first."""
         mine = [a for a in self._attempts if a.webhook_id == webhook_id]
         return list(reversed(mine))[:limit]
+
+    async def list_deliveries(self, query: DeliveryQuery) -> list[Delivery]:
+        """Filter and order the webhook's deliveries like the SQL stores do."""
+        found = [
+            d
+            for d in self._deliveries.values()
+            if d.webhook_id == query.webhook_id
+            and (query.statuses is None or d.status in query.statuses)
+            and (query.since is None or d.last_attempt_at >= query.since)
+            and (query.until is None or d.last_attempt_at <= query.until)
+            and (query.after is None or (d.last_attempt_at, d.id) < query.after)
+        ]
+        found.sort(key=lambda d: (d.last_attempt_at, d.id), reverse=True)
+        return found[: query.limit]
+
+    async def get_delivery(
+        self, webhook_id: str, delivery_id: str
+    ) -> tuple[Delivery, list[DeliveryAttempt]] | None:
+        """One delivery and its attempts, oldest first."""
+        delivery = self._deliveries.get((webhook_id, delivery_id))
+        if delivery is None:
+            return None
+        attempts = [
+            a for a in self._attempts if a.webhook_id == webhook_id and a.message_id == delivery_id
+        ]
+        return delivery, attempts
+
+    async def purge_history(self, *, before: dt.datetime) -> int:
+        """Forget attempts and deliveries last tried before ``before``."""
+        kept = [a for a in self._attempts if a.attempted_at >= before]
+        deleted = len(self._attempts) - len(kept)
+        self._attempts = kept
+        self._deliveries = {
+            k: d for k, d in self._deliveries.items() if d.last_attempt_at >= before
+        }
+        return deleted

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from workhooks.domain.clients import Client, SigningKey
-from workhooks.domain.deliveries import DeliveryAttempt
+from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.webhooks import NewWebhook, Webhook
 
@@ -120,3 +120,15 @@ class Store(Protocol):
 
     async def list_attempts(self, webhook_id: str, *, limit: int) -> list[DeliveryAttempt]:
         """Return the webhook's most recent delivery attempts, newest first."""
+
+    # -- delivery history -------------------------------------------------------------
+    async def list_deliveries(self, query: DeliveryQuery) -> list[Delivery]:
+        """Return a webhook's deliveries matching ``query``, newest last attempt first."""
+
+    async def get_delivery(
+        self, webhook_id: str, delivery_id: str
+    ) -> tuple[Delivery, list[DeliveryAttempt]] | None:
+        """Return one delivery with all its attempts, oldest first."""
+
+    async def purge_history(self, *, before: dt.datetime) -> int:
+        """Delete history last touched before ``before`` (retention); return attempts deleted."""

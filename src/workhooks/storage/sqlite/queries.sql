@@ -116,7 +116,7 @@ WHERE id = :id AND cursor = :expected_cursor
 -- name: insert_attempts
 -- One statement per window: the attempts arrive as one JSON array of objects.
 INSERT INTO delivery_attempts (webhook_id, message_id, record_id, change_version, attempted_at,
-    succeeded, status_code, latency_ms, error_class, response_excerpt)
+    succeeded, status_code, latency_ms, error_class, response_excerpt, next_attempt_at)
 SELECT
     json_extract(value, '$.webhook_id'),
     json_extract(value, '$.message_id'),
@@ -127,8 +127,59 @@ SELECT
     json_extract(value, '$.status_code'),
     json_extract(value, '$.latency_ms'),
     json_extract(value, '$.error_class'),
-    json_extract(value, '$.response_excerpt')
+    json_extract(value, '$.response_excerpt'),
+    json_extract(value, '$.next_attempt_at')
 FROM json_each(:attempts)
+
+-- name: upsert_deliveries
+-- The same JSON array keeps one summary row per event current ("WHERE true" lets SQLite
+-- parse an upsert fed by a SELECT).
+INSERT INTO deliveries (webhook_id, message_id, record_id, change_version, status, attempts,
+    first_attempt_at, last_attempt_at, last_status_code, last_error_class, next_attempt_at)
+SELECT
+    json_extract(value, '$.webhook_id'),
+    json_extract(value, '$.message_id'),
+    json_extract(value, '$.record_id'),
+    json_extract(value, '$.change_version'),
+    CASE WHEN json_extract(value, '$.succeeded') THEN 'Succeeded' ELSE 'Failed' END,
+    1,
+    json_extract(value, '$.attempted_at'),
+    json_extract(value, '$.attempted_at'),
+    json_extract(value, '$.status_code'),
+    json_extract(value, '$.error_class'),
+    json_extract(value, '$.next_attempt_at')
+FROM json_each(:attempts) WHERE true
+ON CONFLICT (webhook_id, message_id) DO UPDATE SET
+    status = excluded.status,
+    attempts = attempts + 1,
+    last_attempt_at = excluded.last_attempt_at,
+    last_status_code = excluded.last_status_code,
+    last_error_class = excluded.last_error_class,
+    next_attempt_at = excluded.next_attempt_at
 
 -- name: list_attempts
 SELECT * FROM delivery_attempts WHERE webhook_id = :webhook_id ORDER BY id DESC LIMIT :limit
+
+-- name: list_deliveries
+SELECT * FROM deliveries
+WHERE webhook_id = :webhook_id
+    AND (:statuses IS NULL OR status IN (SELECT value FROM json_each(:statuses)))
+    AND (:since IS NULL OR last_attempt_at >= :since)
+    AND (:until IS NULL OR last_attempt_at <= :until)
+    AND (:after_at IS NULL OR (last_attempt_at, message_id) < (:after_at, :after_id))
+ORDER BY last_attempt_at DESC, message_id DESC
+LIMIT :limit
+
+-- name: get_delivery
+SELECT * FROM deliveries WHERE webhook_id = :webhook_id AND message_id = :message_id
+
+-- name: delivery_attempts
+SELECT * FROM delivery_attempts
+WHERE webhook_id = :webhook_id AND message_id = :message_id
+ORDER BY id
+
+-- name: purge_attempts
+DELETE FROM delivery_attempts WHERE attempted_at < :before
+
+-- name: purge_deliveries
+DELETE FROM deliveries WHERE last_attempt_at < :before

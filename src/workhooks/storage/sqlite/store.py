@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from workhooks.domain.clients import Client, SigningKey
-from workhooks.domain.deliveries import DeliveryAttempt
+from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery, DeliveryStatus
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.scopes import parse_scopes
 from workhooks.domain.webhooks import Collection, NewWebhook, Webhook, WebhookStatus
@@ -103,6 +103,23 @@ def _attempt(row: sqlite3.Row) -> DeliveryAttempt:
         latency_ms=row["latency_ms"],
         error_class=row["error_class"],
         response_excerpt=row["response_excerpt"],
+        next_attempt_at=_dt(row["next_attempt_at"]),
+    )
+
+
+def _delivery(row: sqlite3.Row) -> Delivery:
+    return Delivery(
+        webhook_id=row["webhook_id"],
+        id=row["message_id"],
+        record_id=row["record_id"],
+        change_version=row["change_version"],
+        status=DeliveryStatus(row["status"]),
+        attempts=row["attempts"],
+        first_attempt_at=_must_dt(row["first_attempt_at"]),
+        last_attempt_at=_must_dt(row["last_attempt_at"]),
+        last_status_code=row["last_status_code"],
+        last_error_class=row["last_error_class"],
+        next_attempt_at=_dt(row["next_attempt_at"]),
     )
 
 
@@ -461,6 +478,7 @@ class SqliteStore:
                 "latency_ms": a.latency_ms,
                 "error_class": a.error_class,
                 "response_excerpt": a.response_excerpt,
+                "next_attempt_at": _ts_or_none(a.next_attempt_at),
             }
             for a in outcome.attempts
         ]
@@ -469,7 +487,9 @@ class SqliteStore:
             if c.execute(Q["apply_window"], params).rowcount != 1:
                 return False
             if attempts:
-                c.execute(Q["insert_attempts"], {"attempts": _encode_json(attempts)})
+                batch = {"attempts": _encode_json(attempts)}
+                c.execute(Q["insert_attempts"], batch)
+                c.execute(Q["upsert_deliveries"], batch)
             return True
 
         return await self._write(run)
@@ -479,3 +499,44 @@ class SqliteStore:
         params = {"webhook_id": webhook_id, "limit": limit}
         rows = await self._read(lambda c: c.execute(Q["list_attempts"], params).fetchall())
         return [_attempt(r) for r in rows]
+
+    async def list_deliveries(self, query: DeliveryQuery) -> list[Delivery]:
+        """Newest last attempt first, keyset-paged on ``(last_attempt_at, id)``."""
+        statuses = None if query.statuses is None else _encode_json(sorted(query.statuses))
+        params = {
+            "webhook_id": query.webhook_id,
+            "statuses": statuses,
+            "since": _ts_or_none(query.since),
+            "until": _ts_or_none(query.until),
+            "after_at": None if query.after is None else _ts(query.after[0]),
+            "after_id": None if query.after is None else query.after[1],
+            "limit": query.limit,
+        }
+        rows = await self._read(lambda c: c.execute(Q["list_deliveries"], params).fetchall())
+        return [_delivery(r) for r in rows]
+
+    async def get_delivery(
+        self, webhook_id: str, delivery_id: str
+    ) -> tuple[Delivery, list[DeliveryAttempt]] | None:
+        """One delivery and all its attempts, oldest first, from one snapshot."""
+        key = {"webhook_id": webhook_id, "message_id": delivery_id}
+
+        def run(c: sqlite3.Connection) -> tuple[Delivery, list[DeliveryAttempt]] | None:
+            row = c.execute(Q["get_delivery"], key).fetchone()
+            if row is None:
+                return None
+            attempts = c.execute(Q["delivery_attempts"], key).fetchall()
+            return _delivery(row), [_attempt(a) for a in attempts]
+
+        return await self._read(run)
+
+    async def purge_history(self, *, before: dt.datetime) -> int:
+        """Delete attempts and deliveries last tried before ``before``; return attempts deleted."""
+        params = {"before": _ts(before)}
+
+        def run(c: sqlite3.Connection) -> int:
+            deleted: int = c.execute(Q["purge_attempts"], params).rowcount
+            c.execute(Q["purge_deliveries"], params)
+            return deleted
+
+        return await self._write(run)
