@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import logging
 import random
-from collections.abc import AsyncIterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -167,6 +170,30 @@ async def running_worker(rt: Runtime) -> AsyncIterator[None]:
             logger.warning("delivery worker did not stop in time; in-flight window abandoned")
 
 
+class _GracefulServer(uvicorn.Server):
+    """uvicorn, minus re-raising SIGINT/SIGTERM after its shutdown.
+
+    uvicorn re-raises the captured signal once the HTTP side has stopped, which would kill
+    the process before the delivery worker has finished its in-flight window. Here the
+    signal only starts the shutdown; ``serve`` then stops the worker and returns normally.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        originals = {sig: signal.signal(sig, self.handle_exit) for sig in _STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in originals.items():
+                signal.signal(sig, handler)
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def uvicorn_server(rt: Runtime) -> uvicorn.Server:
     """A uvicorn server for the runtime's app (no access log: it is the hot path)."""
     config = uvicorn.Config(
@@ -178,7 +205,7 @@ def uvicorn_server(rt: Runtime) -> uvicorn.Server:
         server_header=False,
         lifespan="on",
     )
-    return uvicorn.Server(config)
+    return _GracefulServer(config)
 
 
 async def serve(settings: Settings) -> None:

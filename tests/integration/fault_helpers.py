@@ -11,13 +11,17 @@ import asyncio
 import contextlib
 import socket
 import struct
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from workhooks.testing import RecordedRequest
 
-__all__ = ["RELEASE_AFTER_SECONDS", "FaultyReceiver"]
+__all__ = ["RELEASE_AFTER_SECONDS", "FaultyReceiver", "answer_status_99", "reset_connection"]
+
+RawAnswer = Callable[[asyncio.StreamWriter], Awaitable[None]]
+"""How a raw server answers a request whose head it has read."""
 
 RELEASE_AFTER_SECONDS = 5.0
 """The longest a stalling handler stalls, should the test never release it."""
@@ -63,8 +67,8 @@ class FaultyReceiver:
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
         self.base = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
-        self.reset_url = await self._raw("/reset", self._reset)
-        self.odd_status_url = await self._raw("/odd-status", self._odd_status)
+        self.reset_url = await self._raw("/reset", reset_connection)
+        self.odd_status_url = await self._raw("/odd-status", answer_status_99)
         self._unlistened = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._unlistened.bind(("127.0.0.1", 0))  # bound but never listening: refused
         self.refused_url = f"http://127.0.0.1:{self._unlistened.getsockname()[1]}/refused"
@@ -130,12 +134,8 @@ class FaultyReceiver:
             pass  # the client gave up, as it should
         return response
 
-    async def _raw(
-        self,
-        path: str,
-        answer: type[_RawAnswer],
-    ) -> str:
-        """Start a raw TCP server that records a request on ``path`` and ``answer``s it."""
+    async def _raw(self, path: str, answer: RawAnswer) -> str:
+        """Start a raw TCP server that records a request on ``path``, then ``answer``s it."""
 
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             try:
@@ -144,47 +144,23 @@ class FaultyReceiver:
                 writer.close()
                 return
             self.arrivals.append((path, RecordedRequest(url=path, headers={}, body=head)))
-            await answer.respond(writer)
+            await answer(writer)
 
         server = await asyncio.start_server(handle, "127.0.0.1", 0)
         self._raw_servers.append(server)
         return f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}{path}"
 
-    _reset: type[_RawAnswer]
-    _odd_status: type[_RawAnswer]
+
+async def reset_connection(writer: asyncio.StreamWriter) -> None:
+    """Abort the connection with a TCP RST (``SO_LINGER`` 0) instead of answering."""
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
 
 
-class _RawAnswer:
-    """How a raw server answers a request whose head it has read."""
-
-    @staticmethod
-    async def respond(writer: asyncio.StreamWriter) -> None:
-        """Answer on ``writer``."""
-        raise NotImplementedError
-
-
-class _Reset(_RawAnswer):
-    """Abort the connection with a TCP RST (SO_LINGER 0) instead of answering."""
-
-    @staticmethod
-    async def respond(writer: asyncio.StreamWriter) -> None:
-        """Reset the connection."""
-        sock = writer.get_extra_info("socket")
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        writer.transport.abort()
-
-
-class _OddStatus(_RawAnswer):
-    """Answer a syntactically valid status line with a status below 100."""
-
-    @staticmethod
-    async def respond(writer: asyncio.StreamWriter) -> None:
-        """Send ``099`` and close."""
-        writer.write(b"HTTP/1.1 099 Odd\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-        with contextlib.suppress(ConnectionError):
-            await writer.drain()
-        writer.close()
-
-
-FaultyReceiver._reset = _Reset
-FaultyReceiver._odd_status = _OddStatus
+async def answer_status_99(writer: asyncio.StreamWriter) -> None:
+    """Answer with a well-formed status line whose status, 099, is below 100."""
+    writer.write(b"HTTP/1.1 099 Odd\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    with contextlib.suppress(ConnectionError):
+        await writer.drain()
+    writer.close()

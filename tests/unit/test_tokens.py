@@ -23,9 +23,7 @@ def test_round_trip(payload: dict[str, object]) -> None:
 
 
 @given(payloads, st.data())
-def test_any_changed_character_is_refused(
-    payload: dict[str, object], data: st.DataObject
-) -> None:
+def test_any_changed_character_is_refused(payload: dict[str, object], data: st.DataObject) -> None:
     """Changing any one character of a token makes it invalid."""
     token = CODEC.encode(payload, purpose="p", tenant="acme")
     index = data.draw(st.integers(0, len(token) - 1))
