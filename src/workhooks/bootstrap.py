@@ -11,7 +11,7 @@ import logging
 import random
 import signal
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -21,6 +21,7 @@ from litestar import Litestar
 from workhooks import __version__
 from workhooks.api.app import create_app
 from workhooks.config import ConfigError, Settings
+from workhooks.delivery.metrics import DeliveryMetrics, render_backlogs
 from workhooks.delivery.sender import AiohttpSender, Sender
 from workhooks.delivery.worker import DeliveryWorker, WorkerOptions
 from workhooks.domain.clients import SigningKey
@@ -76,6 +77,16 @@ class Runtime:
     app: Litestar
 
 
+def _metrics_source(
+    store: Store, clock: Clock, delivery_metrics: DeliveryMetrics
+) -> Callable[[], Awaitable[bytes]]:
+    async def render() -> bytes:
+        backlogs = await store.webhook_backlogs()
+        return delivery_metrics.render() + render_backlogs(backlogs, now=clock.now())
+
+    return render
+
+
 @asynccontextmanager
 async def runtime(
     settings: Settings,
@@ -101,6 +112,7 @@ async def runtime(
     await store.open()
     try:
         key = await store.ensure_signing_key(generate_signing_key(clock.now()))
+        delivery_metrics = DeliveryMetrics()
         worker = DeliveryWorker(
             store,
             sender,
@@ -112,6 +124,7 @@ async def runtime(
                 poll_interval_seconds=settings.poll_interval_seconds,
                 history_retention=dt.timedelta(days=settings.history_retention_days),
             ),
+            metrics=delivery_metrics,
         )
         services = Services(
             auth=AuthService(
@@ -144,7 +157,11 @@ async def runtime(
                 store=store,
                 services=services,
                 worker=worker,
-                app=create_app(services),
+                app=create_app(
+                    services,
+                    metrics=_metrics_source(store, clock, delivery_metrics),
+                    metrics_token=settings.metrics_token,
+                ),
             )
         finally:
             if own_sender is not None:

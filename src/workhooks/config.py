@@ -47,6 +47,7 @@ class Settings:
     history_page_size: int = 100
     allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()
     log_level: str = "info"
+    metrics_token: str | None = None
 
     @property
     def base_url(self) -> str:

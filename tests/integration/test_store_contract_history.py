@@ -89,3 +89,27 @@ async def test_purge_history_drops_only_what_is_older_than_the_limit(store: Stor
     left = await store.list_deliveries(DeliveryQuery(webhook_id="wh"))
     assert [d.record_id for d in left] == [4, 3]
     assert [a.record_id for a in await store.list_attempts("wh", limit=10)] == [4, 3]
+
+
+async def test_webhook_backlogs_count_changes_after_each_cursor(store: Store) -> None:
+    """Backlogs list live webhooks with the changes after their cursor and the caught-up time."""
+    from tests.integration.store_helpers import draft, seed_people
+
+    await store.create_webhook(new_webhook("early"))
+    await seed_people(store, "acme", 1)
+    await store.put_work_interruptions("acme", [draft(1), draft(2)])
+    await store.create_webhook(new_webhook("late"))
+    await store.put_work_interruptions("acme", [draft(3)])
+    await store.create_webhook(new_webhook("gone"))
+    assert await store.delete_webhook("acme", "gone", at=T0)
+    early = await must_get_webhook(store, "acme", "early")
+    at = T0 + dt.timedelta(minutes=5)
+    assert await store.apply_window(
+        dataclasses.replace(outcome(early, cursor=early.cursor + 1), caught_up_at=at)
+    )
+    backlogs = {b.webhook_id: b for b in await store.webhook_backlogs()}
+    assert set(backlogs) == {"early", "late"}
+    assert backlogs["early"].changes_behind == 3
+    assert backlogs["early"].caught_up_at == at
+    assert backlogs["late"].changes_behind == 1
+    assert backlogs["late"].caught_up_at is None

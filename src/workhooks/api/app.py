@@ -12,6 +12,8 @@ from litestar.openapi.config import OpenAPIConfig
 from workhooks import __version__
 from workhooks.api.errors import exception_handlers
 from workhooks.api.routes_auth import discovery, jwks, token
+from workhooks.api.routes_metrics import MetricsSource
+from workhooks.api.routes_metrics import metrics as metrics_route
 from workhooks.api.routes_records import RECORD_HANDLERS
 from workhooks.api.routes_webhooks import API_PREFIX, WEBHOOK_HANDLERS
 from workhooks.api.schemas import check_body_types
@@ -28,22 +30,31 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+async def _no_metrics() -> bytes:
+    return b""
+
+
 def create_app(
     services: Services,
     *,
+    metrics: MetricsSource = _no_metrics,
+    metrics_token: str | None = None,
     lifespan: Sequence[Lifespan] = (),
     debug: bool = False,
 ) -> Litestar:
-    """Build the workhooks ASGI application around ``services``."""
+    """Build the workhooks ASGI application around ``services``.
+
+    ``metrics`` renders ``/metrics``; without ``metrics_token`` only loopback may read it.
+    """
     api = Router(
         path=API_PREFIX,
         route_handlers=[*RECORD_HANDLERS, *WEBHOOK_HANDLERS],
         before_request=check_body_types,
     )
     return Litestar(
-        route_handlers=[api, token, discovery, jwks, health],
+        route_handlers=[api, token, discovery, jwks, health, metrics_route],
         exception_handlers=exception_handlers(),
-        state=State({"services": services}),
+        state=State({"services": services, "metrics": metrics, "metrics_token": metrics_token}),
         lifespan=list(lifespan),
         openapi_config=OpenAPIConfig(title="workhooks", version=__version__, path="/docs"),
         debug=debug,

@@ -8,6 +8,7 @@ cursor past the acknowledged prefix, store the back-off state and insert the att
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import random
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from workhooks.delivery.metrics import DeliveryMetrics
 from workhooks.delivery.sender import Sender, SendResult
 from workhooks.domain.change_version import format_version
 from workhooks.domain.deliveries import DeliveryAttempt, message_id
@@ -56,6 +58,7 @@ class DeliveryWorker:
         policy: RetryPolicy,
         rng: random.Random,
         options: WorkerOptions | None = None,
+        metrics: DeliveryMetrics | None = None,
     ) -> None:
         self._store = store
         self._sender = sender
@@ -63,6 +66,7 @@ class DeliveryWorker:
         self._policy = policy
         self._rng = rng
         self._options = options or WorkerOptions()
+        self._metrics = metrics
         self._wake = asyncio.Event()
         self._next_purge_at: dt.datetime | None = None
 
@@ -118,7 +122,13 @@ class DeliveryWorker:
         if not records:
             return 0
         results = await asyncio.gather(*(self._send(webhook, r) for r in records))
-        await self._store.apply_window(self._outcome(webhook, records, results))
+        if self._metrics is not None:
+            self._metrics.observe(results)
+        outcome = self._outcome(webhook, records, results)
+        if len(records) < size and outcome.cursor == records[-1].change_version:
+            # A short window fully acknowledged: the webhook has delivered everything.
+            outcome = dataclasses.replace(outcome, caught_up_at=self._clock.now())
+        await self._store.apply_window(outcome)
         return len(records)
 
     async def _send(self, webhook: Webhook, record: WorkInterruption) -> SendResult:

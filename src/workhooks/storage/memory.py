@@ -11,7 +11,7 @@ from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.webhooks import NewWebhook, Webhook, WebhookStatus
 from workhooks.errors import ConflictError, UnknownPersonError
-from workhooks.storage.protocol import WindowOutcome, Written
+from workhooks.storage.protocol import WebhookBacklog, WindowOutcome, Written
 
 __all__ = ["InMemoryStore"]
 
@@ -28,6 +28,7 @@ class InMemoryStore:
         self._webhooks: dict[str, Webhook] = {}
         self._attempts: list[DeliveryAttempt] = []
         self._deliveries: dict[tuple[str, str], Delivery] = {}
+        self._caught_up_at: dict[str, dt.datetime] = {}
 
     async def open(self) -> None:
         """Nothing to connect."""
@@ -227,6 +228,8 @@ class InMemoryStore:
             status=status,
             disabled_reason=outcome.disabled_reason or webhook.disabled_reason,
         )
+        if outcome.caught_up_at is not None:
+            self._caught_up_at[webhook.id] = outcome.caught_up_at
         self._attempts.extend(outcome.attempts)
         for attempt in outcome.attempts:
             self._record_delivery(attempt)
@@ -289,3 +292,25 @@ class InMemoryStore:
             k: d for k, d in self._deliveries.items() if d.last_attempt_at >= before
         }
         return deleted
+
+    async def webhook_backlogs(self) -> list[WebhookBacklog]:
+        """Count each live webhook's changes after its cursor."""
+        live = sorted(
+            (w for w in self._webhooks.values() if w.deleted_at is None),
+            key=lambda w: (w.tenant, w.id),
+        )
+        return [
+            WebhookBacklog(
+                webhook_id=w.id,
+                tenant=w.tenant,
+                status=w.status,
+                created_at=w.created_at,
+                caught_up_at=self._caught_up_at.get(w.id),
+                changes_behind=sum(
+                    1
+                    for (t, _), r in self._records.items()
+                    if t == w.tenant and r.change_version > w.cursor
+                ),
+            )
+            for w in live
+        ]

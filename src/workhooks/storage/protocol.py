@@ -15,9 +15,9 @@ from typing import Generic, Protocol, TypeVar
 from workhooks.domain.clients import Client, SigningKey
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
-from workhooks.domain.webhooks import NewWebhook, Webhook
+from workhooks.domain.webhooks import NewWebhook, Webhook, WebhookStatus
 
-__all__ = ["Store", "WindowOutcome", "Written"]
+__all__ = ["Store", "WebhookBacklog", "WindowOutcome", "Written"]
 
 T = TypeVar("T")
 
@@ -35,7 +35,8 @@ class WindowOutcome:
     """What the worker learned from sending one window, applied in one transaction.
 
     ``cursor`` is the new cursor (unchanged when nothing at the front succeeded);
-    ``failures``/``next_attempt_at`` is the back-off state; a ``disabled_reason`` disables.
+    ``failures``/``next_attempt_at`` is the back-off state; a ``disabled_reason`` disables;
+    ``caught_up_at`` is set when the window delivered everything there was.
     """
 
     webhook_id: str
@@ -45,6 +46,19 @@ class WindowOutcome:
     next_attempt_at: dt.datetime | None
     disabled_reason: str | None
     attempts: Sequence[DeliveryAttempt]
+    caught_up_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookBacklog:
+    """How far behind one webhook is: for metrics."""
+
+    webhook_id: str
+    tenant: str
+    status: WebhookStatus
+    created_at: dt.datetime
+    caught_up_at: dt.datetime | None
+    changes_behind: int
 
 
 class Store(Protocol):
@@ -132,3 +146,6 @@ class Store(Protocol):
 
     async def purge_history(self, *, before: dt.datetime) -> int:
         """Delete history last touched before ``before`` (retention); return attempts deleted."""
+
+    async def webhook_backlogs(self) -> list[WebhookBacklog]:
+        """Every webhook that is not deleted, with the changes after its cursor."""

@@ -110,7 +110,8 @@ WHERE status = 'Enabled' AND valid_until <= :now
 -- name: apply_window
 UPDATE webhooks SET cursor = :cursor, failures = :failures, next_attempt_at = :next_attempt_at,
     status = CASE WHEN :disabled_reason IS NULL THEN status ELSE 'Disabled' END,
-    disabled_reason = COALESCE(:disabled_reason, disabled_reason)
+    disabled_reason = COALESCE(:disabled_reason, disabled_reason),
+    caught_up_at = COALESCE(:caught_up_at, caught_up_at)
 WHERE id = :id AND cursor = :expected_cursor
 
 -- name: insert_attempts
@@ -183,3 +184,11 @@ DELETE FROM delivery_attempts WHERE attempted_at < :before
 
 -- name: purge_deliveries
 DELETE FROM deliveries WHERE last_attempt_at < :before
+
+-- name: webhook_backlogs
+SELECT w.id, w.tenant, w.status, w.created_at, w.caught_up_at,
+    (SELECT COUNT(*) FROM work_interruptions AS r
+     WHERE r.tenant = w.tenant AND r.change_version > w.cursor) AS changes_behind
+FROM webhooks AS w
+WHERE w.deleted_at IS NULL
+ORDER BY w.tenant, w.id

@@ -22,7 +22,7 @@ from workhooks.domain.records import Person, PersonDraft, WorkInterruption, Work
 from workhooks.domain.scopes import parse_scopes
 from workhooks.domain.webhooks import Collection, NewWebhook, Webhook, WebhookStatus
 from workhooks.errors import ConflictError, UnknownPersonError
-from workhooks.storage.protocol import WindowOutcome, Written
+from workhooks.storage.protocol import WebhookBacklog, WindowOutcome, Written
 from workhooks.storage.sql import load_migrations, load_queries
 
 __all__ = ["SqliteStore"]
@@ -465,6 +465,7 @@ class SqliteStore:
             "failures": outcome.failures,
             "next_attempt_at": _ts_or_none(outcome.next_attempt_at),
             "disabled_reason": outcome.disabled_reason,
+            "caught_up_at": _ts_or_none(outcome.caught_up_at),
         }
         attempts = [
             {
@@ -540,3 +541,18 @@ class SqliteStore:
             return deleted
 
         return await self._write(run)
+
+    async def webhook_backlogs(self) -> list[WebhookBacklog]:
+        """One indexed count per webhook."""
+        rows = await self._read(lambda c: c.execute(Q["webhook_backlogs"]).fetchall())
+        return [
+            WebhookBacklog(
+                webhook_id=r["id"],
+                tenant=r["tenant"],
+                status=WebhookStatus(r["status"]),
+                created_at=_must_dt(r["created_at"]),
+                caught_up_at=_dt(r["caught_up_at"]),
+                changes_behind=r["changes_behind"],
+            )
+            for r in rows
+        ]

@@ -1,0 +1,87 @@
+"""Delivery metrics in Prometheus form.
+
+Counters and the latency histogram are kept by the worker as it sends; figures per webhook
+(changes behind, seconds behind, webhooks by status) are read from the store at scrape
+time, so every worker process and API node reports the same shared truth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter as Tally
+from collections.abc import Sequence
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from workhooks.delivery.sender import SendResult
+from workhooks.domain.webhooks import WebhookStatus
+from workhooks.storage.protocol import WebhookBacklog
+
+__all__ = ["DeliveryMetrics", "render_backlogs"]
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15)
+
+
+class DeliveryMetrics:
+    """What this process's worker has sent."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self._deliveries = Counter(
+            "workhooks_deliveries",
+            "Delivery attempts by outcome: 'succeeded' or the failure class.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self._latency = Histogram(
+            "workhooks_delivery_attempt_seconds",
+            "Time from sending a delivery to its answer (or failure).",
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+    def observe(self, results: Sequence[SendResult]) -> None:
+        """Count a window's attempts and their latencies."""
+        for result in results:
+            outcome = "succeeded" if result.failure is None else result.failure.value
+            self._deliveries.labels(outcome=outcome).inc()
+            self._latency.observe(result.latency_ms / 1000)
+
+    def render(self) -> bytes:
+        """The process's counters in the Prometheus text format."""
+        return generate_latest(self.registry)
+
+
+def render_backlogs(backlogs: Sequence[WebhookBacklog], *, now: dt.datetime) -> bytes:
+    """Per-webhook backlog gauges and webhooks by status, in the Prometheus text format."""
+    registry = CollectorRegistry()
+    behind = Gauge(
+        "workhooks_webhook_changes_behind",
+        "Changes committed after the webhook's cursor (capped at 1,000,000).",
+        ["tenant", "webhook_id"],
+        registry=registry,
+    )
+    lag = Gauge(
+        "workhooks_webhook_lag_seconds",
+        "Seconds since the webhook last had delivered every change (0 when caught up).",
+        ["tenant", "webhook_id"],
+        registry=registry,
+    )
+    by_status = Gauge(
+        "workhooks_webhooks",
+        "Webhooks that are not deleted, by status.",
+        ["status"],
+        registry=registry,
+    )
+    counts = Tally(b.status.value for b in backlogs)
+    for status in ("Enabled", "Disabled"):
+        by_status.labels(status=status).set(counts.get(status, 0))
+    for backlog in backlogs:
+        if backlog.status is not WebhookStatus.ENABLED:
+            continue  # a disabled webhook sends nothing more: its backlog is not lag
+        labels = {"tenant": backlog.tenant, "webhook_id": backlog.webhook_id}
+        behind.labels(**labels).set(backlog.changes_behind)
+        since = backlog.caught_up_at or backlog.created_at
+        seconds = 0.0 if backlog.changes_behind == 0 else (now - since).total_seconds()
+        lag.labels(**labels).set(max(seconds, 0.0))
+    return generate_latest(registry)
