@@ -15,6 +15,7 @@ from ipaddress import IPv4Network, IPv6Network
 from typing import Protocol
 
 import aiohttp
+from yarl import URL
 
 from workhooks.delivery.guard import ForbiddenDestinationError, make_connector
 from workhooks.domain.retry import FailureClass, classify_status
@@ -62,6 +63,19 @@ def _classify_exception(exc: BaseException) -> FailureClass:
     return FailureClass.CONNECTION_ERROR
 
 
+async def _read_excerpt(response: aiohttp.ClientResponse) -> bytes:
+    """Read the body until its end or ``EXCERPT_LIMIT`` bytes, whichever comes first."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < EXCERPT_LIMIT:
+        chunk = await response.content.read(EXCERPT_LIMIT - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 class AiohttpSender:
     """POSTs over one keep-alive connection pool, ``limit_per_host`` connections per host."""
 
@@ -74,12 +88,23 @@ class AiohttpSender:
         allowed_networks: Sequence[IPv4Network | IPv6Network] = (),
         limit_per_host: int = 32,
     ) -> None:
-        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._timeout_seconds = timeout_seconds
         self._user_agent = user_agent
         self._allow_loopback = allow_loopback
         self._allowed = tuple(allowed_networks)
         self._limit_per_host = limit_per_host
         self._session: aiohttp.ClientSession | None = None
+        # One slot per connection the connector allows a host: waiting for a slot happens
+        # before the attempt's timeout starts, so queued deliveries never time out unsent.
+        self._slots: dict[str, asyncio.Semaphore] = {}
+
+    def _slot(self, url: str) -> asyncio.Semaphore:
+        origin = URL(url).origin()
+        key = f"{origin.scheme}://{origin.host}:{origin.port}"
+        slot = self._slots.get(key)
+        if slot is None:
+            slot = self._slots[key] = asyncio.Semaphore(self._limit_per_host)
+        return slot
 
     async def start(self) -> None:
         """Open the connection pool."""
@@ -90,7 +115,7 @@ class AiohttpSender:
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
-            timeout=self._timeout,
+            timeout=aiohttp.ClientTimeout(total=None),
             headers={"User-Agent": self._user_agent, "Content-Type": "application/json"},
             auto_decompress=False,
             trust_env=False,
@@ -104,17 +129,23 @@ class AiohttpSender:
 
     async def send(self, url: str, *, headers: Mapping[str, str], body: bytes) -> SendResult:
         """POST once, without following redirects; classify whatever happens."""
+        async with self._slot(url):
+            return await self._attempt(url, headers=headers, body=body)
+
+    async def _attempt(self, url: str, *, headers: Mapping[str, str], body: bytes) -> SendResult:
         session = self._session
         assert session is not None, "AiohttpSender.start() was not awaited"
         started = time.perf_counter()
         try:
-            async with session.post(
-                url, data=body, headers=headers, allow_redirects=False
-            ) as response:
-                raw = await response.content.read(EXCERPT_LIMIT)
+            # The timeout covers connecting, sending, the answer and reading its body.
+            async with (
+                asyncio.timeout(self._timeout_seconds),
+                session.post(url, data=body, headers=headers, allow_redirects=False) as response,
+            ):
+                raw = await _read_excerpt(response)
                 status = response.status
                 retry_after = response.headers.get("Retry-After")
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
             return SendResult(
                 status_code=None,
                 failure=_classify_exception(exc),
@@ -123,9 +154,11 @@ class AiohttpSender:
             )
         except asyncio.CancelledError:
             raise
+        # aiohttp accepts any three-digit status line; below 100 is no HTTP status at all.
+        failure = classify_status(status) if status >= 100 else FailureClass.SERVER_ERROR
         return SendResult(
             status_code=status,
-            failure=classify_status(status),
+            failure=failure,
             latency_ms=(time.perf_counter() - started) * 1000,
             excerpt=raw.decode("utf-8", errors="replace"),
             retry_after=retry_after,
