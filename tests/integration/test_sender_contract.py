@@ -94,3 +94,30 @@ async def test_real_sender_reports_a_refused_connection_as_a_value(
     assert result.status_code is None
     assert result.failure is FailureClass.CONNECTION_REFUSED
     assert result.error
+
+
+async def test_real_sender_classifies_a_failed_tls_handshake(
+    real_sender: AiohttpSender, receiver: Receiver
+) -> None:
+    """An https destination that does not speak TLS is a ``tls`` failure and nothing is sent."""
+    result = await real_sender.send(
+        receiver.url.replace("http://", "https://"), headers=HEADERS, body=BODY
+    )
+    assert result.status_code is None
+    assert result.failure is FailureClass.TLS
+    assert receiver.requests == []
+
+
+async def test_real_sender_refuses_a_guarded_destination_before_sending() -> None:
+    """Without development mode, a loopback destination is refused at connect time."""
+    receiver = Receiver()
+    url = await receiver.start()
+    sender = AiohttpSender(timeout_seconds=5, user_agent="t/1 (t)", allow_loopback=False)
+    await sender.start()
+    try:
+        result = await sender.send(url, headers=HEADERS, body=BODY)
+    finally:
+        await sender.close()
+        await receiver.stop()
+    assert result.failure is FailureClass.FORBIDDEN_DESTINATION
+    assert receiver.requests == []
