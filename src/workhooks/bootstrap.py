@@ -31,7 +31,9 @@ from workhooks.services.auth import AuthService, generate_signing_key
 from workhooks.services.clock import Clock, SystemClock
 from workhooks.services.container import Services
 from workhooks.services.deliveries import DeliveryHistoryService
+from workhooks.services.reads import ReadService
 from workhooks.services.records import RecordService
+from workhooks.services.references import ReferenceService
 from workhooks.services.webhooks import DestinationRules, WebhookService
 from workhooks.storage.memory import InMemoryStore
 from workhooks.storage.protocol import Store
@@ -112,6 +114,7 @@ async def runtime(
     await store.open()
     try:
         key = await store.ensure_signing_key(generate_signing_key(clock.now()))
+        tokens = TokenCodec(token_key(key))
         delivery_metrics = DeliveryMetrics()
         worker = DeliveryWorker(
             store,
@@ -146,8 +149,10 @@ async def runtime(
                 validity=dt.timedelta(days=settings.webhook_validity_days),
             ),
             deliveries=DeliveryHistoryService(
-                store, tokens=TokenCodec(token_key(key)), page_size=settings.history_page_size
+                store, tokens=tokens, page_size=settings.history_page_size
             ),
+            reads=ReadService(store, clock, tokens=tokens, page_size=settings.page_size),
+            references=ReferenceService(store),
         )
         if own_sender is not None:
             await own_sender.start()

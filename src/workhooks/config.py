@@ -45,6 +45,7 @@ class Settings:
     poll_interval_seconds: float = 1.0
     history_retention_days: int = 7
     history_page_size: int = 100
+    page_size: int = 1000
     allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()
     log_level: str = "info"
     metrics_token: str | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "AuthenticationError",
     "ConflictError",
+    "DeltaTokenExpiredError",
     "InsufficientScopeError",
     "InvalidClientError",
     "InvalidContinuationTokenError",
@@ -89,6 +90,14 @@ class ConflictError(WorkhooksError):
 
     code = "Conflict"
 
+    @classmethod
+    def duplicate_reference(cls, key: str, value: str, owner: int) -> ConflictError:
+        """The error for a custom reference value another person already holds."""
+        return cls(
+            f"The value of external reference {key!r} is already used",
+            reasons=(f"{key}: {value[:80]!r} already belongs to person {owner}",),
+        )
+
 
 class InvalidContinuationTokenError(ConflictError):
     """A continuation token is forged, altered, foreign or no longer valid for this request."""
@@ -102,6 +111,12 @@ class InvalidContinuationTokenError(ConflictError):
             "The continuation token is not valid",
             reasons=("continuationToken: start again from the first page",),
         )
+
+
+class DeltaTokenExpiredError(WorkhooksError):
+    """A delta token was last used more than 72 hours ago: sync again from the start."""
+
+    code = "DeltaTokenExpired"
 
 
 class AuthenticationError(WorkhooksError):

@@ -133,7 +133,7 @@ async def test_deleting_a_person_in_use_is_409(api: Api) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    [f"{API}/nope", f"{API}/work-interruptions", f"{API}/", "/nope", f"{API}/webhooks/a/b/c"],
+    [f"{API}/nope", f"{API}/work-interruptions/1/x", f"{API}/", "/nope", f"{API}/webhooks/a/b/c"],
 )
 async def test_unknown_route_is_404_protime_body(api: Api, path: str) -> None:
     """A path no route matches answers 404 with a Protime error body."""

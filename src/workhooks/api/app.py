@@ -11,11 +11,14 @@ from litestar.openapi.config import OpenAPIConfig
 
 from workhooks import __version__
 from workhooks.api.errors import exception_handlers
+from workhooks.api.limits import uri_length_limit
+from workhooks.api.paths import API_PREFIX
 from workhooks.api.routes_auth import discovery, jwks, token
 from workhooks.api.routes_metrics import MetricsSource
 from workhooks.api.routes_metrics import metrics as metrics_route
+from workhooks.api.routes_reads import READ_HANDLERS
 from workhooks.api.routes_records import RECORD_HANDLERS
-from workhooks.api.routes_webhooks import API_PREFIX, WEBHOOK_HANDLERS
+from workhooks.api.routes_webhooks import WEBHOOK_HANDLERS
 from workhooks.api.schemas import check_body_types
 from workhooks.services.container import Services
 
@@ -48,7 +51,7 @@ def create_app(
     """
     api = Router(
         path=API_PREFIX,
-        route_handlers=[*RECORD_HANDLERS, *WEBHOOK_HANDLERS],
+        route_handlers=[*READ_HANDLERS, *RECORD_HANDLERS, *WEBHOOK_HANDLERS],
         before_request=check_body_types,
     )
     return Litestar(
@@ -59,4 +62,5 @@ def create_app(
         openapi_config=OpenAPIConfig(title="workhooks", version=__version__, path="/docs"),
         debug=debug,
         request_max_body_size=4 * 1024 * 1024,
+        middleware=[uri_length_limit],
     )

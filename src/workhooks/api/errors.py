@@ -17,6 +17,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from workhooks.errors import (
     AuthenticationError,
     ConflictError,
+    DeltaTokenExpiredError,
     InsufficientScopeError,
     InvalidClientError,
     InvalidDestinationError,
@@ -42,6 +43,7 @@ STATUS_OF: dict[type[WorkhooksError], int] = {
     InvalidClientError: 401,
     NotFoundError: 404,
     ConflictError: 409,
+    DeltaTokenExpiredError: 410,
 }
 
 _HTTP_CODES = {
@@ -51,6 +53,7 @@ _HTTP_CODES = {
     404: "NotFound",
     405: "MethodNotAllowed",
     409: "Conflict",
+    410: "Gone",
     413: "PayloadTooLarge",
     414: "UriTooLong",
     415: "UnsupportedMediaType",

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
+from workhooks.api.paths import path_id
 from workhooks.api.schemas import (
     PersonBatchIn,
     PersonIn,
@@ -16,18 +17,10 @@ from workhooks.api.schemas import (
 )
 from workhooks.api.security import principal_of, requires, services_of
 from workhooks.domain.events import work_interruption_document
-from workhooks.domain.records import MAX_RECORD_ID
 from workhooks.domain.scopes import Scope
-from workhooks.errors import InvalidRecordError, NotFoundError
+from workhooks.errors import InvalidRecordError
 
 __all__ = ["RECORD_HANDLERS"]
-
-
-def _path_id(text: str, *, what: str) -> int:
-    """A record id from the path: a positive 64-bit integer, else 404."""
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_RECORD_ID:
-        raise NotFoundError(f"{what} {text[:40]!r} does not exist")
-    return int(text)
 
 
 def _same_id(path_id: int, body_id: int | None) -> None:
@@ -42,12 +35,13 @@ def _same_id(path_id: int, body_id: int | None) -> None:
 async def get_work_interruption(
     record_id: FromPath[str], request: Request[Any, Any, Any]
 ) -> dict[str, Any]:
-    """One work interruption by id."""
+    """One work interruption by id, with ``externalReferences`` when asked for."""
     principal = principal_of(request)
-    record = await services_of(request).records.get_work_interruption(
-        principal.tenant, _path_id(record_id, what="Work interruption")
+    return await services_of(request).reads.get(
+        principal.tenant,
+        path_id(record_id, what="Work interruption"),
+        references=request.query_params.get("externalReferences"),
     )
-    return work_interruption_document(record)
 
 
 @put("/work-interruptions/{record_id:str}", guards=[requires(Scope.WORK_INTERRUPTIONS_WRITE)])
@@ -56,7 +50,7 @@ async def put_work_interruption(
 ) -> Response[Any]:
     """Create or replace a work interruption: 201 when created, 200 when replaced."""
     principal = principal_of(request)
-    rid = _path_id(record_id, what="Work interruption")
+    rid = path_id(record_id, what="Work interruption")
     _same_id(rid, data.id)
     (written,) = await services_of(request).records.put_work_interruptions(
         principal.tenant, [data.draft(rid)]
@@ -90,7 +84,7 @@ async def delete_work_interruption(
     """Delete a work interruption; subscribers receive a ``Delete`` event."""
     principal = principal_of(request)
     await services_of(request).records.delete_work_interruption(
-        principal.tenant, _path_id(record_id, what="Work interruption")
+        principal.tenant, path_id(record_id, what="Work interruption")
     )
 
 
@@ -99,7 +93,7 @@ async def get_person(person_id: FromPath[str], request: Request[Any, Any, Any]) 
     """One person by id."""
     principal = principal_of(request)
     person = await services_of(request).records.get_person(
-        principal.tenant, _path_id(person_id, what="Person")
+        principal.tenant, path_id(person_id, what="Person")
     )
     return person_document(person)
 
@@ -110,7 +104,7 @@ async def put_person(
 ) -> Response[Any]:
     """Create or replace a person: 201 when created, 200 when replaced."""
     principal = principal_of(request)
-    pid = _path_id(person_id, what="Person")
+    pid = path_id(person_id, what="Person")
     _same_id(pid, data.id)
     (written,) = await services_of(request).records.put_people(principal.tenant, [data.draft(pid)])
     return Response(person_document(written.record), status_code=201 if written.created else 200)
@@ -132,7 +126,7 @@ async def delete_person(person_id: FromPath[str], request: Request[Any, Any, Any
     """Delete a person that no work interruption refers to any more."""
     principal = principal_of(request)
     await services_of(request).records.delete_person(
-        principal.tenant, _path_id(person_id, what="Person")
+        principal.tenant, path_id(person_id, what="Person")
     )
 
 

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from litestar import Request, Response, delete, get, post
 from litestar.params import FromPath, JSONBody
 
+from workhooks.api.paths import API_PREFIX
 from workhooks.api.schemas import (
     WebhookIn,
     attempt_document,
@@ -18,8 +19,6 @@ from workhooks.api.security import principal_of, requires, services_of
 from workhooks.domain.scopes import Scope
 
 __all__ = ["WEBHOOK_HANDLERS"]
-
-API_PREFIX = "/connector/protimeapi/api/v1"
 
 
 @post("/webhooks", guards=[requires(Scope.WEBHOOKS_WRITE)])
@@ -32,6 +31,7 @@ async def create_webhook(
         principal.tenant,
         destination_url=data.destinationUrl,
         collection_name=data.collectionName,
+        references=request.query_params.get("externalReferences"),
     )
     body = {"id": created.webhook.id, "key": created.key, **webhook_document(created.webhook)}
     return Response(

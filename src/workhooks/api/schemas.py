@@ -24,6 +24,7 @@ __all__ = [
     "PersonBatchIn",
     "PersonIn",
     "PersonRefIn",
+    "ReferenceValueIn",
     "WebhookIn",
     "WorkInterruptionBatchIn",
     "WorkInterruptionIn",
@@ -97,6 +98,12 @@ class PersonBatchIn(msgspec.Struct, frozen=True):
     """``{"value": [...]}``: up to 1,000 people upserted atomically."""
 
     value: list[PersonIn]
+
+
+class ReferenceValueIn(msgspec.Struct, frozen=True):
+    """The body of ``PUT /people/{id}/external-references/{key}``."""
+
+    value: str
 
 
 class WebhookIn(msgspec.Struct, frozen=True):
@@ -178,7 +185,9 @@ def webhook_document(webhook: Webhook) -> dict[str, Any]:
         "id": webhook.id,
         "validUntil": webhook.valid_until.isoformat(timespec="seconds"),
         "status": webhook.status.value,
-        "externalReferences": [],
+        "externalReferences": [
+            {"collectionName": r.collection, "key": r.key} for r in webhook.external_references
+        ],
         "destinationUrl": webhook.destination_url,
         "collectionName": webhook.collection.value,
     }

@@ -121,7 +121,8 @@ class DeliveryWorker:
         records = await self._store.read_changes(webhook.tenant, after=webhook.cursor, limit=size)
         if not records:
             return 0
-        results = await asyncio.gather(*(self._send(webhook, r) for r in records))
+        references = await self._references(webhook, records)
+        results = await asyncio.gather(*(self._send(webhook, r, references) for r in records))
         if self._metrics is not None:
             self._metrics.observe(results)
         outcome = self._outcome(webhook, records, results)
@@ -131,8 +132,24 @@ class DeliveryWorker:
         await self._store.apply_window(outcome)
         return len(records)
 
-    async def _send(self, webhook: Webhook, record: WorkInterruption) -> SendResult:
-        body = _encode(event_document(record))
+    async def _references(
+        self, webhook: Webhook, records: Sequence[WorkInterruption]
+    ) -> dict[int, dict[str, str]] | None:
+        """The people's references the webhook asked for, as they are now (one read)."""
+        if not webhook.external_references:
+            return None
+        keys = [r.key for r in webhook.external_references]
+        people = {r.person_id for r in records if not r.deleted}
+        return await self._store.references_for(webhook.tenant, people, keys)
+
+    async def _send(
+        self,
+        webhook: Webhook,
+        record: WorkInterruption,
+        references: dict[int, dict[str, str]] | None,
+    ) -> SendResult:
+        person_references = None if references is None else references.get(record.person_id, {})
+        body = _encode(event_document(record, person_references=person_references))
         msg_id = message_id(format_version(record.change_version))
         timestamp = int(self._clock.now().timestamp())
         headers = {

@@ -12,7 +12,7 @@ from typing import Any
 from workhooks.domain.change_version import format_version
 from workhooks.domain.records import WorkInterruption
 
-__all__ = ["ChangeType", "event_document", "work_interruption_document"]
+__all__ = ["ChangeType", "delete_document", "event_document", "work_interruption_document"]
 
 
 class ChangeType(StrEnum):
@@ -40,15 +40,20 @@ def work_interruption_document(
     }
 
 
+def delete_document(record: WorkInterruption) -> dict[str, Any]:
+    """A ``Delete`` item for a record: only its version and id."""
+    return {
+        "changeType": ChangeType.DELETE.value,
+        "data": {"changeVersion": format_version(record.change_version), "id": record.id},
+    }
+
+
 def event_document(
     record: WorkInterruption, *, person_references: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """Return the change event for a record: ``InsertOrUpdate`` with the record, or ``Delete``."""
     if record.deleted:
-        return {
-            "changeType": ChangeType.DELETE.value,
-            "data": {"changeVersion": format_version(record.change_version), "id": record.id},
-        }
+        return delete_document(record)
     return {
         "changeType": ChangeType.INSERT_OR_UPDATE.value,
         "data": work_interruption_document(record, person_references=person_references),

@@ -11,6 +11,7 @@ from ipaddress import IPv4Network, IPv6Network
 from urllib.parse import urlsplit
 
 from workhooks.domain.addresses import check_destination_host
+from workhooks.domain.external_references import ExternalReference
 from workhooks.errors import InvalidDestinationError, UnknownCollectionError
 
 __all__ = [
@@ -66,6 +67,7 @@ class NewWebhook:
     secret: bytes = field(repr=False)
     created_at: dt.datetime
     valid_until: dt.datetime
+    external_references: tuple[ExternalReference, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,6 +87,7 @@ class Webhook:
     disabled_reason: str | None = None
     failures: int = 0
     next_attempt_at: dt.datetime | None = None
+    external_references: tuple[ExternalReference, ...] = ()
 
 
 def _reject(url: str, reason: str) -> InvalidDestinationError:

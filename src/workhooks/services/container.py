@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from workhooks.services.auth import AuthService
 from workhooks.services.deliveries import DeliveryHistoryService
+from workhooks.services.reads import ReadService
 from workhooks.services.records import RecordService
+from workhooks.services.references import ReferenceService
 from workhooks.services.webhooks import WebhookService
 
 __all__ = ["Services"]
@@ -20,3 +22,5 @@ class Services:
     records: RecordService
     webhooks: WebhookService
     deliveries: DeliveryHistoryService
+    reads: ReadService
+    references: ReferenceService

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network
 
+from workhooks.domain.external_references import parse_external_references
 from workhooks.domain.filter_specs import WEBHOOKS_FILTER, matches, parse_filter
 from workhooks.domain.signing import KEY_SIZE, encode_key
 from workhooks.domain.webhooks import (
@@ -53,9 +54,18 @@ class WebhookService:
         self._validity = validity
 
     async def create(
-        self, tenant: str, *, destination_url: str, collection_name: str
+        self,
+        tenant: str,
+        *,
+        destination_url: str,
+        collection_name: str,
+        references: str | None = None,
     ) -> CreatedWebhook:
-        """Validate and store a webhook; its cursor starts at the tenant's current version."""
+        """Validate and store a webhook; its cursor starts at the tenant's current version.
+
+        ``references`` (``(people,@employee-number)...``) are rendered into every event.
+        """
+        external_references = parse_external_references(references)
         collection = parse_collection(collection_name)
         url = validate_destination(
             destination_url,
@@ -74,6 +84,7 @@ class WebhookService:
                 secret=secret,
                 created_at=now,
                 valid_until=now + self._validity,
+                external_references=external_references,
             )
         )
         return CreatedWebhook(webhook=webhook, key=encode_key(secret))

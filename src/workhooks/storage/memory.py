@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from workhooks.domain.clients import Client, SigningKey
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery, DeliveryStatus
+from workhooks.domain.external_references import BADGE_NUMBER, EMPLOYEE_NUMBER
+from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.webhooks import NewWebhook, Webhook, WebhookStatus
 from workhooks.errors import ConflictError, UnknownPersonError
@@ -29,6 +31,7 @@ class InMemoryStore:
         self._attempts: list[DeliveryAttempt] = []
         self._deliveries: dict[tuple[str, str], Delivery] = {}
         self._caught_up_at: dict[str, dt.datetime] = {}
+        self._references: dict[tuple[str, int], dict[str, str]] = {}
 
     async def open(self) -> None:
         """Nothing to connect."""
@@ -96,6 +99,7 @@ class InMemoryStore:
             deleted=True,
         )
         self._people[(tenant, person_id)] = tomb
+        self._references.pop((tenant, person_id), None)
         return tomb
 
     async def put_work_interruptions(
@@ -158,6 +162,7 @@ class InMemoryStore:
             created_at=new.created_at,
             valid_until=new.valid_until,
             cursor=self._heads.get(new.tenant, 0),
+            external_references=new.external_references,
         )
         self._webhooks[new.id] = webhook
         return webhook
@@ -314,3 +319,57 @@ class InMemoryStore:
             )
             for w in live
         ]
+
+    async def list_work_interruptions(
+        self, tenant: str, query: WorkInterruptionQuery
+    ) -> list[WorkInterruption]:
+        """Scan live records of the tenant in ``(date, id)`` order."""
+        found = sorted(
+            (
+                r
+                for (t, _), r in self._records.items()
+                if t == tenant
+                and not r.deleted
+                and query.selection.matches(date=r.date, person_id=r.person_id)
+                and (query.after is None or (r.date, r.id) > query.after)
+            ),
+            key=lambda r: (r.date, r.id),
+        )
+        return found[: query.limit]
+
+    async def references_for(
+        self, tenant: str, person_ids: Collection[int], keys: Sequence[str]
+    ) -> dict[int, dict[str, str]]:
+        """Each live person's non-empty values of ``keys``."""
+        found: dict[int, dict[str, str]] = {}
+        for pid in person_ids:
+            person = await self.get_person(tenant, pid)
+            if person is None:
+                continue
+            values = {
+                BADGE_NUMBER: person.badge_number,
+                EMPLOYEE_NUMBER: person.employee_number,
+                **self._references.get((tenant, pid), {}),
+            }
+            found[pid] = {k: v for k in keys if (v := values.get(k))}
+        return found
+
+    async def get_custom_references(self, tenant: str, person_id: int) -> dict[str, str] | None:
+        """A live person's custom references."""
+        if await self.get_person(tenant, person_id) is None:
+            return None
+        return dict(sorted(self._references.get((tenant, person_id), {}).items()))
+
+    async def set_custom_reference(self, tenant: str, person_id: int, key: str, value: str) -> bool:
+        """Set a reference unless another person of the tenant holds the same value."""
+        if await self.get_person(tenant, person_id) is None:
+            return False
+        for (t, owner), refs in self._references.items():
+            if t == tenant and owner != person_id and refs.get(key) == value:
+                raise ConflictError.duplicate_reference(key, value, owner)
+        self._references.setdefault((tenant, person_id), {})[key] = value
+        return True
+
+    async def delete_custom_reference(self, tenant: str, person_id: int, key: str) -> bool:
+        """Remove one reference."""
+        return self._references.get((tenant, person_id), {}).pop(key, None) is not None

@@ -8,12 +8,13 @@ transaction open across an ``await`` it does not control.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from workhooks.domain.clients import Client, SigningKey
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery
+from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.webhooks import NewWebhook, Webhook, WebhookStatus
 
@@ -149,3 +150,23 @@ class Store(Protocol):
 
     async def webhook_backlogs(self) -> list[WebhookBacklog]:
         """Every webhook that is not deleted, with the changes after its cursor."""
+
+    # -- reads and external references ------------------------------------------------
+    async def list_work_interruptions(
+        self, tenant: str, query: WorkInterruptionQuery
+    ) -> list[WorkInterruption]:
+        """Live records selected by ``query``, ordered by ``(date, id)``, after its keyset."""
+
+    async def references_for(
+        self, tenant: str, person_ids: Collection[int], keys: Sequence[str]
+    ) -> dict[int, dict[str, str]]:
+        """For each live person, the non-empty values of ``keys`` (``@`` ones and custom)."""
+
+    async def get_custom_references(self, tenant: str, person_id: int) -> dict[str, str] | None:
+        """A live person's custom references by key; None when the person does not exist."""
+
+    async def set_custom_reference(self, tenant: str, person_id: int, key: str, value: str) -> bool:
+        """Set one; False when the person does not exist; ``ConflictError`` on a taken value."""
+
+    async def delete_custom_reference(self, tenant: str, person_id: int, key: str) -> bool:
+        """Remove one; False when there was none."""

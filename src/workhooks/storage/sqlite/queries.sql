@@ -40,6 +40,9 @@ UPDATE people SET badge_number = NULL, employee_number = NULL,
     change_version = :change_version, deleted = 1
 WHERE tenant = :tenant AND id = :id
 
+-- name: delete_person_references
+DELETE FROM person_references WHERE tenant = :tenant AND person_id = :id
+
 -- name: person_in_use
 SELECT 1 FROM work_interruptions
 WHERE tenant = :tenant AND person_id = :id AND deleted = 0 LIMIT 1
@@ -77,9 +80,10 @@ LIMIT :limit
 
 -- name: insert_webhook
 INSERT INTO webhooks (id, tenant, destination_url, collection, secret, status, created_at,
-    valid_until, cursor)
+    valid_until, cursor, external_references)
 VALUES (:id, :tenant, :destination_url, :collection, :secret, 'Enabled', :created_at,
-    :valid_until, COALESCE((SELECT head_version FROM tenants WHERE tenant = :tenant), 0))
+    :valid_until, COALESCE((SELECT head_version FROM tenants WHERE tenant = :tenant), 0),
+    :external_references)
 
 -- name: get_webhook
 SELECT * FROM webhooks WHERE tenant = :tenant AND id = :id
@@ -192,3 +196,36 @@ SELECT w.id, w.tenant, w.status, w.created_at, w.caught_up_at,
 FROM webhooks AS w
 WHERE w.deleted_at IS NULL
 ORDER BY w.tenant, w.id
+
+-- name: list_work_interruptions
+SELECT id, person_id, date, duration_in_minutes, start_time_in_minutes, end_time_in_minutes,
+    change_version, deleted
+FROM work_interruptions
+WHERE tenant = :tenant AND deleted = 0 AND date >= :date_from AND date <= :date_to
+    AND (:persons IS NULL OR person_id IN (SELECT value FROM json_each(:persons)))
+    AND (:after_date IS NULL OR (date, id) > (:after_date, :after_id))
+ORDER BY date, id
+LIMIT :limit
+
+-- name: predefined_references
+SELECT id, badge_number, employee_number FROM people
+WHERE tenant = :tenant AND deleted = 0 AND id IN (SELECT value FROM json_each(:ids))
+
+-- name: custom_references
+SELECT person_id, key, value FROM person_references
+WHERE tenant = :tenant
+    AND person_id IN (SELECT value FROM json_each(:ids))
+    AND key IN (SELECT value FROM json_each(:keys))
+
+-- name: person_custom_references
+SELECT key, value FROM person_references WHERE tenant = :tenant AND person_id = :id ORDER BY key
+
+-- name: reference_owner
+SELECT person_id FROM person_references WHERE tenant = :tenant AND key = :key AND value = :value
+
+-- name: upsert_person_reference
+INSERT INTO person_references (tenant, person_id, key, value) VALUES (:tenant, :id, :key, :value)
+ON CONFLICT (tenant, person_id, key) DO UPDATE SET value = excluded.value
+
+-- name: delete_person_reference
+DELETE FROM person_references WHERE tenant = :tenant AND person_id = :id AND key = :key

@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import sqlite3
 from collections.abc import Callable, Sequence
+from collections.abc import Collection as Many
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -18,6 +19,12 @@ import msgspec
 
 from workhooks.domain.clients import Client, SigningKey
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery, DeliveryStatus
+from workhooks.domain.external_references import (
+    BADGE_NUMBER,
+    EMPLOYEE_NUMBER,
+    ExternalReference,
+)
+from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.scopes import parse_scopes
 from workhooks.domain.webhooks import Collection, NewWebhook, Webhook, WebhookStatus
@@ -88,7 +95,17 @@ def _webhook(row: sqlite3.Row) -> Webhook:
         disabled_reason=row["disabled_reason"],
         failures=row["failures"],
         next_attempt_at=_dt(row["next_attempt_at"]),
+        external_references=_references_from_json(row["external_references"]),
     )
+
+
+def _references_from_json(text: str) -> tuple[ExternalReference, ...]:
+    pairs: list[list[str]] = msgspec.json.decode(text)
+    return tuple(ExternalReference(collection=c, key=k) for c, k in pairs)
+
+
+def _references_to_json(references: tuple[ExternalReference, ...]) -> bytes:
+    return _encode_json([[r.collection, r.key] for r in references])
 
 
 def _attempt(row: sqlite3.Row) -> DeliveryAttempt:
@@ -320,6 +337,7 @@ class SqliteStore:
                 )
             version = self._next_versions(c, tenant, 1)
             c.execute(Q["tombstone_person"], {**key, "change_version": version})
+            c.execute(Q["delete_person_references"], key)
             return Person(
                 id=person_id,
                 badge_number=None,
@@ -418,6 +436,7 @@ class SqliteStore:
             "secret": new.secret,
             "created_at": _ts(new.created_at),
             "valid_until": _ts(new.valid_until),
+            "external_references": _references_to_json(new.external_references).decode(),
         }
 
         def run(c: sqlite3.Connection) -> Webhook:
@@ -556,3 +575,82 @@ class SqliteStore:
             )
             for r in rows
         ]
+
+    # -- reads and external references ------------------------------------------------
+    async def list_work_interruptions(
+        self, tenant: str, query: WorkInterruptionQuery
+    ) -> list[WorkInterruption]:
+        """One keyset page over the ``(tenant, date, id)`` index of live records."""
+        selection = query.selection
+        persons = selection.person_ids
+        params = {
+            "tenant": tenant,
+            "date_from": selection.date_from.isoformat(),
+            "date_to": selection.date_to.isoformat(),
+            "persons": None if persons is None else _encode_json(sorted(persons)),
+            "after_date": None if query.after is None else query.after[0].isoformat(),
+            "after_id": None if query.after is None else query.after[1],
+            "limit": query.limit,
+        }
+        rows = await self._read(
+            lambda c: c.execute(Q["list_work_interruptions"], params).fetchall()
+        )
+        return [_record(r) for r in rows]
+
+    async def references_for(
+        self, tenant: str, person_ids: Many[int], keys: Sequence[str]
+    ) -> dict[int, dict[str, str]]:
+        """Each person's non-empty values of ``keys`` (predefined and custom), in one snapshot."""
+        ids = _encode_json(sorted(person_ids))
+        custom_keys = _encode_json([k for k in keys if not k.startswith("@")])
+
+        def run(c: sqlite3.Connection) -> dict[int, dict[str, str]]:
+            found: dict[int, dict[str, str]] = {}
+            for row in c.execute(Q["predefined_references"], {"tenant": tenant, "ids": ids}):
+                values = {
+                    BADGE_NUMBER: row["badge_number"],
+                    EMPLOYEE_NUMBER: row["employee_number"],
+                }
+                found[row["id"]] = {k: v for k in keys if (v := values.get(k))}
+            params = {"tenant": tenant, "ids": ids, "keys": custom_keys}
+            for row in c.execute(Q["custom_references"], params):
+                if row["value"] and row["person_id"] in found:
+                    found[row["person_id"]][row["key"]] = row["value"]
+            return {pid: {k: refs[k] for k in keys if k in refs} for pid, refs in found.items()}
+
+        return await self._read(run)
+
+    async def get_custom_references(self, tenant: str, person_id: int) -> dict[str, str] | None:
+        """A live person's custom references, or None when the person does not exist."""
+        key = {"tenant": tenant, "id": person_id}
+
+        def run(c: sqlite3.Connection) -> dict[str, str] | None:
+            person = c.execute(Q["get_person_any"], key).fetchone()
+            if person is None or person["deleted"]:
+                return None
+            return {r["key"]: r["value"] for r in c.execute(Q["person_custom_references"], key)}
+
+        return await self._read(run)
+
+    async def set_custom_reference(self, tenant: str, person_id: int, key: str, value: str) -> bool:
+        """Set one custom reference; False if the person does not exist; 409 on a taken value."""
+        params = {"tenant": tenant, "id": person_id, "key": key, "value": value}
+
+        def run(c: sqlite3.Connection) -> bool:
+            person = c.execute(Q["get_person_any"], params).fetchone()
+            if person is None or person["deleted"]:
+                return False
+            owner = c.execute(Q["reference_owner"], params).fetchone()
+            if owner is not None and owner["person_id"] != person_id:
+                raise ConflictError.duplicate_reference(key, value, owner["person_id"])
+            c.execute(Q["upsert_person_reference"], params)
+            return True
+
+        return await self._write(run)
+
+    async def delete_custom_reference(self, tenant: str, person_id: int, key: str) -> bool:
+        """Remove one custom reference; False if there was none."""
+        params = {"tenant": tenant, "id": person_id, "key": key}
+        return await self._write(
+            lambda c: c.execute(Q["delete_person_reference"], params).rowcount == 1
+        )

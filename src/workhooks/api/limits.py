@@ -1,0 +1,45 @@
+"""Protocol limits enforced before routing details: URIs longer than 4,096 characters get 414."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from workhooks.api.errors import error_body
+from workhooks.api.paths import MAX_URI_LENGTH
+
+__all__ = ["uri_length_limit"]
+
+_BODY = msgspec.json.encode(
+    error_body(
+        "UriTooLong",
+        f"The request URI is longer than {MAX_URI_LENGTH} characters",
+        (f"uri: at most {MAX_URI_LENGTH} characters",),
+    )
+)
+
+
+def uri_length_limit(app: ASGIApp) -> ASGIApp:
+    """Answer 414 with a Protime error body when path and query exceed the limit."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP:
+            raw_path = scope.get("raw_path") or scope["path"].encode()
+            length = len(raw_path) + len(scope.get("query_string", b"")) + 1
+            if length > MAX_URI_LENGTH:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 414,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(_BODY)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": _BODY, "more_body": False})
+                return
+        await app(scope, receive, send)
+
+    return middleware

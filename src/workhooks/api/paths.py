@@ -1,0 +1,18 @@
+"""Path conventions shared by the routes."""
+
+from __future__ import annotations
+
+from workhooks.domain.records import MAX_RECORD_ID
+from workhooks.errors import NotFoundError
+
+__all__ = ["API_PREFIX", "MAX_URI_LENGTH", "path_id"]
+
+API_PREFIX = "/connector/protimeapi/api/v1"
+MAX_URI_LENGTH = 4096
+
+
+def path_id(text: str, *, what: str) -> int:
+    """A record id from the path: a positive 64-bit integer, else 404."""
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_RECORD_ID:
+        raise NotFoundError(f"{what} {text[:40]!r} does not exist")
+    return int(text)

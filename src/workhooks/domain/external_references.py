@@ -1,0 +1,115 @@
+"""External references: ``(people,@badge-number)(people,HRMID)`` and their rules.
+
+Predefined references start with ``@`` and map to a person's own fields; custom references
+are free keys whose values the integrator manages, unique per key within a tenant.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from workhooks.errors import InvalidRequestError
+
+__all__ = [
+    "BADGE_NUMBER",
+    "EMPLOYEE_NUMBER",
+    "MAX_REFERENCE_VALUE_LENGTH",
+    "PREDEFINED",
+    "ExternalReference",
+    "parse_external_references",
+    "render_external_references",
+    "validate_custom_key",
+    "validate_value",
+]
+
+BADGE_NUMBER = "@badge-number"
+EMPLOYEE_NUMBER = "@employee-number"
+PREDEFINED = frozenset({BADGE_NUMBER, EMPLOYEE_NUMBER})
+MAX_REFERENCE_VALUE_LENGTH = 256
+_MAX_REFERENCES = 16
+_COLLECTIONS = frozenset({"people"})
+_CUSTOM_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_ITEM = re.compile(r"\(\s*([^,()\s]*)\s*,\s*([^,()\s]*)\s*\)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExternalReference:
+    """One requested reference: a collection (only ``people`` here) and a key."""
+
+    collection: str
+    key: str
+
+    @property
+    def predefined(self) -> bool:
+        """Whether the key is one of the ``@`` references."""
+        return self.key.startswith("@")
+
+
+def _invalid(text: str, reason: str) -> InvalidRequestError:
+    return InvalidRequestError(
+        f"Invalid externalReferences {text[:200]!r}", reasons=(f"externalReferences: {reason}",)
+    )
+
+
+def validate_custom_key(key: str) -> str:
+    """Return ``key`` if it may name a custom reference, else raise ``InvalidRequestError``."""
+    if not _CUSTOM_KEY.fullmatch(key):
+        raise InvalidRequestError(
+            f"Invalid custom reference key {key[:80]!r}",
+            reasons=(
+                "key: 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit",
+            ),
+        )
+    return key
+
+
+def validate_value(value: str) -> str:
+    """Return a reference value if it is acceptable, else raise ``InvalidRequestError``."""
+    if len(value) > MAX_REFERENCE_VALUE_LENGTH or any(ord(ch) < 0x20 for ch in value):
+        raise InvalidRequestError(
+            "Invalid reference value",
+            reasons=(
+                f"value: at most {MAX_REFERENCE_VALUE_LENGTH} characters, no control characters",
+            ),
+        )
+    return value
+
+
+def _reference(text: str, collection: str, key: str) -> ExternalReference:
+    if collection not in _COLLECTIONS:
+        raise _invalid(text, f"unknown collection {collection!r}; use one of: people")
+    if key.startswith("@"):
+        if key not in PREDEFINED:
+            known = ", ".join(sorted(PREDEFINED))
+            raise _invalid(text, f"unknown predefined reference {key!r}; use one of: {known}")
+    elif not _CUSTOM_KEY.fullmatch(key):
+        raise _invalid(text, f"{key!r} is not a valid custom reference key")
+    return ExternalReference(collection=collection, key=key)
+
+
+def parse_external_references(text: str | None) -> tuple[ExternalReference, ...]:
+    """Parse ``(collection,key)(collection,key)...``; duplicates are kept once, in order."""
+    if text is None or not text.strip():
+        return ()
+    found: list[ExternalReference] = []
+    position = 0
+    stripped = text.strip()
+    while position < len(stripped):
+        match = _ITEM.match(stripped, position)
+        if match is None:
+            raise _invalid(text, f"expected '(collection,key)' at position {position}")
+        reference = _reference(text, match[1], match[2])
+        if reference not in found:
+            found.append(reference)
+        position = match.end()
+        while position < len(stripped) and stripped[position].isspace():
+            position += 1
+    if len(found) > _MAX_REFERENCES:
+        raise _invalid(text, f"at most {_MAX_REFERENCES} references")
+    return tuple(found)
+
+
+def render_external_references(references: tuple[ExternalReference, ...]) -> str:
+    """The query form of ``references``: ``(people,@badge-number)(people,HRMID)``."""
+    return "".join(f"({r.collection},{r.key})" for r in references)
