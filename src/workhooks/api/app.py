@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
-from litestar import Litestar, Router, get
+from litestar import Litestar, Request, Router, get
 from litestar.datastructures import State
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.params import HeaderParameter
 
 from workhooks import __version__
 from workhooks.api.errors import exception_handlers
@@ -25,6 +28,13 @@ from workhooks.services.container import Services
 __all__ = ["API_PREFIX", "create_app"]
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
+
+
+@get("/openapi.json", include_in_schema=False)
+async def openapi_document(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of this server (the browsable page is at ``/docs``)."""
+    document: dict[str, Any] = request.app.openapi_schema.to_schema()
+    return document
 
 
 @get("/health", include_in_schema=False)
@@ -53,13 +63,34 @@ def create_app(
         path=API_PREFIX,
         route_handlers=[*READ_HANDLERS, *RECORD_HANDLERS, *WEBHOOK_HANDLERS],
         before_request=check_body_types,
+        security=[{"bearer": []}],
+        parameters={
+            "user_agent": HeaderParameter(
+                name="User-Agent",
+                required=True,
+                description="ServiceName/Version (Company), e.g. Payroll/2.1 (Acme)",
+            )
+        },
     )
     return Litestar(
-        route_handlers=[api, token, discovery, jwks, health, metrics_route],
+        route_handlers=[api, token, discovery, jwks, health, metrics_route, openapi_document],
         exception_handlers=exception_handlers(),
         state=State({"services": services, "metrics": metrics, "metrics_token": metrics_token}),
         lifespan=list(lifespan),
-        openapi_config=OpenAPIConfig(title="workhooks", version=__version__, path="/docs"),
+        openapi_config=OpenAPIConfig(
+            title="workhooks",
+            version=__version__,
+            description=(
+                "Protime-compatible webhooks and read API for work interruptions. "
+                "Take a token at /tenants/{tenant}/connect/token (client credentials)."
+            ),
+            path="/docs",
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+        ),
         debug=debug,
         request_max_body_size=4 * 1024 * 1024,
         middleware=[uri_length_limit],

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
+from workhooks.api.openapi import token_responses
 from workhooks.api.security import services_of
 from workhooks.domain.scopes import KNOWN_SCOPES
 from workhooks.errors import InvalidClientError, InvalidRequestError
@@ -28,7 +29,7 @@ def _form_field(form: dict[str, list[str]], name: str) -> str | None:
     return values[0]
 
 
-@post("/tenants/{tenant:str}/connect/token", status_code=200)
+@post("/tenants/{tenant:str}/connect/token", status_code=200, responses=token_responses())
 async def token(tenant: FromPath[str], request: Request[Any, Any, Any]) -> Response[Any]:
     """Client credentials grant: form-encoded ``grant_type``, ``client_id``, ``client_secret``."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != _FORM:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from litestar import Request, delete, get, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 
+from workhooks.api import openapi as doc
+from workhooks.api.openapi import documented, errors
+from workhooks.api.params import Continuation, DeltaFlag, FilterText, References
 from workhooks.api.paths import API_PREFIX, path_id
 from workhooks.api.schemas import ReferenceValueIn
 from workhooks.api.security import principal_of, requires, services_of
@@ -23,23 +26,30 @@ def _link(path: str, params: dict[str, str | None], *, flag: str | None = None) 
     return f"{API_PREFIX}{path}?{query}"
 
 
-@get("/work-interruptions", guards=[requires(Scope.WORK_INTERRUPTIONS_READ)])
-async def list_work_interruptions(request: Request[Any, Any, Any]) -> dict[str, Any]:
+@get(
+    "/work-interruptions",
+    guards=[requires(Scope.WORK_INTERRUPTIONS_READ)],
+    responses=documented(200, doc.WorkInterruptionPage, "A page of work interruptions", 409),
+)
+async def list_work_interruptions(
+    request: Request[Any, Any, Any],
+    filter_text: FilterText = None,
+    references: References = None,
+    delta_flag: DeltaFlag = None,
+    continuation: Continuation = None,
+) -> dict[str, Any]:
     """Work interruptions a ``filter`` selects (``date`` range required), 1,000 per page.
 
     With ``delta``, the last page carries a ``deltaLink`` instead of nothing.
     """
     principal = principal_of(request)
-    query = request.query_params
-    delta = "delta" in query
-    filter_text = query.get("filter")
-    references = query.get("externalReferences")
+    delta = delta_flag is not None
     page = await services_of(request).reads.list(
         principal.tenant,
         filter_text=filter_text,
         references=references,
         delta=delta,
-        continuation=query.get("continuationToken"),
+        continuation=continuation,
     )
     body: dict[str, Any] = {"value": page.value}
     params = {"filter": filter_text, "externalReferences": references}
@@ -54,15 +64,19 @@ async def list_work_interruptions(request: Request[Any, Any, Any]) -> dict[str, 
     return body
 
 
-@get("/delta/work-interruptions", guards=[requires(Scope.WORK_INTERRUPTIONS_READ)])
-async def delta_work_interruptions(request: Request[Any, Any, Any]) -> dict[str, Any]:
+@get(
+    "/delta/work-interruptions",
+    guards=[requires(Scope.WORK_INTERRUPTIONS_READ)],
+    responses=documented(200, doc.DeltaPage, "Changes since the delta token", 409, 410),
+)
+async def delta_work_interruptions(
+    request: Request[Any, Any, Any],
+    token: Annotated[str, QueryParameter(name="deltaToken", description="Token from a deltaLink")],
+    references: References = None,
+) -> dict[str, Any]:
     """The changes since ``deltaToken``; always ends with a fresh ``deltaLink`` (or a nextLink)."""
     principal = principal_of(request)
-    token = request.query_params.get("deltaToken")
-    references = request.query_params.get("externalReferences")
-    page = await services_of(request).reads.delta(
-        principal.tenant, token or "", references=references
-    )
+    page = await services_of(request).reads.delta(principal.tenant, token, references=references)
     body: dict[str, Any] = {"value": page.value}
     if page.next_token is not None:
         body["nextLink"] = _link("/delta/work-interruptions", {"deltaToken": page.next_token})
@@ -71,7 +85,11 @@ async def delta_work_interruptions(request: Request[Any, Any, Any]) -> dict[str,
     return body
 
 
-@get("/people/{person_id:str}/external-references", guards=[requires(Scope.PEOPLE_READ)])
+@get(
+    "/people/{person_id:str}/external-references",
+    guards=[requires(Scope.PEOPLE_READ)],
+    responses=documented(200, doc.PersonReferences, "The custom references", 404),
+)
 async def get_person_references(
     person_id: FromPath[str], request: Request[Any, Any, Any]
 ) -> dict[str, Any]:
@@ -87,6 +105,7 @@ async def get_person_references(
     "/people/{person_id:str}/external-references/{key:str}",
     guards=[requires(Scope.EXTERNAL_REFERENCES_WRITE)],
     status_code=204,
+    responses=errors(404, 409, 413),
 )
 async def set_person_reference(
     person_id: FromPath[str],
@@ -105,6 +124,7 @@ async def set_person_reference(
     "/people/{person_id:str}/external-references/{key:str}",
     guards=[requires(Scope.EXTERNAL_REFERENCES_WRITE)],
     status_code=204,
+    responses=errors(404),
 )
 async def delete_person_reference(
     person_id: FromPath[str], key: FromPath[str], request: Request[Any, Any, Any]

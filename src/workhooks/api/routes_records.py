@@ -7,6 +7,9 @@ from typing import Any
 from litestar import Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
+from workhooks.api import openapi as doc
+from workhooks.api.openapi import documented, errors, replaced_or_created
+from workhooks.api.params import References
 from workhooks.api.paths import path_id
 from workhooks.api.schemas import (
     PersonBatchIn,
@@ -31,20 +34,28 @@ def _same_id(path_id: int, body_id: int | None) -> None:
         )
 
 
-@get("/work-interruptions/{record_id:str}", guards=[requires(Scope.WORK_INTERRUPTIONS_READ)])
+@get(
+    "/work-interruptions/{record_id:str}",
+    guards=[requires(Scope.WORK_INTERRUPTIONS_READ)],
+    responses=documented(200, doc.WorkInterruption, "The work interruption", 404),
+)
 async def get_work_interruption(
-    record_id: FromPath[str], request: Request[Any, Any, Any]
+    record_id: FromPath[str], request: Request[Any, Any, Any], references: References = None
 ) -> dict[str, Any]:
     """One work interruption by id, with ``externalReferences`` when asked for."""
     principal = principal_of(request)
     return await services_of(request).reads.get(
         principal.tenant,
         path_id(record_id, what="Work interruption"),
-        references=request.query_params.get("externalReferences"),
+        references=references,
     )
 
 
-@put("/work-interruptions/{record_id:str}", guards=[requires(Scope.WORK_INTERRUPTIONS_WRITE)])
+@put(
+    "/work-interruptions/{record_id:str}",
+    guards=[requires(Scope.WORK_INTERRUPTIONS_WRITE)],
+    responses=replaced_or_created(doc.WorkInterruption, "The stored work interruption"),
+)
 async def put_work_interruption(
     record_id: FromPath[str], data: JSONBody[WorkInterruptionIn], request: Request[Any, Any, Any]
 ) -> Response[Any]:
@@ -61,7 +72,10 @@ async def put_work_interruption(
 
 
 @post(
-    "/work-interruptions/batch", status_code=200, guards=[requires(Scope.WORK_INTERRUPTIONS_WRITE)]
+    "/work-interruptions/batch",
+    status_code=200,
+    guards=[requires(Scope.WORK_INTERRUPTIONS_WRITE)],
+    responses=documented(200, doc.WorkInterruptionBatch, "The stored records", 413),
 )
 async def put_work_interruptions_batch(
     data: JSONBody[WorkInterruptionBatchIn], request: Request[Any, Any, Any]
@@ -77,6 +91,7 @@ async def put_work_interruptions_batch(
     "/work-interruptions/{record_id:str}",
     status_code=204,
     guards=[requires(Scope.WORK_INTERRUPTIONS_WRITE)],
+    responses=errors(404),
 )
 async def delete_work_interruption(
     record_id: FromPath[str], request: Request[Any, Any, Any]
@@ -88,7 +103,11 @@ async def delete_work_interruption(
     )
 
 
-@get("/people/{person_id:str}", guards=[requires(Scope.PEOPLE_READ)])
+@get(
+    "/people/{person_id:str}",
+    guards=[requires(Scope.PEOPLE_READ)],
+    responses=documented(200, doc.Person, "The person", 404),
+)
 async def get_person(person_id: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
     """One person by id."""
     principal = principal_of(request)
@@ -98,7 +117,11 @@ async def get_person(person_id: FromPath[str], request: Request[Any, Any, Any]) 
     return person_document(person)
 
 
-@put("/people/{person_id:str}", guards=[requires(Scope.PEOPLE_WRITE)])
+@put(
+    "/people/{person_id:str}",
+    guards=[requires(Scope.PEOPLE_WRITE)],
+    responses=replaced_or_created(doc.Person, "The stored person"),
+)
 async def put_person(
     person_id: FromPath[str], data: JSONBody[PersonIn], request: Request[Any, Any, Any]
 ) -> Response[Any]:
@@ -110,7 +133,12 @@ async def put_person(
     return Response(person_document(written.record), status_code=201 if written.created else 200)
 
 
-@post("/people/batch", status_code=200, guards=[requires(Scope.PEOPLE_WRITE)])
+@post(
+    "/people/batch",
+    status_code=200,
+    guards=[requires(Scope.PEOPLE_WRITE)],
+    responses=documented(200, doc.PersonBatch, "The stored people", 413),
+)
 async def put_people_batch(
     data: JSONBody[PersonBatchIn], request: Request[Any, Any, Any]
 ) -> dict[str, Any]:
@@ -121,7 +149,12 @@ async def put_people_batch(
     return {"value": [person_document(w.record) for w in written]}
 
 
-@delete("/people/{person_id:str}", status_code=204, guards=[requires(Scope.PEOPLE_WRITE)])
+@delete(
+    "/people/{person_id:str}",
+    status_code=204,
+    guards=[requires(Scope.PEOPLE_WRITE)],
+    responses=errors(404, 409),
+)
 async def delete_person(person_id: FromPath[str], request: Request[Any, Any, Any]) -> None:
     """Delete a person that no work interruption refers to any more."""
     principal = principal_of(request)

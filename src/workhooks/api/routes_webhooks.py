@@ -8,6 +8,9 @@ from urllib.parse import urlencode
 from litestar import Request, Response, delete, get, post
 from litestar.params import FromPath, JSONBody
 
+from workhooks.api import openapi as doc
+from workhooks.api.openapi import documented, errors
+from workhooks.api.params import Continuation, FilterText, References
 from workhooks.api.paths import API_PREFIX
 from workhooks.api.schemas import (
     WebhookIn,
@@ -21,9 +24,13 @@ from workhooks.domain.scopes import Scope
 __all__ = ["WEBHOOK_HANDLERS"]
 
 
-@post("/webhooks", guards=[requires(Scope.WEBHOOKS_WRITE)])
+@post(
+    "/webhooks",
+    guards=[requires(Scope.WEBHOOKS_WRITE)],
+    responses=documented(201, doc.CreatedWebhook, "The new webhook with its key (shown once)", 413),
+)
 async def create_webhook(
-    data: JSONBody[WebhookIn], request: Request[Any, Any, Any]
+    data: JSONBody[WebhookIn], request: Request[Any, Any, Any], references: References = None
 ) -> Response[Any]:
     """Create a webhook: 201, ``Location``, and the private ``key`` shown this once."""
     principal = principal_of(request)
@@ -31,7 +38,7 @@ async def create_webhook(
         principal.tenant,
         destination_url=data.destinationUrl,
         collection_name=data.collectionName,
-        references=request.query_params.get("externalReferences"),
+        references=references,
     )
     body = {"id": created.webhook.id, "key": created.key, **webhook_document(created.webhook)}
     return Response(
@@ -44,17 +51,25 @@ async def create_webhook(
     )
 
 
-@get("/webhooks", guards=[requires(Scope.WEBHOOKS_READ)])
-async def list_webhooks(request: Request[Any, Any, Any]) -> dict[str, Any]:
+@get(
+    "/webhooks",
+    guards=[requires(Scope.WEBHOOKS_READ)],
+    responses=documented(200, doc.WebhookList, "The webhooks"),
+)
+async def list_webhooks(
+    request: Request[Any, Any, Any], filter_text: FilterText = None
+) -> dict[str, Any]:
     """The tenant's webhooks, optionally filtered on ``status`` and ``collection-name``."""
     principal = principal_of(request)
-    found = await services_of(request).webhooks.list(
-        principal.tenant, filter_text=request.query_params.get("filter")
-    )
+    found = await services_of(request).webhooks.list(principal.tenant, filter_text=filter_text)
     return {"value": [webhook_document(w) for w in found]}
 
 
-@get("/webhooks/{webhook_id:str}", guards=[requires(Scope.WEBHOOKS_READ)])
+@get(
+    "/webhooks/{webhook_id:str}",
+    guards=[requires(Scope.WEBHOOKS_READ)],
+    responses=documented(200, doc.Webhook, "The webhook", 404),
+)
 async def get_webhook(webhook_id: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
     """One webhook (never its key)."""
     principal = principal_of(request)
@@ -62,25 +77,36 @@ async def get_webhook(webhook_id: FromPath[str], request: Request[Any, Any, Any]
     return webhook_document(webhook)
 
 
-@delete("/webhooks/{webhook_id:str}", status_code=204, guards=[requires(Scope.WEBHOOKS_WRITE)])
+@delete(
+    "/webhooks/{webhook_id:str}",
+    status_code=204,
+    guards=[requires(Scope.WEBHOOKS_WRITE)],
+    responses=errors(404),
+)
 async def delete_webhook(webhook_id: FromPath[str], request: Request[Any, Any, Any]) -> None:
     """Soft-delete a webhook: deliveries stop, its history stays readable."""
     principal = principal_of(request)
     await services_of(request).webhooks.delete(principal.tenant, webhook_id)
 
 
-@get("/webhooks/{webhook_id:str}/deliveries", guards=[requires(Scope.WEBHOOKS_READ)])
+@get(
+    "/webhooks/{webhook_id:str}/deliveries",
+    guards=[requires(Scope.WEBHOOKS_READ)],
+    responses=documented(200, doc.DeliveryPage, "A page of deliveries", 404, 409),
+)
 async def list_deliveries(
-    webhook_id: FromPath[str], request: Request[Any, Any, Any]
+    webhook_id: FromPath[str],
+    request: Request[Any, Any, Any],
+    filter_text: FilterText = None,
+    continuation: Continuation = None,
 ) -> dict[str, Any]:
     """The webhook's deliveries, newest first; ``filter`` on ``status`` and ``lastAttemptAt``."""
     principal = principal_of(request)
-    filter_text = request.query_params.get("filter")
     page = await services_of(request).deliveries.page(
         principal.tenant,
         webhook_id,
         filter_text=filter_text,
-        continuation=request.query_params.get("continuationToken"),
+        continuation=continuation,
     )
     body: dict[str, Any] = {"value": [delivery_document(d) for d in page.deliveries]}
     if page.continuation is not None:
@@ -93,6 +119,7 @@ async def list_deliveries(
 @get(
     "/webhooks/{webhook_id:str}/deliveries/{delivery_id:str}",
     guards=[requires(Scope.WEBHOOKS_READ)],
+    responses=documented(200, doc.DeliveryDetail, "The delivery and its attempts", 404),
 )
 async def get_delivery(
     webhook_id: FromPath[str], delivery_id: FromPath[str], request: Request[Any, Any, Any]

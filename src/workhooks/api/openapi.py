@@ -1,0 +1,274 @@
+"""The wire models of responses, for the OpenAPI document.
+
+Handlers build their JSON with the domain renderers (the same ones the delivery worker
+uses, so an event's ``data`` is exactly what GET returns); these Structs describe those
+documents and every error body, so ``/openapi.json`` tells the truth. A test checks each
+response against this schema (schemathesis).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+from litestar.openapi.datastructures import ResponseSpec
+from msgspec import UNSET, UnsetType
+
+__all__ = ["ERRORS", "documented", "errors", "replaced_or_created", "token_responses"]
+
+
+class ErrorDetail(msgspec.Struct):
+    """What went wrong: a code, a message, and for rule violations the ``reasons``."""
+
+    code: str
+    message: str
+    reasons: list[str] | UnsetType = UNSET
+
+
+class ErrorBody(msgspec.Struct):
+    """A Protime error body."""
+
+    error: ErrorDetail
+
+
+class ValidationErrorItem(msgspec.Struct):
+    """One field of a body that does not fit the model (``field`` is empty for the whole body)."""
+
+    field: str
+    message: str
+
+
+class ValidationErrorBody(msgspec.Struct):
+    """A body that failed model validation."""
+
+    validationErrors: list[ValidationErrorItem]
+
+
+class PersonOfRecord(msgspec.Struct):
+    """The person of a work interruption; ``externalReferences`` only when asked for."""
+
+    id: int
+    externalReferences: dict[str, str] | UnsetType = UNSET
+
+
+class WorkInterruption(msgspec.Struct):
+    """A work interruption (also the ``data`` of an ``InsertOrUpdate`` event)."""
+
+    changeVersion: str
+    id: int
+    person: PersonOfRecord
+    date: str
+    durationInMinutes: int
+    startTimeInMinutes: int
+    endTimeInMinutes: int
+
+
+class WorkInterruptionPage(msgspec.Struct):
+    """A page: follow ``nextLink`` until it is absent; a delta walk ends with ``deltaLink``."""
+
+    value: list[WorkInterruption]
+    nextLink: str | UnsetType = UNSET
+    deltaLink: str | UnsetType = UNSET
+
+
+class DeletedRecord(msgspec.Struct):
+    """What a ``Delete`` item or event carries."""
+
+    changeVersion: str
+    id: int
+
+
+class UpsertItem(msgspec.Struct, tag_field="changeType", tag="InsertOrUpdate"):
+    """A record inserted or updated since the token."""
+
+    data: WorkInterruption
+
+
+class DeleteItem(msgspec.Struct, tag_field="changeType", tag="Delete"):
+    """A record deleted since the token, or moved out of the synced date range."""
+
+    data: DeletedRecord
+
+
+class DeltaPage(msgspec.Struct):
+    """Changes since the delta token; ``nextLink`` when more follow now, else ``deltaLink``."""
+
+    value: list[UpsertItem | DeleteItem]
+    nextLink: str | UnsetType = UNSET
+    deltaLink: str | UnsetType = UNSET
+
+
+class Person(msgspec.Struct):
+    """A person."""
+
+    changeVersion: str
+    id: int
+    badgeNumber: str | None
+    employeeNumber: str | None
+
+
+class WorkInterruptionBatch(msgspec.Struct):
+    """The records of a batch, as stored."""
+
+    value: list[WorkInterruption]
+
+
+class PersonBatch(msgspec.Struct):
+    """The people of a batch, as stored."""
+
+    value: list[Person]
+
+
+class PersonReferences(msgspec.Struct):
+    """A person's custom external references by key."""
+
+    externalReferences: dict[str, str]
+
+
+class ExternalReference(msgspec.Struct):
+    """A reference a webhook renders into every event's ``person``."""
+
+    collectionName: str
+    key: str
+
+
+class Webhook(msgspec.Struct):
+    """A webhook; never its key."""
+
+    id: str
+    validUntil: str
+    status: Literal["Enabled", "Disabled"]
+    externalReferences: list[ExternalReference]
+    destinationUrl: str
+    collectionName: str
+
+
+class CreatedWebhook(msgspec.Struct):
+    """A new webhook with its private ``key``, shown this once."""
+
+    id: str
+    key: str
+    validUntil: str
+    status: Literal["Enabled", "Disabled"]
+    externalReferences: list[ExternalReference]
+    destinationUrl: str
+    collectionName: str
+
+
+class WebhookList(msgspec.Struct):
+    """The tenant's webhooks that are not deleted."""
+
+    value: list[Webhook]
+
+
+class Delivery(msgspec.Struct):
+    """One event's delivery to one webhook."""
+
+    id: str
+    changeVersion: str
+    recordId: int
+    status: Literal["Succeeded", "Failed"]
+    attempts: int
+    firstAttemptAt: str
+    lastAttemptAt: str
+    lastStatusCode: int | None
+    lastErrorClass: str | None
+    nextAttemptAt: str | None
+
+
+class DeliveryAttempt(msgspec.Struct):
+    """One POST of an event; ``response`` is the first 64 KiB of the answer (or the error)."""
+
+    attemptedAt: str
+    succeeded: bool
+    statusCode: int | None
+    latencyMs: float
+    errorClass: str | None
+    response: str
+    nextAttemptAt: str | None
+
+
+class DeliveryDetail(msgspec.Struct):
+    """One delivery with every attempt, oldest first."""
+
+    id: str
+    changeVersion: str
+    recordId: int
+    status: Literal["Succeeded", "Failed"]
+    attempts: int
+    firstAttemptAt: str
+    lastAttemptAt: str
+    lastStatusCode: int | None
+    lastErrorClass: str | None
+    nextAttemptAt: str | None
+    attemptHistory: list[DeliveryAttempt]
+
+
+class DeliveryPage(msgspec.Struct):
+    """A page of deliveries, newest attempt first."""
+
+    value: list[Delivery]
+    nextLink: str | UnsetType = UNSET
+
+
+class AccessToken(msgspec.Struct):
+    """An OAuth 2.0 token answer."""
+
+    access_token: str
+    expires_in: int
+    token_type: Literal["Bearer"]
+    scope: str
+
+
+_ERROR_TEXT = {
+    400: "A rule is broken (reasons say which), or the body does not fit the model",
+    401: "No valid token, or the token lacks the scope (see WWW-Authenticate)",
+    404: "Unknown id in this tenant",
+    409: "Conflict: a value already taken, or a bad continuation token",
+    410: "The delta token has expired",
+    413: "The body is larger than 4 MiB",
+    414: "The URI is longer than 4,096 characters",
+}
+
+ERRORS: dict[int, ResponseSpec] = {
+    status: ResponseSpec(
+        data_container=ErrorBody | ValidationErrorBody if status == 400 else ErrorBody,
+        description=text,
+        generate_examples=False,
+    )
+    for status, text in _ERROR_TEXT.items()
+}
+
+
+def documented(status: int, model: Any, description: str, *errors: int) -> dict[int, ResponseSpec]:
+    """The ``responses`` of a route: its success model and the errors it can answer."""
+    success = ResponseSpec(data_container=model, description=description, generate_examples=False)
+    chosen = {400, 401, 414, *errors}
+    return {status: success, **{code: ERRORS[code] for code in sorted(chosen)}}
+
+
+def errors(*codes: int) -> dict[int, ResponseSpec]:
+    """The error responses of a route without a body on success (``204``)."""
+    return {code: ERRORS[code] for code in sorted({400, 401, 414, *codes})}
+
+
+def replaced_or_created(model: Any, description: str) -> dict[int, ResponseSpec]:
+    """An upsert: 200 when it replaced, 201 when it created."""
+    return {
+        **documented(200, model, f"{description} (replaced)", 404, 413),
+        201: ResponseSpec(
+            data_container=model, description=f"{description} (created)", generate_examples=False
+        ),
+    }
+
+
+def token_responses() -> dict[int, ResponseSpec]:
+    """The token endpoint's answers."""
+    return {
+        200: ResponseSpec(
+            data_container=AccessToken, description="An access token", generate_examples=False
+        ),
+        400: ERRORS[400],
+        401: ERRORS[401],
+        414: ERRORS[414],
+    }
