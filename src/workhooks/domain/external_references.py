@@ -7,6 +7,7 @@ are free keys whose values the integrator manages, unique per key within a tenan
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from workhooks.errors import InvalidRequestError
@@ -29,6 +30,7 @@ PREDEFINED = frozenset({BADGE_NUMBER, EMPLOYEE_NUMBER})
 MAX_REFERENCE_VALUE_LENGTH = 256
 _MAX_REFERENCES = 16
 _COLLECTIONS = frozenset({"people"})
+_UNPRINTABLE = frozenset({"Cc", "Zl", "Zp"})  # control characters, line/paragraph separators
 _CUSTOM_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _ITEM = re.compile(r"\(\s*([^,()\s]*)\s*,\s*([^,()\s]*)\s*\)")
 
@@ -66,7 +68,9 @@ def validate_custom_key(key: str) -> str:
 
 def validate_value(value: str) -> str:
     """Return a reference value if it is acceptable, else raise ``InvalidRequestError``."""
-    if len(value) > MAX_REFERENCE_VALUE_LENGTH or any(ord(ch) < 0x20 for ch in value):
+    if len(value) > MAX_REFERENCE_VALUE_LENGTH or any(
+        unicodedata.category(ch) in _UNPRINTABLE for ch in value
+    ):
         raise InvalidRequestError(
             "Invalid reference value",
             reasons=(
@@ -88,23 +92,27 @@ def _reference(text: str, collection: str, key: str) -> ExternalReference:
     return ExternalReference(collection=collection, key=key)
 
 
+def _skip_blanks(text: str, position: int) -> int:
+    while position < len(text) and text[position].isspace():
+        position += 1
+    return position
+
+
 def parse_external_references(text: str | None) -> tuple[ExternalReference, ...]:
     """Parse ``(collection,key)(collection,key)...``; duplicates are kept once, in order."""
     if text is None or not text.strip():
         return ()
     found: list[ExternalReference] = []
-    position = 0
-    stripped = text.strip()
-    while position < len(stripped):
-        match = _ITEM.match(stripped, position)
+    position = _skip_blanks(text, 0)
+    while position < len(text):
+        match = _ITEM.match(text, position)
         if match is None:
+            # Positions count in the text as sent, leading blanks included.
             raise _invalid(text, f"expected '(collection,key)' at position {position}")
         reference = _reference(text, match[1], match[2])
         if reference not in found:
             found.append(reference)
-        position = match.end()
-        while position < len(stripped) and stripped[position].isspace():
-            position += 1
+        position = _skip_blanks(text, match.end())
     if len(found) > _MAX_REFERENCES:
         raise _invalid(text, f"at most {_MAX_REFERENCES} references")
     return tuple(found)
