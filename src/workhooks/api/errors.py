@@ -101,16 +101,37 @@ def handle_workhooks_error(_: Request[Any, Any, Any], exc: WorkhooksError) -> Re
 
 
 def handle_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    """Answer a body that fails model validation with ``validationErrors``."""
-    errors: list[dict[str, str]] = []
-    for item in exc.extra if isinstance(exc.extra, list) else []:
-        if isinstance(item, dict) and item.get("source") in (None, "body"):
-            key = str(item.get("key", ""))
-            errors.append({"field": "" if key == "data" else key, "message": str(item["message"])})
-        elif isinstance(item, dict):
-            errors.append({"field": str(item.get("key", "")), "message": str(item["message"])})
+    """Body model failures answer ``validationErrors``; bad query, path or header values answer
+    a Protime error body whose reasons name each parameter."""
+    items = (
+        [item for item in exc.extra if isinstance(item, dict)]
+        if isinstance(exc.extra, list)
+        else []
+    )
+    body_items = [item for item in items if item.get("source") in (None, "body")]
+    detail = str(exc.detail)
+    if not items and detail.startswith("Missing required"):
+        # Litestar: "Missing required query parameter 'deltaToken' for path ..."
+        name = detail.split("'")[1] if detail.count("'") >= 2 else "parameter"
+        return Response(
+            error_body("InvalidRequest", detail.split(" for path ")[0], (f"{name}: is required",)),
+            status_code=400,
+        )
+    if items and not body_items:
+        reasons = [f"{item.get('key', '')}: {item.get('message', '')}" for item in items]
+        return Response(
+            error_body("InvalidRequest", "A request parameter is missing or invalid", reasons),
+            status_code=400,
+        )
+    errors = [
+        {
+            "field": "" if str(item.get("key", "")) == "data" else str(item.get("key", "")),
+            "message": str(item.get("message", "")),
+        }
+        for item in body_items
+    ]
     if not errors:
-        errors.append({"field": "", "message": str(exc.detail)})
+        errors.append({"field": "", "message": detail})
     return Response({"validationErrors": errors}, status_code=400)
 
 

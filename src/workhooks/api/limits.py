@@ -26,7 +26,8 @@ def uri_length_limit(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == ScopeType.HTTP:
             raw_path = scope.get("raw_path") or scope["path"].encode()
-            length = len(raw_path) + len(scope.get("query_string", b"")) + 1
+            query = scope.get("query_string", b"")
+            length = len(raw_path) + (len(query) + 1 if query else 0)  # "?" only with a query
             if length > MAX_URI_LENGTH:
                 await send(
                     {
