@@ -36,10 +36,12 @@ from workhooks.services.records import RecordService
 from workhooks.services.references import ReferenceService
 from workhooks.services.webhooks import DestinationRules, WebhookService
 from workhooks.storage.memory import InMemoryStore
+from workhooks.storage.postgres.connection import PoolSettings
+from workhooks.storage.postgres.store import PostgresStore
 from workhooks.storage.protocol import Store
 from workhooks.storage.sqlite.store import SqliteStore
 
-__all__ = ["USER_AGENT", "Runtime", "make_store", "runtime", "serve"]
+__all__ = ["USER_AGENT", "Runtime", "make_store", "runtime", "serve", "work"]
 
 logger = logging.getLogger("workhooks")
 USER_AGENT = f"workhooks/{__version__} (workhooks)"
@@ -53,8 +55,15 @@ def token_key(key: SigningKey) -> bytes:
     return hmac.new(key.private_key, b"workhooks continuation tokens", hashlib.sha256).digest()
 
 
-def make_store(database_url: str) -> Store:
-    """Pick the store for ``database_url``: ``sqlite:///<path>`` or ``memory://``."""
+def make_store(database_url: str, settings: Settings | None = None) -> Store:
+    """Pick the store: ``sqlite:///<path>``, ``postgresql://...`` or ``memory://``."""
+    if database_url.startswith(("postgresql://", "postgres://")):
+        tuning = settings or Settings()
+        return PostgresStore(
+            database_url,
+            pool=PoolSettings(min_size=tuning.db_pool_min, max_size=tuning.db_pool_max),
+            lease_seconds=tuning.lease_seconds,
+        )
     if database_url.startswith("sqlite:///"):
         path = database_url.removeprefix("sqlite:///")
         if not path:
@@ -64,7 +73,7 @@ def make_store(database_url: str) -> Store:
         return InMemoryStore()
     raise ConfigError(
         f"WORKHOOKS_DATABASE_URL: unsupported URL {database_url.split(':', 1)[0]!r}; "
-        "use sqlite:///<path> (or memory:// for tests)"
+        "use sqlite:///<path> or postgresql://user@host:port/database (memory:// for tests)"
     )
 
 
@@ -99,7 +108,7 @@ async def runtime(
     rng: random.Random | None = None,
 ) -> AsyncIterator[Runtime]:
     """Open the store, build services, worker and app; close everything on exit."""
-    store = store if store is not None else make_store(settings.database_url)
+    store = store if store is not None else make_store(settings.database_url, settings)
     clock = clock if clock is not None else SystemClock()
     own_sender = None
     if sender is None:
@@ -126,6 +135,7 @@ async def runtime(
                 window=settings.delivery_window,
                 poll_interval_seconds=settings.poll_interval_seconds,
                 history_retention=dt.timedelta(days=settings.history_retention_days),
+                lease_renew_seconds=settings.lease_seconds / 3,
             ),
             metrics=delivery_metrics,
         )
@@ -179,6 +189,8 @@ async def runtime(
 async def running_worker(rt: Runtime) -> AsyncIterator[None]:
     """Run the delivery worker in the background while the block runs."""
     stop = asyncio.Event()
+    # Changes committed by other processes (API nodes) wake this worker at once.
+    await rt.store.listen(rt.worker.wake)
     task = asyncio.create_task(rt.worker.run(stop), name="delivery-worker")
     try:
         yield
@@ -228,6 +240,18 @@ def uvicorn_server(rt: Runtime) -> uvicorn.Server:
         lifespan="on",
     )
     return _GracefulServer(config)
+
+
+async def work(settings: Settings) -> None:
+    """Run the delivery worker only, until SIGINT/SIGTERM (then finish the window and exit)."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in _STOP_SIGNALS:
+        loop.add_signal_handler(sig, stopping.set)
+    async with runtime(settings) as rt, running_worker(rt):
+        logger.info("delivery worker started")
+        await stopping.wait()
+    logger.info("delivery worker stopped")
 
 
 async def serve(settings: Settings) -> None:

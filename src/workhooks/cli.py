@@ -20,7 +20,8 @@ __all__ = ["main"]
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--database-url",
-        help="sqlite:///<path> (default: sqlite:///workhooks.db; env WORKHOOKS_DATABASE_URL)",
+        help="sqlite:///<path> or postgresql://... (default sqlite:///workhooks.db; "
+        "env WORKHOOKS_DATABASE_URL)",
     )
 
 
@@ -45,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-worker", dest="run_worker", action="store_false", default=None, help="API only"
     )
+
+    worker = commands.add_parser(
+        "worker", help="run the delivery worker only (scale out on PostgreSQL)"
+    )
+    _add_common(worker)
 
     clients = commands.add_parser("clients", help="manage API clients")
     client_commands = clients.add_subparsers(dest="clients_command", required=True)
@@ -128,6 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run_worker=args.run_worker,
             )
             _run(serve(settings))
+        elif args.command == "worker":
+            from workhooks.bootstrap import work
+
+            _run(work(Settings.from_env(database_url=args.database_url)))
         elif args.command == "clients":
             settings = Settings.from_env(database_url=args.database_url)
             info = _run(_create_client(settings, args.tenant, args.scopes))

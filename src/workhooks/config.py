@@ -30,7 +30,7 @@ class Settings:
     ``dev`` (development mode) accepts ``http`` and loopback destinations; never on by default.
     """
 
-    database_url: str = "sqlite:///workhooks.db"
+    database_url: str = "sqlite:///workhooks.db"  # or postgresql://user@host:5432/db
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = None
@@ -49,6 +49,9 @@ class Settings:
     allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()
     log_level: str = "info"
     metrics_token: str | None = None
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+    lease_seconds: float = 30.0
 
     @property
     def base_url(self) -> str:

@@ -18,6 +18,7 @@ __all__ = [
     "InvalidRecordError",
     "InvalidRequestError",
     "NotFoundError",
+    "StoreUnavailableError",
     "UnknownCollectionError",
     "UnknownPersonError",
     "WorkhooksError",
@@ -117,6 +118,12 @@ class DeltaTokenExpiredError(WorkhooksError):
     """A delta token was last used more than 72 hours ago: sync again from the start."""
 
     code = "DeltaTokenExpired"
+
+
+class StoreUnavailableError(WorkhooksError):
+    """The database cannot be reached right now (restart, lost connection): retry shortly."""
+
+    code = "ServiceUnavailable"
 
 
 class AuthenticationError(WorkhooksError):

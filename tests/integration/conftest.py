@@ -7,21 +7,30 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres import postgres_database, reset_database
 from workhooks.storage.memory import InMemoryStore
+from workhooks.storage.postgres.store import PostgresStore
 from workhooks.storage.protocol import Store
 from workhooks.storage.sqlite.store import SqliteStore
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     """An opened store of each implementation, closed after the test."""
     opened: Store
     if request.param == "memory":
         opened = InMemoryStore()
-    else:
+    elif request.param == "sqlite":
         opened = SqliteStore(str(tmp_path / "contract.db"))
+    else:
+        url = request.getfixturevalue("postgres_database")
+        await reset_database(url)
+        opened = PostgresStore(url)
     await opened.open()
     try:
         yield opened
     finally:
         await opened.close()
+
+
+__all__ = ["postgres_database", "store"]

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.integration.store_helpers import draft, must_get_webhook, new_webhook, seed_people
+from tests.postgres import reset_database
 from workhooks.domain.external_references import (
     BADGE_NUMBER,
     EMPLOYEE_NUMBER,
@@ -26,6 +27,7 @@ from workhooks.domain.reads import WorkInterruptionFilter, WorkInterruptionQuery
 from workhooks.domain.records import PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.errors import ConflictError
 from workhooks.storage.memory import InMemoryStore
+from workhooks.storage.postgres.store import PostgresStore
 from workhooks.storage.protocol import Store
 from workhooks.storage.sqlite.store import SqliteStore
 
@@ -487,3 +489,17 @@ def test_paging_under_concurrent_writes_in_sqlite(
     """On SQLite, records matching at the start appear once, in order, despite other writes."""
     path = tmp_path_factory.mktemp("paging") / "store.db"
     _run_paging(lambda: SqliteStore(str(path)), data)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_paging_under_concurrent_writes_on_postgres(
+    postgres_database: str, data: st.DataObject
+) -> None:
+    """On PostgreSQL, records matching at the start appear once, in order, despite other writes."""
+    asyncio.run(reset_database(postgres_database))
+    _run_paging(lambda: PostgresStore(postgres_database), data)

@@ -15,9 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.integration.store_helpers import ALL, draft, seed_people
+from tests.postgres import reset_database
 from workhooks.domain.records import PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.errors import ConflictError, UnknownPersonError
 from workhooks.storage.memory import InMemoryStore
+from workhooks.storage.postgres.store import PostgresStore
 from workhooks.storage.protocol import Store
 from workhooks.storage.sqlite.store import SqliteStore
 
@@ -351,3 +353,17 @@ def test_change_log_replays_to_live_state_in_sqlite(
     """On SQLite, the change log holds each record once at its latest version and replays to get."""
     path = tmp_path_factory.mktemp("changelog") / "store.db"
     _run_on(lambda: SqliteStore(str(path)), operations)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(operations=OPERATIONS)
+def test_change_log_replays_to_live_state_on_postgres(
+    postgres_database: str, operations: list[Operation]
+) -> None:
+    """On PostgreSQL, the change log holds each record once at its latest version and replays."""
+    asyncio.run(reset_database(postgres_database))
+    _run_on(lambda: PostgresStore(postgres_database), operations)

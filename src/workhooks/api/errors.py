@@ -25,6 +25,7 @@ from workhooks.errors import (
     InvalidRecordError,
     InvalidRequestError,
     NotFoundError,
+    StoreUnavailableError,
     UnknownCollectionError,
     WorkhooksError,
 )
@@ -44,6 +45,7 @@ STATUS_OF: dict[type[WorkhooksError], int] = {
     NotFoundError: 404,
     ConflictError: 409,
     DeltaTokenExpiredError: 410,
+    StoreUnavailableError: 503,
 }
 
 _HTTP_CODES = {
@@ -91,6 +93,8 @@ def _challenge(exc: AuthenticationError) -> str:
 def handle_workhooks_error(_: Request[Any, Any, Any], exc: WorkhooksError) -> Response[Any]:
     """Answer a deliberate error with its status and Protime body."""
     headers: dict[str, str] = {}
+    if isinstance(exc, StoreUnavailableError):
+        headers["Retry-After"] = "1"
     if isinstance(exc, AuthenticationError):
         headers["WWW-Authenticate"] = _challenge(exc)
     return Response(

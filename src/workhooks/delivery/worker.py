@@ -12,8 +12,9 @@ import dataclasses
 import datetime as dt
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 
@@ -43,7 +44,16 @@ class WorkerOptions:
     max_webhooks_per_round: int = 256
     poll_interval_seconds: float = 1.0
     history_retention: dt.timedelta = dt.timedelta(days=7)
+    lease_renew_seconds: float = 10.0
     purge_interval: dt.timedelta = dt.timedelta(minutes=1)
+
+
+async def _wait_any(*waits: Coroutine[Any, Any, Any], timeout: float) -> None:  # noqa: ASYNC109
+    """Wait until one of ``waits`` finishes or ``timeout`` passes; cancel the rest."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    _, pending = await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
 
 
 class DeliveryWorker:
@@ -75,35 +85,69 @@ class DeliveryWorker:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set; sleep until woken or the poll interval passes."""
+        """Deliver until ``stop`` is set; sleep until woken or the poll interval passes.
+
+        A failed round (e.g. the database is restarting) is retried after a growing pause
+        (poll interval, doubling, at most 30 s); nothing is lost, the cursors did not move.
+        """
+        failed_rounds = 0
         while not stop.is_set():
             self._wake.clear()
             try:
                 sent = await self.run_once()
+                failed_rounds = 0
             except Exception:
-                logger.exception("delivery round failed; retrying after the poll interval")
-                sent = 0
-            if sent:
+                failed_rounds += 1
+                pause = min(self._options.poll_interval_seconds * 2 ** (failed_rounds - 1), 30.0)
+                logger.exception(
+                    "delivery round failed (%d in a row); next try in %.1f s", failed_rounds, pause
+                )
+                await _wait_any(stop.wait(), timeout=pause)
                 continue
-            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-            _, pending = await asyncio.wait(
-                waiters,
-                timeout=self._options.poll_interval_seconds,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            for task in pending:
-                task.cancel()
+            if not sent:
+                await _wait_any(
+                    self._wake.wait(), stop.wait(), timeout=self._options.poll_interval_seconds
+                )
 
     async def run_once(self) -> int:
-        """Send one window to every due webhook; return how many deliveries were attempted."""
+        """Send one window to every due webhook; return how many deliveries were attempted.
+
+        While windows are in flight a heartbeat renews the webhooks' leases; a window whose
+        lease is lost (another worker took the webhook over) is abandoned unapplied.
+        """
         now = self._clock.now()
         await self._purge_history(now)
         expired = await self._store.disable_expired(now=now)
         if expired:
             logger.info("disabled %d expired webhook(s)", expired)
         due = await self._store.due_webhooks(now=now, limit=self._options.max_webhooks_per_round)
-        counts = await asyncio.gather(*(self.deliver_window(w) for w in due))
-        return sum(counts)
+        if not due:
+            return 0
+        windows = {w.id: asyncio.ensure_future(self.deliver_window(w)) for w in due}
+        heartbeat = asyncio.ensure_future(self._heartbeat(windows))
+        try:
+            results = await asyncio.gather(*windows.values(), return_exceptions=True)
+        finally:
+            heartbeat.cancel()
+        sent = 0
+        for result in results:
+            if isinstance(result, asyncio.CancelledError):
+                continue
+            if isinstance(result, BaseException):
+                raise result
+            sent += result
+        return sent
+
+    async def _heartbeat(self, windows: Mapping[str, asyncio.Future[int]]) -> None:
+        while True:
+            await asyncio.sleep(self._options.lease_renew_seconds)
+            pending = {webhook_id for webhook_id, task in windows.items() if not task.done()}
+            if not pending:
+                return
+            held = await self._store.renew_leases(pending)
+            for lost in pending - held:
+                logger.warning("lease on webhook %s lost; abandoning its window", lost)
+                windows[lost].cancel()
 
     async def _purge_history(self, now: dt.datetime) -> None:
         """Drop delivery history older than the retention, at most once per purge interval."""

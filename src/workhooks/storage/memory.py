@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection as Many
 
 from workhooks.domain.clients import Client, SigningKey
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery, DeliveryStatus
@@ -203,6 +204,13 @@ class InMemoryStore:
         return max(
             (r.change_version for (t, _), r in self._records.items() if t == tenant), default=0
         )
+
+    async def renew_leases(self, webhook_ids: Many[str]) -> set[str]:
+        """One worker per database here: it holds every webhook."""
+        return set(webhook_ids)
+
+    async def listen(self, callback: Callable[[str], None]) -> None:
+        """Changes come from this process only; its services wake the worker directly."""
 
     async def disable_expired(self, *, now: dt.datetime) -> int:
         """Disable enabled webhooks past their validity."""

@@ -8,7 +8,7 @@ transaction open across an ``await`` it does not control.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -126,6 +126,15 @@ class Store(Protocol):
     # -- delivery ---------------------------------------------------------------------
     async def due_webhooks(self, *, now: dt.datetime, limit: int) -> list[Webhook]:
         """Return enabled, live, unexpired webhooks, not backing off, behind on the collection."""
+
+    async def renew_leases(self, webhook_ids: Collection[str]) -> set[str]:
+        """Extend this process's leases on webhooks it is delivering; return those still held.
+
+        Stores without leases (one worker per database) hold every webhook.
+        """
+
+    async def listen(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(tenant)`` when another process commits a change (no-op if local)."""
 
     async def disable_expired(self, *, now: dt.datetime) -> int:
         """Disable every enabled webhook whose ``valid_until`` has passed; return how many."""

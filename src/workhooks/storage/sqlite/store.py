@@ -470,6 +470,13 @@ class SqliteStore:
         rows = await self._read(lambda c: c.execute(Q["due_webhooks"], params).fetchall())
         return [_webhook(r) for r in rows]
 
+    async def renew_leases(self, webhook_ids: Many[str]) -> set[str]:
+        """One worker per database here: it holds every webhook."""
+        return set(webhook_ids)
+
+    async def listen(self, callback: Callable[[str], None]) -> None:
+        """Changes come from this process only; its services wake the worker directly."""
+
     async def disable_expired(self, *, now: dt.datetime) -> int:
         """Disable webhooks past ``valid_until``."""
         params = {"now": _ts(now)}

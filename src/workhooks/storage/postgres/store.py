@@ -1,0 +1,639 @@
+"""``PostgresStore``: the server store (asyncpg), for many API nodes and delivery workers.
+
+- Change versions are commit-ordered: every writing transaction first locks its tenant's
+  counter row (``lock_versions``) and holds it until commit, so one tenant's versions are
+  handed out and made visible in the same order; a reader that has seen V never later finds
+  a newly committed change below V.
+- Each enabled webhook is delivered by one worker at a time: ``due_webhooks`` claims with a
+  lease (``FOR UPDATE SKIP LOCKED``), ``renew_leases`` is the heartbeat, an expired lease can
+  be taken over, and ``apply_window`` only lands for the lease holder.
+- Writes ``pg_notify`` their tenant inside the transaction; ``listen`` wakes workers at commit.
+- Connection failures surface as ``StoreUnavailableError`` (503 at the API).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import asyncpg
+import msgspec
+
+from workhooks.domain.clients import Client, SigningKey
+from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery, DeliveryStatus
+from workhooks.domain.external_references import BADGE_NUMBER, EMPLOYEE_NUMBER, ExternalReference
+from workhooks.domain.reads import WorkInterruptionQuery
+from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
+from workhooks.domain.scopes import parse_scopes
+from workhooks.domain.webhooks import Collection as WebhookCollection
+from workhooks.domain.webhooks import NewWebhook, Webhook, WebhookStatus
+from workhooks.errors import ConflictError, StoreUnavailableError, UnknownPersonError
+from workhooks.storage.postgres.connection import PoolSettings, translate_errors
+from workhooks.storage.protocol import WebhookBacklog, WindowOutcome, Written
+from workhooks.storage.sql import load_migrations, load_queries
+
+__all__ = ["PostgresStore"]
+
+_T = TypeVar("_T", Person, WorkInterruption)
+
+Q = load_queries("workhooks.storage.postgres")
+CHANNEL = "workhooks_changes"
+_json = msgspec.json.Encoder().encode
+
+
+def _record(row: asyncpg.Record) -> WorkInterruption:
+    return WorkInterruption(
+        id=row["id"],
+        person_id=row["person_id"],
+        date=row["date"],
+        duration_in_minutes=row["duration_in_minutes"],
+        start_time_in_minutes=row["start_time_in_minutes"],
+        end_time_in_minutes=row["end_time_in_minutes"],
+        change_version=row["change_version"],
+        deleted=row["deleted"],
+    )
+
+
+def _webhook(row: asyncpg.Record) -> Webhook:
+    pairs: list[list[str]] = msgspec.json.decode(row["external_references"])
+    return Webhook(
+        id=row["id"],
+        tenant=row["tenant"],
+        destination_url=row["destination_url"],
+        collection=WebhookCollection(row["collection"]),
+        secret=bytes(row["secret"]),
+        status=WebhookStatus(row["status"]),
+        created_at=row["created_at"],
+        valid_until=row["valid_until"],
+        cursor=row["cursor"],
+        deleted_at=row["deleted_at"],
+        disabled_reason=row["disabled_reason"],
+        failures=row["failures"],
+        next_attempt_at=row["next_attempt_at"],
+        external_references=tuple(ExternalReference(collection=c, key=k) for c, k in pairs),
+    )
+
+
+def _attempt(row: asyncpg.Record) -> DeliveryAttempt:
+    return DeliveryAttempt(
+        webhook_id=row["webhook_id"],
+        message_id=row["message_id"],
+        record_id=row["record_id"],
+        change_version=row["change_version"],
+        attempted_at=row["attempted_at"],
+        succeeded=row["succeeded"],
+        status_code=row["status_code"],
+        latency_ms=row["latency_ms"],
+        error_class=row["error_class"],
+        response_excerpt=row["response_excerpt"],
+        next_attempt_at=row["next_attempt_at"],
+    )
+
+
+def _delivery(row: asyncpg.Record) -> Delivery:
+    return Delivery(
+        webhook_id=row["webhook_id"],
+        id=row["message_id"],
+        record_id=row["record_id"],
+        change_version=row["change_version"],
+        status=DeliveryStatus(row["status"]),
+        attempts=row["attempts"],
+        first_attempt_at=row["first_attempt_at"],
+        last_attempt_at=row["last_attempt_at"],
+        last_status_code=row["last_status_code"],
+        last_error_class=row["last_error_class"],
+        next_attempt_at=row["next_attempt_at"],
+    )
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+class _Rollback(Exception):
+    """Leave a transaction without writing."""
+
+
+def _last_per_id(items: Sequence[_T]) -> list[_T]:
+    """The last item of each id (a batch may name an id twice; the last write wins)."""
+    last: dict[int, _T] = {}
+    for item in items:
+        last[item.id] = item
+    return list(last.values())
+
+
+def _records_json(records: Sequence[WorkInterruption]) -> str:
+    return _json(
+        [
+            {
+                "id": r.id,
+                "person_id": r.person_id,
+                "date": r.date.isoformat(),
+                "duration_in_minutes": r.duration_in_minutes,
+                "start_time_in_minutes": r.start_time_in_minutes,
+                "end_time_in_minutes": r.end_time_in_minutes,
+                "change_version": r.change_version,
+            }
+            for r in records
+        ]
+    ).decode()
+
+
+class PostgresStore:
+    """The ``Store`` on PostgreSQL; ``worker_id`` names this process in webhook leases."""
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        pool: PoolSettings | None = None,
+        worker_id: str | None = None,
+        lease_seconds: float = 30.0,
+    ) -> None:
+        self._dsn = dsn
+        self._pool_settings = pool or PoolSettings()
+        self._pool: asyncpg.Pool | None = None
+        self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:12]}"
+        self._lease_seconds = lease_seconds
+        self._listener: asyncpg.Connection | None = None
+
+    # -- plumbing ---------------------------------------------------------------------
+    async def open(self) -> None:
+        """Create the pool and apply pending migrations (serialised by an advisory lock)."""
+        with translate_errors():
+            self._pool = await asyncpg.create_pool(
+                self._dsn,
+                min_size=self._pool_settings.min_size,
+                max_size=self._pool_settings.max_size,
+                command_timeout=self._pool_settings.command_timeout,
+            )
+            async with self._tx() as conn:
+                await conn.execute("SELECT pg_advisory_xact_lock(7461737)")  # one migrator
+                await self._migrate(conn)
+
+    async def close(self) -> None:
+        """Give up leases, stop listening, close the pool."""
+        if self._pool is None:
+            return
+        try:
+            with translate_errors():
+                await self._pool.execute(Q["release_leases"], self.worker_id)
+        except StoreUnavailableError:
+            pass  # the leases run out by themselves
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
+        await self._pool.close()
+        self._pool = None
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[asyncpg.Connection]:
+        pool = self._pool
+        assert pool is not None, "PostgresStore.open() was not awaited"
+        with translate_errors():
+            async with pool.acquire() as conn, conn.transaction():
+                yield conn
+
+    async def _fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        pool = self._pool
+        assert pool is not None, "PostgresStore.open() was not awaited"
+        with translate_errors():
+            rows: list[asyncpg.Record] = await pool.fetch(query, *args)
+            return rows
+
+    async def _fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
+        rows = await self._fetch(query, *args)
+        return rows[0] if rows else None
+
+    @staticmethod
+    async def _migrate(conn: asyncpg.Connection) -> None:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(number INTEGER PRIMARY KEY, name TEXT NOT NULL)"
+        )
+        done = {r["number"] for r in await conn.fetch("SELECT number FROM schema_migrations")}
+        for number, name, sql in load_migrations("workhooks.storage.postgres.migrations"):
+            if number not in done:
+                await conn.execute(sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (number, name) VALUES ($1, $2)", number, name
+                )
+
+    @staticmethod
+    async def _versions(conn: asyncpg.Connection, tenant: str, count: int) -> int:
+        """Lock the tenant's counter for this transaction and reserve ``count`` versions."""
+        head: int = await conn.fetchval(Q["lock_versions"], tenant, count)
+        await conn.execute(Q["notify"], tenant)
+        return head - count + 1
+
+    async def listen(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(tenant)`` whenever a change commits, from any process."""
+        with translate_errors():
+            self._listener = await asyncpg.connect(self._dsn)
+            await self._listener.add_listener(
+                CHANNEL, lambda _conn, _pid, _channel, payload: callback(payload)
+            )
+
+    # -- auth -------------------------------------------------------------------------
+    async def add_client(self, client: Client) -> None:
+        """Register a client."""
+        async with self._tx() as conn:
+            await conn.execute(
+                Q["insert_client"],
+                client.id,
+                client.tenant,
+                client.secret_hash,
+                " ".join(sorted(client.scopes)),
+                client.created_at,
+            )
+
+    async def get_client(self, client_id: str) -> Client | None:
+        """Return a client by id."""
+        row = await self._fetchrow(Q["get_client"], client_id)
+        if row is None:
+            return None
+        return Client(
+            id=row["id"],
+            tenant=row["tenant"],
+            secret_hash=row["secret_hash"],
+            scopes=parse_scopes(row["scopes"])[0],
+            created_at=row["created_at"],
+        )
+
+    async def ensure_signing_key(self, candidate: SigningKey) -> SigningKey:
+        """Insert ``candidate`` unless a key exists; return the active key."""
+        async with self._tx() as conn:
+            await conn.execute(
+                Q["insert_signing_key_if_none"],
+                candidate.kid,
+                candidate.private_key,
+                candidate.created_at,
+            )
+            row = await conn.fetchrow(Q["get_signing_key"])
+        return SigningKey(
+            kid=row["kid"], private_key=bytes(row["private_key"]), created_at=row["created_at"]
+        )
+
+    # -- records ----------------------------------------------------------------------
+    async def put_people(self, tenant: str, drafts: Sequence[PersonDraft]) -> list[Written[Person]]:
+        """Upsert people in one transaction."""
+        if not drafts:
+            return []
+        async with self._tx() as conn:
+            first = await self._versions(conn, tenant, len(drafts))
+            ids = [d.id for d in drafts]
+            live = {r["id"] for r in await conn.fetch(Q["live_people"], tenant, ids)}
+            people = [
+                Person(
+                    id=d.id,
+                    badge_number=d.badge_number,
+                    employee_number=d.employee_number,
+                    change_version=first + n,
+                )
+                for n, d in enumerate(drafts)
+            ]
+            rows = [
+                {
+                    "id": p.id,
+                    "badge_number": p.badge_number,
+                    "employee_number": p.employee_number,
+                    "change_version": p.change_version,
+                }
+                for p in _last_per_id(people)
+            ]
+            await conn.execute(Q["upsert_people"], tenant, _json(rows).decode())
+        written = []
+        for person in people:
+            written.append(Written(record=person, created=person.id not in live))
+            live.add(person.id)
+        return written
+
+    async def get_person(self, tenant: str, person_id: int) -> Person | None:
+        """Return a live person."""
+        row = await self._fetchrow(Q["get_person_any"], tenant, person_id)
+        if row is None or row["deleted"]:
+            return None
+        return Person(
+            id=row["id"],
+            badge_number=row["badge_number"],
+            employee_number=row["employee_number"],
+            change_version=row["change_version"],
+        )
+
+    async def delete_person(self, tenant: str, person_id: int) -> Person | None:
+        """Tombstone a person no live work interruption refers to."""
+        try:
+            return await self._delete_person(tenant, person_id)
+        except _Rollback:
+            return None
+
+    async def _delete_person(self, tenant: str, person_id: int) -> Person:
+        async with self._tx() as conn:
+            # The counter lock first: a concurrent insert referring to this person waits.
+            version = await self._versions(conn, tenant, 1)
+            row = await conn.fetchrow(Q["get_person_any"], tenant, person_id)
+            if row is None or row["deleted"]:
+                raise _Rollback(None)
+            if await conn.fetchval(Q["person_in_use"], tenant, person_id) is not None:
+                raise ConflictError(
+                    f"Person {person_id} still has work interruptions",
+                    reasons=(f"id: delete the work interruptions of person {person_id} first",),
+                )
+            await conn.execute(Q["tombstone_person"], tenant, person_id, version)
+            await conn.execute(Q["delete_person_references"], tenant, person_id)
+        return Person(
+            id=person_id,
+            badge_number=None,
+            employee_number=None,
+            change_version=version,
+            deleted=True,
+        )
+
+    async def put_work_interruptions(
+        self, tenant: str, drafts: Sequence[WorkInterruptionDraft]
+    ) -> list[Written[WorkInterruption]]:
+        """Check the people, then upsert every record in one transaction."""
+        if not drafts:
+            return []
+        async with self._tx() as conn:
+            first = await self._versions(conn, tenant, len(drafts))
+            wanted = sorted({d.person_id for d in drafts})
+            found = {r["id"] for r in await conn.fetch(Q["live_people"], tenant, wanted)}
+            missing = [pid for pid in wanted if pid not in found]
+            if missing:
+                raise UnknownPersonError.for_ids(missing)
+            ids = [d.id for d in drafts]
+            live = {r["id"] for r in await conn.fetch(Q["live_work_interruptions"], tenant, ids)}
+            records = [
+                WorkInterruption(
+                    id=d.id,
+                    person_id=d.person_id,
+                    date=d.date,
+                    duration_in_minutes=d.duration_in_minutes,
+                    start_time_in_minutes=d.start_time_in_minutes,
+                    end_time_in_minutes=d.end_time_in_minutes,
+                    change_version=first + n,
+                )
+                for n, d in enumerate(drafts)
+            ]
+            await conn.execute(
+                Q["upsert_work_interruptions"], tenant, _records_json(_last_per_id(records))
+            )
+        written = []
+        for record in records:
+            written.append(Written(record=record, created=record.id not in live))
+            live.add(record.id)
+        return written
+
+    async def get_work_interruption(self, tenant: str, record_id: int) -> WorkInterruption | None:
+        """Return a live work interruption."""
+        row = await self._fetchrow(Q["get_work_interruption_any"], tenant, record_id)
+        return None if row is None or row["deleted"] else _record(row)
+
+    async def delete_work_interruption(
+        self, tenant: str, record_id: int
+    ) -> WorkInterruption | None:
+        """Replace a live record by its tombstone."""
+        try:
+            async with self._tx() as conn:
+                version = await self._versions(conn, tenant, 1)
+                row = await conn.fetchrow(Q["get_work_interruption_any"], tenant, record_id)
+                if row is None or row["deleted"]:
+                    raise _Rollback(None)
+                tomb = await conn.fetchrow(
+                    Q["tombstone_work_interruption"], tenant, record_id, version
+                )
+        except _Rollback:
+            return None
+        return _record(tomb)
+
+    async def read_changes(self, tenant: str, *, after: int, limit: int) -> list[WorkInterruption]:
+        """One range scan of ``(tenant, change_version)``."""
+        return [_record(r) for r in await self._fetch(Q["read_changes"], tenant, after, limit)]
+
+    async def head_version(self, tenant: str) -> int:
+        """The tenant's latest committed version."""
+        row = await self._fetchrow(Q["head_version"], tenant)
+        return 0 if row is None else int(row["head_version"])
+
+    # -- webhooks ---------------------------------------------------------------------
+    async def create_webhook(self, new: NewWebhook) -> Webhook:
+        """Insert a webhook whose cursor is the tenant's head."""
+        references = _json([[r.collection, r.key] for r in new.external_references]).decode()
+        async with self._tx() as conn:
+            row = await conn.fetchrow(
+                Q["insert_webhook"],
+                new.id,
+                new.tenant,
+                new.destination_url,
+                new.collection.value,
+                new.secret,
+                new.created_at,
+                new.valid_until,
+                references,
+            )
+        return _webhook(row)
+
+    async def get_webhook(self, tenant: str, webhook_id: str) -> Webhook | None:
+        """The tenant's webhook, deleted or not."""
+        row = await self._fetchrow(Q["get_webhook"], tenant, webhook_id)
+        return None if row is None else _webhook(row)
+
+    async def list_webhooks(self, tenant: str) -> list[Webhook]:
+        """The tenant's live webhooks, oldest first."""
+        return [_webhook(r) for r in await self._fetch(Q["list_webhooks"], tenant)]
+
+    async def delete_webhook(self, tenant: str, webhook_id: str, *, at: dt.datetime) -> bool:
+        """Soft-delete a live webhook."""
+        async with self._tx() as conn:
+            status: str = await conn.execute(Q["delete_webhook"], tenant, webhook_id, at)
+        return status.endswith(" 1")
+
+    # -- delivery ---------------------------------------------------------------------
+    async def due_webhooks(self, *, now: dt.datetime, limit: int) -> list[Webhook]:
+        """Claim (or renew) leases on due webhooks no other live worker holds."""
+        async with self._tx() as conn:
+            rows = await conn.fetch(
+                Q["claim_due_webhooks"], now, self.worker_id, self._lease_seconds, limit
+            )
+        return [_webhook(r) for r in rows]
+
+    async def renew_leases(self, webhook_ids: Collection[str]) -> set[str]:
+        """Extend this worker's leases; return the ids it still holds."""
+        if not webhook_ids:
+            return set()
+        async with self._tx() as conn:
+            rows = await conn.fetch(
+                Q["renew_leases"], list(webhook_ids), self.worker_id, self._lease_seconds
+            )
+        return {r["id"] for r in rows}
+
+    async def disable_expired(self, *, now: dt.datetime) -> int:
+        """Disable webhooks past ``valid_until``."""
+        async with self._tx() as conn:
+            status: str = await conn.execute(Q["disable_expired"], now)
+        return int(status.rsplit(" ", 1)[1])
+
+    async def apply_window(self, outcome: WindowOutcome) -> bool:
+        """Compare-and-set the cursor (lease holder only), store back-off, record attempts."""
+        async with self._tx() as conn:
+            status: str = await conn.execute(
+                Q["apply_window"],
+                outcome.webhook_id,
+                outcome.expected_cursor,
+                outcome.cursor,
+                outcome.failures,
+                outcome.next_attempt_at,
+                outcome.disabled_reason,
+                outcome.caught_up_at,
+                self.worker_id,
+            )
+            if not status.endswith(" 1"):
+                return False
+            if outcome.attempts:
+                batch = _attempts_json(outcome.attempts)
+                await conn.execute(Q["insert_attempts"], batch)
+                await conn.execute(Q["upsert_deliveries"], batch)
+        return True
+
+    async def list_attempts(self, webhook_id: str, *, limit: int) -> list[DeliveryAttempt]:
+        """Newest attempts first."""
+        return [_attempt(r) for r in await self._fetch(Q["list_attempts"], webhook_id, limit)]
+
+    async def list_deliveries(self, query: DeliveryQuery) -> list[Delivery]:
+        """Newest last attempt first, keyset-paged."""
+        statuses = None if query.statuses is None else sorted(query.statuses)
+        rows = await self._fetch(
+            Q["list_deliveries"],
+            query.webhook_id,
+            statuses,
+            query.since,
+            query.until,
+            None if query.after is None else query.after[0],
+            None if query.after is None else query.after[1],
+            query.limit,
+        )
+        return [_delivery(r) for r in rows]
+
+    async def get_delivery(
+        self, webhook_id: str, delivery_id: str
+    ) -> tuple[Delivery, list[DeliveryAttempt]] | None:
+        """One delivery and its attempts, from one snapshot."""
+        async with self._tx() as conn:
+            row = await conn.fetchrow(Q["get_delivery"], webhook_id, delivery_id)
+            if row is None:
+                return None
+            attempts = await conn.fetch(Q["delivery_attempts"], webhook_id, delivery_id)
+        return _delivery(row), [_attempt(a) for a in attempts]
+
+    async def purge_history(self, *, before: dt.datetime) -> int:
+        """Delete history last tried before ``before``."""
+        async with self._tx() as conn:
+            status: str = await conn.execute(Q["purge_attempts"], before)
+            await conn.execute(Q["purge_deliveries"], before)
+        return int(status.rsplit(" ", 1)[1])
+
+    async def webhook_backlogs(self) -> list[WebhookBacklog]:
+        """Every live webhook with the changes after its cursor."""
+        return [
+            WebhookBacklog(
+                webhook_id=r["id"],
+                tenant=r["tenant"],
+                status=WebhookStatus(r["status"]),
+                created_at=r["created_at"],
+                caught_up_at=r["caught_up_at"],
+                changes_behind=r["changes_behind"],
+            )
+            for r in await self._fetch(Q["webhook_backlogs"])
+        ]
+
+    # -- reads and external references ------------------------------------------------
+    async def list_work_interruptions(
+        self, tenant: str, query: WorkInterruptionQuery
+    ) -> list[WorkInterruption]:
+        """One keyset page over ``(tenant, date, id)``."""
+        selection = query.selection
+        persons = None if selection.person_ids is None else sorted(selection.person_ids)
+        rows = await self._fetch(
+            Q["list_work_interruptions"],
+            tenant,
+            selection.date_from,
+            selection.date_to,
+            persons,
+            None if query.after is None else query.after[0],
+            None if query.after is None else query.after[1],
+            query.limit,
+        )
+        return [_record(r) for r in rows]
+
+    async def references_for(
+        self, tenant: str, person_ids: Collection[int], keys: Sequence[str]
+    ) -> dict[int, dict[str, str]]:
+        """Each live person's non-empty values of ``keys``."""
+        ids = sorted(person_ids)
+        custom = [k for k in keys if not k.startswith("@")]
+        async with self._tx() as conn:
+            people = await conn.fetch(Q["predefined_references"], tenant, ids)
+            extra = await conn.fetch(Q["custom_references"], tenant, ids, custom)
+        found: dict[int, dict[str, str]] = {}
+        for row in people:
+            values = {BADGE_NUMBER: row["badge_number"], EMPLOYEE_NUMBER: row["employee_number"]}
+            found[row["id"]] = {k: v for k in keys if (v := values.get(k))}
+        for row in extra:
+            if row["value"] and row["person_id"] in found:
+                found[row["person_id"]][row["key"]] = row["value"]
+        return {pid: {k: refs[k] for k in keys if k in refs} for pid, refs in found.items()}
+
+    async def get_custom_references(self, tenant: str, person_id: int) -> dict[str, str] | None:
+        """A live person's custom references, or None."""
+        async with self._tx() as conn:
+            person = await conn.fetchrow(Q["get_person_any"], tenant, person_id)
+            if person is None or person["deleted"]:
+                return None
+            rows = await conn.fetch(Q["person_custom_references"], tenant, person_id)
+        return {r["key"]: r["value"] for r in rows}
+
+    async def set_custom_reference(self, tenant: str, person_id: int, key: str, value: str) -> bool:
+        """Set one reference; False for an unknown person; ``ConflictError`` on a taken value."""
+        async with self._tx() as conn:
+            person = await conn.fetchrow(Q["get_person_any"], tenant, person_id)
+            if person is None or person["deleted"]:
+                return False
+            owner = await conn.fetchval(Q["reference_owner"], tenant, key, value)
+            if owner is not None and owner != person_id:
+                raise ConflictError.duplicate_reference(key, value, owner)
+            try:
+                await conn.execute(Q["upsert_person_reference"], tenant, person_id, key, value)
+            except asyncpg.UniqueViolationError as exc:  # a concurrent writer took it first
+                raise ConflictError.duplicate_reference(key, value, -1) from exc
+        return True
+
+    async def delete_custom_reference(self, tenant: str, person_id: int, key: str) -> bool:
+        """Remove one reference."""
+        async with self._tx() as conn:
+            status: str = await conn.execute(Q["delete_person_reference"], tenant, person_id, key)
+        return status.endswith(" 1")
+
+
+def _attempts_json(attempts: Sequence[DeliveryAttempt]) -> str:
+    return _json(
+        [
+            {
+                "webhook_id": a.webhook_id,
+                "message_id": a.message_id,
+                "record_id": a.record_id,
+                "change_version": a.change_version,
+                "attempted_at": a.attempted_at.isoformat(),
+                "succeeded": a.succeeded,
+                "status_code": a.status_code,
+                "latency_ms": a.latency_ms,
+                "error_class": a.error_class,
+                "response_excerpt": a.response_excerpt,
+                "next_attempt_at": _iso(a.next_attempt_at),
+            }
+            for a in attempts
+        ]
+    ).decode()
