@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.postgres import postgres_database, reset_database
 from workhooks.bootstrap import Runtime, runtime
 from workhooks.config import Settings
 from workhooks.domain.scopes import Scope
@@ -22,6 +23,8 @@ pytest.register_assert_rewrite(
     "tests.unit.filter_helpers",
     "tests.unit.worker_helpers",
 )
+
+__all__ = ["API", "USER_AGENT", "Api", "ApiFactory", "open_api", "postgres_database"]
 
 API = "/connector/protimeapi/api/v1"
 USER_AGENT = "WorkhooksTests/1.0 (Acme)"
@@ -113,7 +116,11 @@ async def api_factory() -> AsyncIterator[ApiFactory]:
         yield make
 
 
-@pytest.fixture
-async def api(api_factory: ApiFactory) -> Api:
-    """An app on an in-memory store, production rules (``dev=False``)."""
-    return await api_factory(Settings(database_url="memory://", dev=False))
+@pytest.fixture(params=["memory", "postgres"])
+async def api(request: pytest.FixtureRequest, api_factory: ApiFactory) -> Api:
+    """An app on an in-memory store and on PostgreSQL, production rules (``dev=False``)."""
+    if request.param == "memory":
+        return await api_factory(Settings(database_url="memory://", dev=False))
+    url = request.getfixturevalue("postgres_database")
+    await reset_database(url)
+    return await api_factory(Settings(database_url=url, dev=False))

@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-__all__ = ["ADMIN_URL", "TABLES", "postgres_database", "reset_database"]
+__all__ = ["ADMIN_URL", "TABLES", "TcpProxy", "postgres_database", "reset_database"]
 
 ADMIN_URL = os.environ.get(
     "WORKHOOKS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -88,3 +88,57 @@ async def reset_database(url: str) -> None:
             await conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY")
     finally:
         await conn.close()
+
+
+class TcpProxy:
+    """A loopback TCP proxy to the PostgreSQL server: ``stop()`` is an outage, ``start()`` ends it.
+
+    Stopping closes every proxied connection and refuses new ones, as a restarting server does.
+    """
+
+    def __init__(self, target_host: str = "127.0.0.1", target_port: int = 5432) -> None:
+        self._target = (target_host, target_port)
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self.port = 0
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        try:
+            server_r, server_w = await asyncio.open_connection(*self._target)
+        except OSError:
+            client_w.close()
+            return
+        self._writers.update((client_w, server_w))
+        await asyncio.gather(self._pipe(client_r, server_w), self._pipe(server_r, client_w))
+
+    async def start(self) -> None:
+        """Listen (again) on the same loopback port."""
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Refuse new connections and cut the open ones."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for writer in self._writers:
+            writer.close()
+        self._writers.clear()
+
+    def url(self, database_url: str) -> str:
+        """``database_url`` routed through this proxy."""
+        scheme, _, rest = database_url.partition("://")
+        user, _, location = rest.rpartition("@")
+        _, _, database = location.partition("/")
+        return f"{scheme}://{user}@127.0.0.1:{self.port}/{database}"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.postgres import postgres_database, reset_database
+from tests.postgres import reset_database
 from workhooks.storage.memory import InMemoryStore
 from workhooks.storage.postgres.store import PostgresStore
 from workhooks.storage.protocol import Store
@@ -33,4 +33,4 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         await opened.close()
 
 
-__all__ = ["postgres_database", "store"]
+__all__ = ["store"]
