@@ -1,4 +1,4 @@
-"""The ``workhooks`` command line: serve, clients create, demo."""
+"""The ``workhooks`` command line: serve, clients create, demo, mirror."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 from workhooks import __version__
 from workhooks.config import ConfigError, Settings
 from workhooks.domain.scopes import KNOWN_SCOPES, parse_scopes
+from workhooks.mirror.command import add_mirror_parser, run_mirror_command
 
 __all__ = ["main"]
 
@@ -69,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--receiver-port", type=int, default=8001, help="demo receiver port")
     demo.add_argument("--changes", type=int, default=40, help="simulated changes (default 40)")
     demo.add_argument("--database-url", default=None, help="default: sqlite:///workhooks-demo.db")
+
+    add_mirror_parser(commands)
     return parser
 
 
@@ -151,9 +154,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 dev=True,
             )
             _run(run_demo(settings, receiver_port=args.receiver_port, changes=args.changes))
+        elif args.command == "mirror":
+            return run_mirror_command(args)
     except ConfigError as exc:
         print(f"workhooks: {exc}", file=sys.stderr)
         return 2
+
     except KeyboardInterrupt:
         return 130
     return 0

@@ -79,31 +79,46 @@ def _wait_until_up(server: ServerProcess, deadline_seconds: float = 30.0) -> Non
     raise RuntimeError(f"server did not start:\n{server.log.read_text()}")
 
 
+def workhooks_env(**extra: str) -> dict[str, str]:
+    """The environment for a workhooks process: no inherited WORKHOOKS_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKHOOKS_")}
+    env["WORKHOOKS_POLL_INTERVAL_SECONDS"] = "0.2"
+    env.update(extra)
+    return env
+
+
+def spawn(tmp_path: Path, args: list[str], *, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start ``python -m workhooks <args>`` with its output in a log file under ``tmp_path``."""
+    log = tmp_path / f"{args[0]}-{time.monotonic_ns()}.log"
+    with log.open("wb") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "workhooks", *args],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+
+
 def start_server(
-    tmp_path: Path, *, port: int | None = None, database_url: str | None = None
+    tmp_path: Path,
+    *,
+    port: int | None = None,
+    database_url: str | None = None,
+    worker: bool = True,
 ) -> ServerProcess:
     """Start ``workhooks serve --dev`` and wait until it answers; the caller stops it."""
     port = port or free_port()
     database_url = database_url or f"sqlite:///{tmp_path / 'workhooks.db'}"
     log = tmp_path / f"server-{time.monotonic_ns()}.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKHOOKS_")}
-    env["WORKHOOKS_POLL_INTERVAL_SECONDS"] = "0.2"
+    args = ["serve", "--dev", "--port", str(port), "--database-url", database_url]
+    if not worker:
+        args.append("--no-worker")
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "workhooks",
-                "serve",
-                "--dev",
-                "--port",
-                str(port),
-                "--database-url",
-                database_url,
-            ],
+            [sys.executable, "-m", "workhooks", *args],
             stdout=sink,
             stderr=subprocess.STDOUT,
-            env=env,
+            env=workhooks_env(),
         )
     running = ServerProcess(process, f"http://127.0.0.1:{port}", database_url, log)
     try:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import AGENT, ServerProcess, start_server, stop_server
+from tests.postgres import reset_database
 from workhooks.testing import Receiver
 
 API = "/connector/protimeapi/api/v1"
@@ -117,10 +118,17 @@ def _matches(source: dict[int, dict[str, Any] | None], newest: dict[int, dict[st
     return True
 
 
-async def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+async def test_sigkill_at_random_moments_loses_nothing(
+    tmp_path: Path, database: str, request: pytest.FixtureRequest
+) -> None:
     """After repeated SIGKILLs and restarts, the receiver ends with exactly the source state."""
     rng = random.Random(20261126)
-    server = await asyncio.to_thread(start_server, tmp_path)
+    database_url = None
+    if database == "postgres":
+        database_url = request.getfixturevalue("postgres_database")
+        await reset_database(database_url)
+    server = await asyncio.to_thread(start_server, tmp_path, database_url=database_url)
     receiver = Receiver()
     await receiver.start()
     try:

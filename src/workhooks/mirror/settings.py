@@ -1,0 +1,91 @@
+"""Settings of ``workhooks mirror``: flags over ``WORKHOOKS_MIRROR_*`` variables over defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from workhooks.client.sink import SyncScope
+from workhooks.config import ConfigError
+
+__all__ = ["ENV_PREFIX", "MirrorSettings"]
+
+ENV_PREFIX = "WORKHOOKS_MIRROR_"
+_REQUIRED = ("server_url", "tenant", "client_id", "client_secret")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MirrorSettings:
+    """Where the server is, who we are, where the copy lives and where events arrive.
+
+    The mirrored scope is ``date_from`` to ``date_to`` (at most one year, as the Protime
+    delta asks); by default the current calendar year.
+    """
+
+    server_url: str
+    tenant: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    db: str = "workhooks-mirror.db"
+    host: str = "127.0.0.1"
+    port: int = 8010
+    public_url: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    external_references: str | None = None
+    poll_seconds: float = 60.0
+    renew_before_hours: float = 24.0
+    user_agent: str = "workhooks-mirror/0.1.0 (workhooks)"
+
+    @property
+    def destination_url(self) -> str:
+        """The URL the server POSTs events to (``public_url``, else this host and port)."""
+        return self.public_url or f"http://{self.host}:{self.port}/hook"
+
+    def scope(self, today: dt.date) -> SyncScope:
+        """The mirrored scope; missing ends default to the calendar year of ``today``."""
+        date_from = self.date_from or dt.date(today.year, 1, 1)
+        date_to = self.date_to or dt.date(date_from.year, 12, 31)
+        if date_to < date_from:
+            raise ConfigError(f"{ENV_PREFIX}TO {date_to} is before {ENV_PREFIX}FROM {date_from}")
+        return SyncScope(
+            date_from=date_from, date_to=date_to, external_references=self.external_references
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> MirrorSettings:
+        """Read ``WORKHOOKS_MIRROR_<NAME>`` (``FROM``/``TO`` for the dates), then apply flags."""
+        source = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for item in dataclasses.fields(cls):
+            name = item.name.removeprefix("date_")
+            raw = source.get(f"{ENV_PREFIX}{name.upper()}")
+            if raw is not None and raw.strip():
+                values[item.name] = _convert(f"{ENV_PREFIX}{name.upper()}", str(item.type), raw)
+        for key, value in overrides.items():
+            if value is not None:
+                values[key] = value
+        missing = [f"--{k.replace('_', '-')}" for k in _REQUIRED if not values.get(k)]
+        if missing:
+            raise ConfigError(
+                f"missing {', '.join(missing)} (or the {ENV_PREFIX}* environment variables)"
+            )
+        return cls(**values)
+
+
+def _convert(name: str, kind: str, raw: str) -> Any:
+    text = raw.strip()
+    try:
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+        if kind.startswith("dt.date"):
+            return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r}: {exc}") from exc
+    return text
