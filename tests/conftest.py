@@ -124,3 +124,20 @@ async def api(request: pytest.FixtureRequest, api_factory: ApiFactory) -> Api:
     url = request.getfixturevalue("postgres_database")
     await reset_database(url)
     return await api_factory(Settings(database_url=url, dev=False))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say plainly, at the top of every run, whether the PostgreSQL tier will run."""
+    from tests.postgres import ADMIN_URL, reachable
+
+    problem = reachable()
+    if problem is None:
+        return f"PostgreSQL tier: on ({ADMIN_URL})"
+    mandatory = " -- mandatory under CI, so those tests will FAIL" if _under_ci() else ""
+    return f"PostgreSQL tier: SKIPPED, no server at {ADMIN_URL} ({problem}){mandatory}"
+
+
+def _under_ci() -> bool:
+    import os
+
+    return os.environ.get("CI", "").lower() == "true"

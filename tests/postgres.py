@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-__all__ = ["ADMIN_URL", "TABLES", "TcpProxy", "postgres_database", "reset_database"]
+__all__ = ["ADMIN_URL", "TABLES", "TcpProxy", "postgres_database", "reachable", "reset_database"]
 
 ADMIN_URL = os.environ.get(
     "WORKHOOKS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -34,7 +34,7 @@ def _blocking(make: Callable[[], Coroutine[Any, Any, None]]) -> None:
         pool.submit(lambda: asyncio.run(make())).result()
 
 
-def _reachable() -> str | None:
+def reachable() -> str | None:
     async def probe() -> None:
         conn = await asyncpg.connect(ADMIN_URL, timeout=3)
         await conn.close()
@@ -65,7 +65,7 @@ def _admin(statement: str) -> None:
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """The URL of a fresh database for this test session, dropped at the end."""
-    problem = _reachable()
+    problem = reachable()
     if problem is not None:
         message = f"PostgreSQL tier skipped: no server at {ADMIN_URL} ({problem})"
         if os.environ.get("CI", "").lower() == "true":

@@ -84,7 +84,9 @@ async def async_sdk(
     return client, transport
 
 
-async def sync_sdk(api: Api, scopes: Iterable[Scope] = tuple(Scope)) -> tuple[Client, BridgeTransport]:
+async def sync_sdk(
+    api: Api, scopes: Iterable[Scope] = tuple(Scope)
+) -> tuple[Client, BridgeTransport]:
     """A blocking ``Client`` on the app (call it through ``asyncio.to_thread``)."""
     client_id, secret = await api.credentials("acme", scopes)
     transport = BridgeTransport(api.rt.app, asyncio.get_running_loop())
@@ -100,7 +102,9 @@ async def sync_sdk(api: Api, scopes: Iterable[Scope] = tuple(Scope)) -> tuple[Cl
     return client, transport
 
 
-def record(record_id: int, *, person: int = 1, day: str = "2025-03-04", minutes: int = 30) -> WorkInterruptionWrite:
+def record(
+    record_id: int, *, person: int = 1, day: str = "2025-03-04", minutes: int = 30
+) -> WorkInterruptionWrite:
     """A work interruption to write through the SDK."""
     return WorkInterruptionWrite(
         id=record_id,

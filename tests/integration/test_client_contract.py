@@ -146,14 +146,18 @@ async def test_external_references_are_rendered_on_lists_and_gets(api: Api) -> N
         await client.set_external_reference(7, "HRMID", "88")
         await client.put_work_interruption(record(1, person=7))
         refs = "(people,@employee-number)(people,HRMID)"
-        (listed,) = [r async for r in client.iter_work_interruptions(MARCH, external_references=refs)]
+        (listed,) = [
+            r async for r in client.iter_work_interruptions(MARCH, external_references=refs)
+        ]
         got = await client.get_work_interruption(1, external_references=refs)
         assert listed.person.external_references == {"@employee-number": "E-7", "HRMID": "88"}
         assert got == listed
         assert (await client.get_work_interruption(1)).person.external_references is None
 
 
-async def test_delta_snapshot_plus_changes_equals_the_current_state(api_factory: ApiFactory) -> None:
+async def test_delta_snapshot_plus_changes_equals_the_current_state(
+    api_factory: ApiFactory,
+) -> None:
     """A delta walk, then the changes from its link, rebuild exactly what the server holds."""
     api = await api_factory(Settings(database_url="memory://", page_size=2))
     client, _ = await async_sdk(api)

@@ -24,7 +24,7 @@ async def database(postgres_database: str) -> str:
 
 
 async def _writer(store: PostgresStore, seed: int) -> None:
-    rng = random.Random(seed)  # noqa: S311 - test data
+    rng = random.Random(seed)
     for _ in range(WRITES_PER_WRITER):
         batch = sorted({rng.randrange(1, 200) for _ in range(rng.randrange(1, 4))})
         await store.put_work_interruptions(
