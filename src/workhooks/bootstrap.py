@@ -136,6 +136,7 @@ async def runtime(
                 poll_interval_seconds=settings.poll_interval_seconds,
                 history_retention=dt.timedelta(days=settings.history_retention_days),
                 lease_renew_seconds=settings.lease_seconds / 3,
+                max_webhooks_per_round=settings.claim_batch,
             ),
             metrics=delivery_metrics,
         )

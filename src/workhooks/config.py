@@ -52,6 +52,7 @@ class Settings:
     db_pool_min: int = 2
     db_pool_max: int = 10
     lease_seconds: float = 30.0
+    claim_batch: int = 64
 
     @property
     def base_url(self) -> str:

@@ -83,6 +83,8 @@ def workhooks_env(**extra: str) -> dict[str, str]:
     """The environment for a workhooks process: no inherited WORKHOOKS_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKHOOKS_")}
     env["WORKHOOKS_POLL_INTERVAL_SECONDS"] = "0.2"
+    # A killed process's leases block its webhooks for one lease period: keep it short here.
+    env["WORKHOOKS_LEASE_SECONDS"] = "3"
     env.update(extra)
     return env
 

@@ -86,6 +86,20 @@ async def _converged(http: httpx.AsyncClient, receivers: Receivers, within: floa
         assert receivers.newest(str(n))[1] == []
 
 
+async def _watch_lease_holders(url: str, holders: set[str]) -> None:
+    """Collect every worker seen holding a lease while the test runs."""
+    conn = await asyncpg.connect(url)
+    try:
+        while True:
+            rows = await conn.fetch(
+                "SELECT DISTINCT leased_by FROM webhooks WHERE leased_by IS NOT NULL"
+            )
+            holders.update(r["leased_by"] for r in rows)
+            await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
+
+
 async def test_three_workers_survive_one_killed_and_deliver_everything_in_order(
     tmp_path: Path, postgres_database: str
 ) -> None:
@@ -94,7 +108,7 @@ async def test_three_workers_survive_one_killed_and_deliver_everything_in_order(
     api = await asyncio.to_thread(
         start_server, tmp_path, database_url=postgres_database, worker=False
     )
-    env = workhooks_env(WORKHOOKS_DEV="1", WORKHOOKS_LEASE_SECONDS="2")
+    env = workhooks_env(WORKHOOKS_DEV="1", WORKHOOKS_LEASE_SECONDS="2", WORKHOOKS_CLAIM_BATCH="8")
     workers = [
         spawn(tmp_path, ["worker", "--database-url", postgres_database], env=env) for _ in range(3)
     ]
@@ -105,17 +119,15 @@ async def test_three_workers_survive_one_killed_and_deliver_everything_in_order(
         headers = {"Authorization": f"Bearer {token}", "User-Agent": AGENT}
         async with httpx.AsyncClient(base_url=api.base_url, headers=headers, timeout=30) as http:
             await _setup(http, receivers)
+            holders: set[str] = set()
+            watching = asyncio.create_task(_watch_lease_holders(postgres_database, holders))
             rng = random.Random(5)
             await _write(http, rng, 10)
             workers[0].send_signal(signal.SIGKILL)
             await _write(http, rng, 10)
             await _converged(http, receivers, within=120)
-        conn = await asyncpg.connect(postgres_database)
-        holders = await conn.fetch(
-            "SELECT DISTINCT leased_by FROM webhooks WHERE leased_by IS NOT NULL"
-        )
-        await conn.close()
-        assert len(holders) >= 2, "the surviving workers should share the webhooks"
+            watching.cancel()
+        assert len(holders) >= 2, f"the workers should share the webhooks, saw {holders}"
     finally:
         for worker in workers:
             worker.kill()

@@ -79,7 +79,8 @@ async def test_concurrent_writers_never_commit_below_a_version_a_reader_has_seen
 
 
 async def test_a_lease_keeps_a_webhook_with_one_worker_until_it_expires(database: str) -> None:
-    """A second worker cannot claim or advance a leased webhook until the lease runs out."""
+    """A second worker cannot claim or advance a leased webhook until the lease runs out;
+    applying a window releases the lease."""
     first = PostgresStore(database, worker_id="first", lease_seconds=0.5)
     second = PostgresStore(database, worker_id="second", lease_seconds=0.5)
     await first.open()
@@ -101,6 +102,8 @@ async def test_a_lease_keeps_a_webhook_with_one_worker_until_it_expires(database
         assert [w.id for w in taken] == ["wh"]
         assert not await first.apply_window(outcome(webhook, cursor=webhook.cursor + 2))
         assert await second.apply_window(outcome(taken[0], cursor=taken[0].cursor + 2))
+        # Applying a window gives the lease back: the next window needs a fresh claim.
+        assert await second.renew_leases({"wh"}) == set()
     finally:
         await first.close()
         await second.close()

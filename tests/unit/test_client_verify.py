@@ -144,8 +144,8 @@ def test_one_valid_signature_among_several_passes(
     assert verify_request(encode_key(secret), headers, body, clock=lambda: at(timestamp)) == {
         "a": 1
     }
+    only_wrong = {**headers, "webhook-signature": " ".join(wrong)}
     with pytest.raises(InvalidSignatureError):
-        only_wrong = {**headers, "webhook-signature": " ".join(wrong)}
         verify_request(encode_key(secret), only_wrong, body, clock=lambda: at(timestamp))
 
 

@@ -49,6 +49,14 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "workhooks.delivery",
         "workhooks.bootstrap",
     ),
+    # The mirror is a consumer: it may use the SDK, never the server.
+    "mirror": (
+        "workhooks.api",
+        "workhooks.services",
+        "workhooks.storage",
+        "workhooks.delivery",
+        "workhooks.bootstrap",
+    ),
 }
 
 # The domain is pure: only the standard library (and workhooks' own errors and domain).
@@ -103,3 +111,20 @@ def test_the_checker_sees_imports() -> None:
     found = _imports(PACKAGE / "bootstrap.py")
     assert "workhooks.storage.sqlite.store" in found
     assert "asyncio" in found
+
+
+def test_client_imports_only_the_sdk_dependencies() -> None:
+    """The SDK uses the standard library, httpx, msgspec and the signing rules, nothing else."""
+    import sys
+
+    outside = [
+        f"{path.relative_to(PACKAGE)} imports {name}"
+        for path in _modules("client")
+        for name in _imports(path)
+        if name.split(".")[0] not in sys.stdlib_module_names
+        and name.split(".")[0] not in {"httpx", "msgspec"}
+        and not name.startswith("workhooks.client")
+        and name != "workhooks.domain.signing"
+        and name != "__future__"
+    ]
+    assert outside == []

@@ -187,7 +187,9 @@ class SyncEngine:
             walk = self._client.start_delta(
                 scope.filter, external_references=scope.external_references
             )
+            seen = 0
             async for page in walk.pages():
+                seen += len(page)
                 self.apply(_as_items(page))
             gone = self._sink.live_ids() - self._walk_seen
         finally:
@@ -195,7 +197,7 @@ class SyncEngine:
         held = self._sink.held_versions(list(gone))
         self._sink.write([], [Tombstone(id=i, change_version=held[i]) for i in sorted(gone)])
         self._save(replace(self.state, delta_link=walk.delta_link))
-        logger.info("full sync done; %d records gone since", len(gone))
+        logger.info("full sync done: %d records, %d gone since the last sync", seen, len(gone))
 
     async def _needs_new_webhook(self) -> bool:
         webhook_id = self.state.webhook_id

@@ -41,7 +41,7 @@ class WorkerOptions:
     """Tuning of the worker."""
 
     window: int = 500
-    max_webhooks_per_round: int = 256
+    max_webhooks_per_round: int = 64
     poll_interval_seconds: float = 1.0
     history_retention: dt.timedelta = dt.timedelta(days=7)
     lease_renew_seconds: float = 10.0

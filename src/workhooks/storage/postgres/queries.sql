@@ -151,7 +151,10 @@ UPDATE webhooks SET status = 'Disabled', disabled_reason = 'expired'
 WHERE status = 'Enabled' AND valid_until <= $1
 
 -- name: apply_window
+-- Moves the cursor and gives the lease back in one step: the next window of this webhook
+-- needs a fresh claim, which any worker may win, so the work spreads across workers.
 UPDATE webhooks SET cursor = $3, failures = $4, next_attempt_at = $5,
+    leased_by = NULL, lease_expires_at = NULL,
     status = CASE WHEN $6::text IS NULL THEN status ELSE 'Disabled' END,
     disabled_reason = COALESCE($6::text, disabled_reason),
     caught_up_at = COALESCE($7, caught_up_at)
