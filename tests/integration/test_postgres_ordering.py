@@ -127,3 +127,20 @@ async def test_workers_claim_disjoint_sets_of_webhooks(database: str) -> None:
     finally:
         for store in stores:
             await store.close()
+
+
+async def test_a_commit_in_one_process_wakes_listeners_in_another(database: str) -> None:
+    """LISTEN/NOTIFY: a write through one store calls the listener of another with the tenant."""
+    writer, worker = PostgresStore(database), PostgresStore(database)
+    await writer.open()
+    await worker.open()
+    woken: asyncio.Queue[str] = asyncio.Queue()
+    try:
+        await worker.listen(woken.put_nowait)
+        await seed_people(writer, "acme", 1)
+        assert await asyncio.wait_for(woken.get(), timeout=5) == "acme"
+        await seed_people(writer, "globex", 1)
+        assert await asyncio.wait_for(woken.get(), timeout=5) == "globex"
+    finally:
+        await writer.close()
+        await worker.close()

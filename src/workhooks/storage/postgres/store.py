@@ -159,6 +159,7 @@ class PostgresStore:
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:12]}"
         self._lease_seconds = lease_seconds
         self._listener: asyncpg.Connection | None = None
+        self._on_change: Callable[[str], None] | None = None
 
     # -- plumbing ---------------------------------------------------------------------
     async def open(self) -> None:
@@ -231,11 +232,20 @@ class PostgresStore:
 
     async def listen(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(tenant)`` whenever a change commits, from any process."""
+        self._on_change = callback
+        await self._ensure_listener()
+
+    async def _ensure_listener(self) -> None:
+        """(Re)open the LISTEN connection; after a server restart the next round reopens it."""
+        callback = self._on_change
+        if callback is None or (self._listener is not None and not self._listener.is_closed()):
+            return
         with translate_errors():
-            self._listener = await asyncpg.connect(self._dsn)
-            await self._listener.add_listener(
+            listener = await asyncpg.connect(self._dsn)
+            await listener.add_listener(
                 CHANNEL, lambda _conn, _pid, _channel, payload: callback(payload)
             )
+        self._listener = listener
 
     # -- auth -------------------------------------------------------------------------
     async def add_client(self, client: Client) -> None:
@@ -455,6 +465,7 @@ class PostgresStore:
     # -- delivery ---------------------------------------------------------------------
     async def due_webhooks(self, *, now: dt.datetime, limit: int) -> list[Webhook]:
         """Claim (or renew) leases on due webhooks no other live worker holds."""
+        await self._ensure_listener()
         async with self._tx() as conn:
             rows = await conn.fetch(
                 Q["claim_due_webhooks"], now, self.worker_id, self._lease_seconds, limit
