@@ -14,11 +14,14 @@ import datetime as dt
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import msgspec
 from aiohttp import web
 
@@ -26,6 +29,8 @@ from workhooks.bootstrap import Runtime, running_worker, runtime
 from workhooks.config import Settings
 from workhooks.domain.change_version import parse_version
 from workhooks.domain.records import PersonDraft, WorkInterruptionDraft
+from workhooks.storage.postgres.store import PostgresStore
+from workhooks.storage.protocol import Store
 from workhooks.storage.sqlite.store import SqliteStore
 
 TENANT = "bench"
@@ -91,11 +96,14 @@ async def _setup(rt: Runtime, url: str) -> None:
     )
 
 
-async def throughput(path: Path, records: int) -> dict[str, float]:
+async def throughput(path: Path, records: int, postgres: str | None = None) -> dict[str, float]:
     """Load a backlog of ``records`` changes, then time the worker draining it."""
     counter = Counter(expected=records)
-    store = SqliteStore(str(path), trace=counter.trace)
+    store: Store = SqliteStore(str(path), trace=counter.trace)
     settings = Settings(database_url=f"sqlite:///{path}", dev=True)
+    if postgres is not None:
+        store = PostgresStore(postgres)
+        settings = Settings(database_url=postgres, dev=True)
     async with receiver(counter) as url, runtime(settings, store=store) as rt:
         await _setup(rt, url)
         for start in range(0, records, 1000):
@@ -110,16 +118,19 @@ async def throughput(path: Path, records: int) -> dict[str, float]:
         "deliveries": counter.received,
         "seconds": elapsed,
         "per_second": counter.received / elapsed,
+        # Counted on SQLite only (its trace hook); PostgreSQL runs the same queries.
         "statements_per_delivery": counter.statements / counter.received,
         "data_statements_per_delivery": counter.data_statements / counter.received,
     }
 
 
-async def latency(path: Path, rate: int, seconds: float) -> dict[str, float]:
+async def latency(
+    path: Path, rate: int, seconds: float, postgres: str | None = None
+) -> dict[str, float]:
     """Write single changes at ``rate``/s for ``seconds``; measure commit-to-receipt times."""
     total = int(rate * seconds)
     counter = Counter(expected=total)
-    settings = Settings(database_url=f"sqlite:///{path}", dev=True)
+    settings = Settings(database_url=postgres or f"sqlite:///{path}", dev=True)
     committed_at: dict[int, float] = {}
     async with receiver(counter) as url, runtime(settings) as rt:
         await _setup(rt, url)
@@ -151,23 +162,49 @@ async def latency(path: Path, rate: int, seconds: float) -> dict[str, float]:
     }
 
 
+@asynccontextmanager
+async def scratch_databases(admin_url: str | None, count: int) -> AsyncIterator[list[Any]]:
+    """``count`` fresh PostgreSQL databases (dropped after), or ``None``s without a server."""
+    if admin_url is None:
+        yield [None] * count
+        return
+    names = [f"workhooks_bench_{uuid.uuid4().hex[:8]}" for _ in range(count)]
+    admin = await asyncpg.connect(admin_url)
+    try:
+        for name in names:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        yield [f"{admin_url.rpartition('/')[0]}/{name}" for name in names]
+    finally:
+        for name in names:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--postgres",
+        metavar="ADMIN_URL",
+        help="run on PostgreSQL instead: a throw-away database is created on this server",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        tp = await throughput(Path(folder) / "throughput.db", args.records)
-        lat = await latency(Path(folder) / "latency.db", args.rate, args.seconds)
+        async with scratch_databases(args.postgres, 2) as (first, second):
+            tp = await throughput(Path(folder) / "throughput.db", args.records, first)
+            lat = await latency(Path(folder) / "latency.db", args.rate, args.seconds, second)
     print("| measure | value |")
     print("|---|---|")
     drained = f"{tp['deliveries']:.0f} deliveries in {tp['seconds']:.2f} s"
     print(f"| backlog drained, 1 webhook | {drained} |")
     print(f"| sustained deliveries/s, 1 webhook | {tp['per_second']:.0f} |")
     all_sql = tp["statements_per_delivery"]
-    print(f"| SQL statements per delivery (all, incl. BEGIN/COMMIT) | {all_sql:.3f} |")
-    print(f"| SQL statements per delivery (data only) | {tp['data_statements_per_delivery']:.3f} |")
+    if args.postgres is None:
+        print(f"| SQL statements per delivery (all, incl. BEGIN/COMMIT) | {all_sql:.3f} |")
+        data_sql = tp["data_statements_per_delivery"]
+        print(f"| SQL statements per delivery (data only) | {data_sql:.3f} |")
     print(
         f"| commit-to-receipt at {lat['offered_per_second']}/s ({lat['changes']:.0f} changes) | "
         f"p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms, p99 {lat['p99_ms']:.1f} ms, "
