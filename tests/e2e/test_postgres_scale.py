@@ -8,6 +8,7 @@ import random
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from tests.e2e.scale_helpers import (
     source_state,
     write_until_acknowledged,
 )
-from tests.postgres import reset_database
+from tests.postgres import reachable, reset_database
 
 pytestmark = pytest.mark.e2e
 WEBHOOKS = 50
@@ -137,10 +138,15 @@ async def test_three_workers_survive_one_killed_and_deliver_everything_in_order(
 
 
 def _restart_postgres() -> None:
-    """Restart the local PostgreSQL cluster (the machine's own server)."""
+    """Restart the local PostgreSQL cluster, and return once it accepts connections again."""
     versions = sorted(os.listdir("/etc/postgresql"))
     command = ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "restart"]
     subprocess.run(command, check=True, capture_output=True, timeout=120)
+    deadline = time.monotonic() + 60
+    while reachable() is not None:  # later tests of this run need the server back
+        if time.monotonic() > deadline:
+            raise AssertionError("PostgreSQL did not come back within 60 s of its restart")
+        time.sleep(0.2)
 
 
 def _can_restart() -> bool:

@@ -1,4 +1,8 @@
-"""``workhooks mirror``: the receiver and the sync engine in one process, until SIGINT/SIGTERM."""
+"""``workhooks mirror``: the receiver and the sync engine in one process, until SIGINT/SIGTERM.
+
+The receiver is a small aiohttp app: ``POST /hook`` hands each delivery to the engine (which
+verifies and applies it and says what to answer); ``GET /health`` tells it is up.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +16,36 @@ from aiohttp import web
 from workhooks.client.async_client import AsyncClient
 from workhooks.client.sqlite_sink import SqliteSink
 from workhooks.client.sync import SyncEngine, SyncOptions
-from workhooks.mirror.receiver import receiver_app
 from workhooks.mirror.settings import MirrorSettings
 
-__all__ = ["run_mirror"]
+__all__ = ["HOOK_PATH", "receiver_app", "run_mirror"]
 
 logger = logging.getLogger("workhooks.mirror")
 
+HOOK_PATH = "/hook"
 
-def async_client(settings: MirrorSettings) -> AsyncClient:
+
+def receiver_app(engine: SyncEngine, *, path: str = HOOK_PATH) -> web.Application:
+    """``POST {path}``: verify and apply one event; ``GET /health``: liveness."""
+
+    async def hook(request: web.Request) -> web.Response:
+        body = await request.read()
+        received = engine.receive(request.headers, body)
+        if received.status >= 400:
+            logger.warning("refused a delivery: %s %s", received.status, received.detail)
+            return web.Response(status=received.status, text=received.detail)
+        return web.Response(status=received.status)
+
+    async def health(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application(client_max_size=4 * 1024 * 1024)
+    app.router.add_post(path, hook)
+    app.router.add_get("/health", health)
+    return app
+
+
+def _client(settings: MirrorSettings) -> AsyncClient:
     """The SDK client the mirror uses."""
     return AsyncClient(
         settings.server_url,
@@ -43,7 +68,7 @@ async def run_mirror(settings: MirrorSettings, *, stop: asyncio.Event | None = N
     sink = SqliteSink(settings.db)
     scope = settings.scope(dt.datetime.now(dt.UTC).date())
     try:
-        async with async_client(settings) as client:
+        async with _client(settings) as client:
             engine = SyncEngine(
                 client,
                 sink,
