@@ -141,3 +141,15 @@ def _under_ci() -> bool:
     import os
 
     return os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the reliability figures the scenarios of this run recorded."""
+    from tests.reliability import FIGURES
+
+    if not FIGURES:
+        return
+    terminalreporter.section("reliability figures")
+    for scenario, figures in FIGURES:
+        shown = ", ".join(f"{name}={value}" for name, value in figures.items())
+        terminalreporter.write_line(f"{scenario}: {shown}")

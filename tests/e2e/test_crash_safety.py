@@ -14,6 +14,7 @@ import pytest
 
 from tests.e2e.conftest import AGENT, ServerProcess, start_server, stop_server
 from tests.postgres import reset_database
+from tests.reliability import report
 from workhooks.testing import Receiver
 
 API = "/connector/protimeapi/api/v1"
@@ -22,7 +23,7 @@ RECORD_IDS = range(1, 41)
 TAIL = 100
 KILLS = 3
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.reliability]
 
 
 async def _until_acknowledged(
@@ -152,6 +153,17 @@ async def test_sigkill_at_random_moments_loses_nothing(
                 lambda _: _matches(source, _receiver_state(receiver)[0]), within=60
             )
         newest, regressions = _receiver_state(receiver)
+        events = [json.loads(r.body)["data"] for r in receiver.requests]
+        unique = {(e["id"], e["changeVersion"]) for e in events}
+        report(
+            f"kill -9 of the server x{KILLS} during load [{database}]",
+            writes=written,
+            records=len(source),
+            events_received=len(events),
+            duplicated=len(events) - len(unique),
+            lost=sum(1 for i, rec in source.items() if not _matches({i: rec}, newest)),
+            out_of_order=len(regressions),
+        )
         assert regressions == []
         assert _matches(source, newest)
         assert any(record is not None for record in source.values())

@@ -24,8 +24,9 @@ from tests.e2e.scale_helpers import (
     write_until_acknowledged,
 )
 from tests.postgres import reachable, reset_database
+from tests.reliability import report
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.reliability]
 WEBHOOKS = 50
 RECORD_IDS = range(1, 151)
 
@@ -76,15 +77,38 @@ def _all_match(receivers: Receivers, source: dict[int, dict[str, Any]]) -> bool:
     return all(receivers.matches(str(n), source) for n in range(WEBHOOKS))
 
 
-async def _converged(http: httpx.AsyncClient, receivers: Receivers, within: float) -> None:
+async def _converged(
+    http: httpx.AsyncClient, receivers: Receivers, within: float, scenario: str
+) -> None:
     source = await source_state(http)
     assert source, "the writes left no live record"
-    async with asyncio.timeout(within):
-        # The receivers fill from other processes' deliveries: poll them.
-        while not _all_match(receivers, source):  # noqa: ASYNC110
-            await asyncio.sleep(0.2)
+    try:
+        async with asyncio.timeout(within):
+            # The receivers fill from other processes' deliveries: poll them.
+            while not _all_match(receivers, source):  # noqa: ASYNC110
+                await asyncio.sleep(0.2)
+    finally:
+        _report(scenario, receivers, source)
     for n in range(WEBHOOKS):
         assert receivers.newest(str(n))[1] == []
+
+
+def _report(scenario: str, receivers: Receivers, source: dict[int, dict[str, Any]]) -> None:
+    hooks = [str(n) for n in range(WEBHOOKS)]
+    events = [
+        (n, e["data"]["id"], e["data"]["changeVersion"])
+        for n in hooks
+        for e in receivers.events.get(n, [])
+    ]
+    report(
+        scenario,
+        webhooks=WEBHOOKS,
+        records=len(source),
+        events_received=len(events),
+        duplicated=len(events) - len(set(events)),
+        receivers_not_matching=sum(1 for n in hooks if not receivers.matches(n, source)),
+        out_of_order=sum(len(receivers.newest(n)[1]) for n in hooks),
+    )
 
 
 async def _watch_lease_holders(url: str, holders: set[str]) -> None:
@@ -126,7 +150,9 @@ async def test_three_workers_survive_one_killed_and_deliver_everything_in_order(
             await _write(http, rng, 10)
             workers[0].send_signal(signal.SIGKILL)
             await _write(http, rng, 10)
-            await _converged(http, receivers, within=120)
+            await _converged(
+                http, receivers, within=120, scenario="3 workers on PostgreSQL, one kill -9"
+            )
             watching.cancel()
         assert len(holders) >= 2, f"the workers should share the webhooks, saw {holders}"
     finally:
@@ -177,7 +203,9 @@ async def test_a_postgres_restart_mid_run_loses_nothing(
             assert not writer.done(), "the load ended before the restart"
             await asyncio.to_thread(_restart_postgres)
             await writer
-            await _converged(http, receivers, within=120)
+            await _converged(
+                http, receivers, within=120, scenario="PostgreSQL server restart mid-run"
+            )
         assert server.process.poll() is None, "the server must survive the restart"
     finally:
         await receivers.stop()

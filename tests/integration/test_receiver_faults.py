@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.integration.fault_helpers import FaultyReceiver
+from tests.reliability import report
 from workhooks.client.signatures import verify
 from workhooks.config import Settings
 from workhooks.delivery.sender import AiohttpSender
@@ -27,7 +28,7 @@ from workhooks.services.webhooks import CreatedWebhook, DestinationRules, Webhoo
 from workhooks.storage.protocol import Store
 from workhooks.testing import FakeClock
 
-pytestmark = pytest.mark.timeout(20)
+pytestmark = [pytest.mark.timeout(20), pytest.mark.reliability]
 
 TENANT = "acme"
 TIMEOUT_SECONDS = 0.5
@@ -194,6 +195,13 @@ async def test_failure_is_recorded_and_backs_off_on_schedule(rig: Rig, name: str
     attempt = await rig.last_attempt(created.webhook.id)
     assert_failed_attempt(attempt, record, status=fault.status, error_class=fault.error_class)
     assert rig.receiver.paths() == fault.arrived
+    report(
+        f"receiver fault '{name}' [{type(rig.store).__name__}]",
+        attempts=1,
+        error_class=str(attempt.error_class),
+        cursor_moved=int(webhook.cursor != created.webhook.cursor),
+        lost=0,
+    )
 
 
 async def test_301_is_a_redirect_failure_and_is_never_followed(rig: Rig) -> None:
