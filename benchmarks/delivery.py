@@ -1,216 +1,226 @@
-"""Measure the delivery path on SQLite: throughput, commit-to-receipt latency, SQL per delivery.
+"""Delivery measures: sustained deliveries/s, commit-to-receipt latency, SQL per delivery.
 
-Run: ``.venv/bin/python benchmarks/delivery.py [--records 20000] [--rate 500 --seconds 5]``
-
-Everything runs on this machine: a SQLite file in a temporary folder, the real worker and
-aiohttp sender, and a minimal keep-alive receiver on loopback. Prints a Markdown table.
+The worker runs in this process (the real ``DeliveryWorker`` and ``AiohttpSender``, built by
+``bootstrap.runtime``); the receiver is its own process, so each has a core of its own.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import datetime as dt
+import os
 import statistics
-import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-import msgspec
-from aiohttp import web
-
+from benchmarks.common import (
+    TENANT,
+    Backend,
+    Receiver,
+    bench_settings,
+    draft,
+    load_changes,
+    setup_tenant,
+)
+from benchmarks.processes import worker_process
+from benchmarks.rss import RssSampler, sampling
 from workhooks.bootstrap import Runtime, running_worker, runtime
-from workhooks.config import Settings
-from workhooks.domain.change_version import parse_version
-from workhooks.domain.records import PersonDraft, WorkInterruptionDraft
-from workhooks.storage.postgres.store import PostgresStore
-from workhooks.storage.protocol import Store
-from workhooks.storage.sqlite.store import SqliteStore
 
-TENANT = "bench"
+__all__ = ["StatementCounter", "latency", "percentiles", "throughput"]
+
+LATENCY_RECORDS = 10_000
+_TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
 
 
 @dataclass
-class Counter:
-    """Counts SQL statements and received deliveries."""
+class StatementCounter:
+    """Counts the SQL statements a store sends (its trace hook calls ``trace``)."""
 
     statements: int = 0
     data_statements: int = 0
-    received: int = 0
-    received_at: dict[int, float] = field(default_factory=dict)
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    expected: int = 0
 
     def trace(self, sql: str) -> None:
+        """Count one statement; BEGIN/COMMIT/ROLLBACK are not data statements."""
         self.statements += 1
-        if sql.split(None, 1)[0].upper() not in {"BEGIN", "COMMIT", "ROLLBACK"}:
+        words = sql.split(None, 1)
+        if not words or words[0].upper().rstrip(";") not in _TRANSACTION_CONTROL:
             self.data_statements += 1
 
+    def reset(self) -> None:
+        """Start counting from zero."""
+        self.statements = self.data_statements = 0
 
-@asynccontextmanager
-async def receiver(counter: Counter) -> AsyncIterator[str]:
-    """A minimal receiver: reads the body, notes the arrival time of each change version."""
-    decode = msgspec.json.Decoder().decode
-
-    async def handle(request: web.Request) -> web.Response:
-        body = decode(await request.read())
-        counter.received_at[parse_version(body["data"]["changeVersion"])] = time.perf_counter()
-        counter.received += 1
-        if counter.expected and counter.received >= counter.expected:
-            counter.done.set()
-        return web.Response(status=204)
-
-    app = web.Application()
-    app.router.add_post("/hook", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
-    finally:
-        await runner.cleanup()
+    def per(self, deliveries: int) -> dict[str, float]:
+        """Statements per delivery, all and data only."""
+        return {
+            "statements_per_delivery": self.statements / deliveries,
+            "data_statements_per_delivery": self.data_statements / deliveries,
+        }
 
 
-def _draft(record_id: int, n: int) -> WorkInterruptionDraft:
-    return WorkInterruptionDraft(
-        id=record_id,
-        person_id=1 + record_id % 50,
-        date=dt.date(2026, 1, 1) + dt.timedelta(days=n % 300),
-        duration_in_minutes=n % 60,
-        start_time_in_minutes=600,
-        end_time_in_minutes=660,
-    )
+async def throughput(
+    backend: Backend, receiver: Receiver, *, changes: int, webhooks: int = 1
+) -> dict[str, Any]:
+    """Load ``changes`` changes of distinct records, then time the worker delivering them all.
 
-
-async def _setup(rt: Runtime, url: str) -> None:
-    await rt.services.records.put_people(TENANT, [PersonDraft(id=i) for i in range(1, 51)])
-    await rt.services.webhooks.create(
-        TENANT, destination_url=url, collection_name="work-interruptions"
-    )
-
-
-async def throughput(path: Path, records: int, postgres: str | None = None) -> dict[str, float]:
-    """Load a backlog of ``records`` changes, then time the worker draining it."""
-    counter = Counter(expected=records)
-    store: Store = SqliteStore(str(path), trace=counter.trace)
-    settings = Settings(database_url=f"sqlite:///{path}", dev=True)
-    if postgres is not None:
-        store = PostgresStore(postgres)
-        settings = Settings(database_url=postgres, dev=True)
-    async with receiver(counter) as url, runtime(settings, store=store) as rt:
-        await _setup(rt, url)
-        for start in range(0, records, 1000):
-            drafts = [_draft(i, i) for i in range(start + 1, min(start + 1000, records) + 1)]
-            await rt.services.records.put_work_interruptions(TENANT, drafts)
-        counter.statements = counter.data_statements = 0
-        started = time.perf_counter()
-        async with running_worker(rt):
-            await asyncio.wait_for(counter.done.wait(), timeout=600)
-        elapsed = time.perf_counter() - started
+    Every change goes to each of ``webhooks`` webhooks (all on the one receiver host, so
+    they share its pool of connections): ``changes * webhooks`` deliveries.
+    """
+    counter = StatementCounter()
+    expected = changes * webhooks
+    async with backend.database() as url:
+        settings = bench_settings(url)
+        store = backend.store(url, settings, counter.trace)
+        async with runtime(settings, store=store) as rt:
+            await setup_tenant(rt, [receiver.hook_url(f"t{n}") for n in range(webhooks)])
+            await load_changes(rt.store, changes, records=changes)
+            await receiver.reset()
+            counter.reset()
+            memory = RssSampler(interval=0.1)
+            memory.watch("worker", os.getpid(), started_here=False)
+            started = time.monotonic()
+            async with running_worker(rt), sampling(memory):
+                stats = await receiver.wait(count=expected)
+            # Counted until the worker stopped: its last windows' writes are included.
+            statements = counter.per(stats["count"])
+    seconds = stats["last_at"] - started
+    rss = memory.summary()["worker"]
     return {
-        "deliveries": counter.received,
-        "seconds": elapsed,
-        "per_second": counter.received / elapsed,
-        # Counted on SQLite only (its trace hook); PostgreSQL runs the same queries.
-        "statements_per_delivery": counter.statements / counter.received,
-        "data_statements_per_delivery": counter.data_statements / counter.received,
+        "webhooks": webhooks,
+        "changes": changes,
+        "deliveries": stats["count"],
+        "seconds": seconds,
+        "per_second": stats["count"] / seconds,
+        # This process runs the worker: its resident memory before and during the drain.
+        "rss_before_mb": rss["first_mb"],
+        "rss_peak_mb": rss["peak_mb"],
+        **statements,
+    }
+
+
+async def _write(
+    rt: Runtime, n: int, size: int, written_at: dict[int, tuple[float, float]]
+) -> None:
+    """Write the ``n``-th group of ``size`` changes as one request would.
+
+    Notes when the write started and when its commit was acknowledged: the commit itself
+    happened in between (a worker in another process may even deliver before this process
+    has read the acknowledgment).
+    """
+    first = n * size
+    changes = [draft(1 + (first + k) % LATENCY_RECORDS, first + k) for k in range(size)]
+    started = time.monotonic()
+    written = await rt.services.records.put_work_interruptions(TENANT, changes)
+    acknowledged = time.monotonic()
+    for one in written:
+        written_at[one.record.change_version] = (started, acknowledged)
+
+
+async def _offer(
+    rate: float, total: int, write: Callable[[int], Awaitable[None]], *, in_flight: int = 8
+) -> float:
+    """Start write ``n`` at ``n / rate`` s whether or not earlier ones finished (open loop).
+
+    At most ``in_flight`` writes run at once (if the store cannot keep up, the offered rate
+    drops, and the achieved rate says so). Returns the seconds until the last write finished.
+    """
+    slots = asyncio.Semaphore(in_flight)
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def one(n: int) -> None:
+        try:
+            await write(n)
+        finally:
+            slots.release()
+
+    started = time.monotonic()
+    for n in range(total):
+        delay = started + n / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await slots.acquire()
+        task = asyncio.create_task(one(n))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    await asyncio.gather(*tasks)
+    return time.monotonic() - started
+
+
+def percentiles(samples: list[float]) -> dict[str, Any]:
+    """p50/p95/p99/max of ``samples`` and the 0.1-step quantile curve (for the plot)."""
+    ordered = sorted(samples)
+    cuts = statistics.quantiles(ordered, n=1000, method="inclusive")
+    return {
+        "p50_ms": cuts[499],
+        "p95_ms": cuts[949],
+        "p99_ms": cuts[989],
+        "max_ms": ordered[-1],
+        "curve_ms": [round(c, 3) for c in cuts],
     }
 
 
 async def latency(
-    path: Path, rate: int, seconds: float, postgres: str | None = None
-) -> dict[str, float]:
-    """Write single changes at ``rate``/s for ``seconds``; measure commit-to-receipt times."""
-    total = int(rate * seconds)
-    counter = Counter(expected=total)
-    settings = Settings(database_url=postgres or f"sqlite:///{path}", dev=True)
-    committed_at: dict[int, float] = {}
-    async with receiver(counter) as url, runtime(settings) as rt:
-        await _setup(rt, url)
-        async with running_worker(rt):
-            started = time.perf_counter()
-            for n in range(total):
-                due = started + n / rate
-                delay = due - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                (written,) = await rt.services.records.put_work_interruptions(
-                    TENANT, [_draft(1 + n % 10_000, n)]
-                )
-                committed_at[written.record.change_version] = time.perf_counter()
-            await asyncio.wait_for(counter.done.wait(), timeout=120)
-    samples = sorted(
-        (counter.received_at[v] - t) * 1000
-        for v, t in committed_at.items()
-        if v in counter.received_at
-    )
-    quantiles = statistics.quantiles(samples, n=100)
+    backend: Backend,
+    receiver: Receiver,
+    folder: Path,
+    *,
+    rate: int,
+    seconds: float,
+    separate_worker: bool = False,
+    changes_per_write: int = 1,
+) -> dict[str, Any]:
+    """Write ``rate`` changes/s for ``seconds`` (open loop); time each from commit to receipt.
+
+    The writer is the record service, called as the API calls it, with up to 8 writes in
+    flight, each of ``changes_per_write`` changes (one transaction). By default the worker
+    shares this process, as in ``workhooks serve`` (the only shape SQLite supports: a write
+    wakes the worker in-process). With ``separate_worker`` a real ``workhooks worker``
+    process delivers, woken by PostgreSQL's NOTIFY: an API node and a worker, as
+    docs/deployment.md runs them. A change's clock starts when its write starts (so it
+    includes the write itself: an upper bound of commit to receipt) and stops when the
+    receiver has read it.
+    """
+    writes = max(2, int(rate * seconds) // changes_per_write)
+    total = writes * changes_per_write
+    counter = StatementCounter()
+    written_at: dict[int, tuple[float, float]] = {}
+    async with backend.database() as url:
+        settings = bench_settings(url)
+        store = backend.store(url, settings, counter.trace)
+        async with runtime(settings, store=store) as rt, AsyncExitStack() as stack:
+            await setup_tenant(rt, [receiver.hook_url("latency")])
+            await receiver.reset(arrivals=True)
+            if separate_worker:
+                await stack.enter_async_context(worker_process(url, folder))
+            else:
+                await stack.enter_async_context(running_worker(rt))
+            counter.reset()
+            offered_seconds = await _offer(
+                rate / changes_per_write,
+                writes,
+                lambda n: _write(rt, n, changes_per_write, written_at),
+            )
+            await receiver.wait(count=total, timeout=120)
+        arrivals = await receiver.arrivals()
+    received = [(arrivals[v], times) for v, times in written_at.items() if v in arrivals]
+    # The figure is measured from the start of the write: an upper bound of commit to
+    # receipt (it includes the write's own round trips and any queueing for the store).
+    samples = [(at - started) * 1000 for at, (started, _) in received]
+    from_ack = sorted((at - acked) * 1000 for at, (_, acked) in received)
     return {
         "offered_per_second": rate,
+        "achieved_per_second": total / offered_seconds,
         "changes": total,
-        "p50_ms": quantiles[49],
-        "p95_ms": quantiles[94],
-        "p99_ms": quantiles[98],
-        "max_ms": samples[-1],
+        "changes_per_write": changes_per_write,
+        "received": len(samples),
+        "measured_from": "start of the write",
+        "p50_from_acknowledgment_ms": from_ack[len(from_ack) // 2],
+        "p99_from_acknowledgment_ms": from_ack[int(len(from_ack) * 0.99)],
+        "worker": "separate process" if separate_worker else "same process",
+        # Statements of this process: the writes, plus the worker's when it runs here.
+        "statements_per_change": counter.statements / total,
+        **percentiles(samples),
     }
-
-
-@asynccontextmanager
-async def scratch_databases(admin_url: str | None, count: int) -> AsyncIterator[list[Any]]:
-    """``count`` fresh PostgreSQL databases (dropped after), or ``None``s without a server."""
-    if admin_url is None:
-        yield [None] * count
-        return
-    names = [f"workhooks_bench_{uuid.uuid4().hex[:8]}" for _ in range(count)]
-    admin = await asyncpg.connect(admin_url)
-    try:
-        for name in names:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        yield [f"{admin_url.rpartition('/')[0]}/{name}" for name in names]
-    finally:
-        for name in names:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--records", type=int, default=20_000)
-    parser.add_argument("--rate", type=int, default=500)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument(
-        "--postgres",
-        metavar="ADMIN_URL",
-        help="run on PostgreSQL instead: a throw-away database is created on this server",
-    )
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        async with scratch_databases(args.postgres, 2) as (first, second):
-            tp = await throughput(Path(folder) / "throughput.db", args.records, first)
-            lat = await latency(Path(folder) / "latency.db", args.rate, args.seconds, second)
-    print("| measure | value |")
-    print("|---|---|")
-    drained = f"{tp['deliveries']:.0f} deliveries in {tp['seconds']:.2f} s"
-    print(f"| backlog drained, 1 webhook | {drained} |")
-    print(f"| sustained deliveries/s, 1 webhook | {tp['per_second']:.0f} |")
-    all_sql = tp["statements_per_delivery"]
-    if args.postgres is None:
-        print(f"| SQL statements per delivery (all, incl. BEGIN/COMMIT) | {all_sql:.3f} |")
-        data_sql = tp["data_statements_per_delivery"]
-        print(f"| SQL statements per delivery (data only) | {data_sql:.3f} |")
-    print(
-        f"| commit-to-receipt at {lat['offered_per_second']}/s ({lat['changes']:.0f} changes) | "
-        f"p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms, p99 {lat['p99_ms']:.1f} ms, "
-        f"max {lat['max_ms']:.1f} ms |"
-    )
-
-
-if __name__ == "__main__":
-    asyncio.run(main())

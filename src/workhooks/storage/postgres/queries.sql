@@ -3,12 +3,13 @@
 -- name: lock_versions
 -- Taken first in every writing transaction: the tenant's counter row stays locked until
 -- commit, so one tenant's versions are handed out and committed in the same order.
-INSERT INTO tenants (tenant, head_version) VALUES ($1, $2)
-ON CONFLICT (tenant) DO UPDATE SET head_version = tenants.head_version + $2
-RETURNING head_version
-
--- name: notify
-SELECT pg_notify('workhooks_changes', $1)
+-- The wake-up notification rides along (PostgreSQL delivers it at commit): one round trip.
+WITH head AS (
+    INSERT INTO tenants (tenant, head_version) VALUES ($1, $2)
+    ON CONFLICT (tenant) DO UPDATE SET head_version = tenants.head_version + $2
+    RETURNING head_version
+)
+SELECT head_version, pg_notify('workhooks_changes', $1::text) FROM head
 
 -- name: head_version
 SELECT head_version FROM tenants WHERE tenant = $1
@@ -55,30 +56,45 @@ DELETE FROM person_references WHERE tenant = $1 AND person_id = $2
 -- name: person_in_use
 SELECT 1 FROM work_interruptions WHERE tenant = $1 AND person_id = $2 AND NOT deleted LIMIT 1
 
--- name: live_work_interruptions
-SELECT id FROM work_interruptions WHERE tenant = $1 AND id = ANY($2::bigint[]) AND NOT deleted
-
 -- name: get_work_interruption_any
 SELECT id, person_id, date, duration_in_minutes, start_time_in_minutes, end_time_in_minutes,
     change_version, deleted
 FROM work_interruptions WHERE tenant = $1 AND id = $2
 
 -- name: upsert_work_interruptions
-INSERT INTO work_interruptions (tenant, id, person_id, date, duration_in_minutes,
-    start_time_in_minutes, end_time_in_minutes, change_version, deleted)
-SELECT $1, x.id, x.person_id, x.date, x.duration_in_minutes, x.start_time_in_minutes,
-    x.end_time_in_minutes, x.change_version, false
-FROM jsonb_to_recordset($2::jsonb) AS x(id bigint, person_id bigint, date date,
-    duration_in_minutes integer, start_time_in_minutes integer, end_time_in_minutes integer,
-    change_version bigint)
-ON CONFLICT (tenant, id) DO UPDATE SET
-    person_id = excluded.person_id,
-    date = excluded.date,
-    duration_in_minutes = excluded.duration_in_minutes,
-    start_time_in_minutes = excluded.start_time_in_minutes,
-    end_time_in_minutes = excluded.end_time_in_minutes,
-    change_version = excluded.change_version,
-    deleted = false
+-- Right after lock_versions, one round trip: which of the batch's people ($3) are missing,
+-- which of its records ($4) were live before (updated rather than created), and, only when
+-- no person is missing, the upsert. Its snapshot is taken after the tenant's lock was
+-- granted, so it sees every earlier writer of the tenant (and a person deleted before us).
+WITH missing AS (
+    SELECT p.id FROM unnest($3::bigint[]) AS p(id)
+    WHERE NOT EXISTS (
+        SELECT 1 FROM people AS q WHERE q.tenant = $1 AND q.id = p.id AND NOT q.deleted
+    )
+), live AS (
+    SELECT w.id FROM work_interruptions AS w
+    WHERE w.tenant = $1 AND w.id = ANY($4::bigint[]) AND NOT w.deleted
+), written AS (
+    INSERT INTO work_interruptions (tenant, id, person_id, date, duration_in_minutes,
+        start_time_in_minutes, end_time_in_minutes, change_version, deleted)
+    SELECT $1, x.id, x.person_id, x.date, x.duration_in_minutes, x.start_time_in_minutes,
+        x.end_time_in_minutes, x.change_version, false
+    FROM jsonb_to_recordset($2::jsonb) AS x(id bigint, person_id bigint, date date,
+        duration_in_minutes integer, start_time_in_minutes integer, end_time_in_minutes integer,
+        change_version bigint)
+    WHERE NOT EXISTS (SELECT 1 FROM missing)
+    ON CONFLICT (tenant, id) DO UPDATE SET
+        person_id = excluded.person_id,
+        date = excluded.date,
+        duration_in_minutes = excluded.duration_in_minutes,
+        start_time_in_minutes = excluded.start_time_in_minutes,
+        end_time_in_minutes = excluded.end_time_in_minutes,
+        change_version = excluded.change_version,
+        deleted = false
+)
+SELECT 'missing' AS kind, id FROM missing
+UNION ALL
+SELECT 'live' AS kind, id FROM live
 
 -- name: tombstone_work_interruption
 UPDATE work_interruptions SET change_version = $3, deleted = true
@@ -151,41 +167,49 @@ UPDATE webhooks SET status = 'Disabled', disabled_reason = 'expired'
 WHERE status = 'Enabled' AND valid_until <= $1
 
 -- name: apply_window
--- Moves the cursor and gives the lease back in one step: the next window of this webhook
--- needs a fresh claim, which any worker may win, so the work spreads across workers.
-UPDATE webhooks SET cursor = $3, failures = $4, next_attempt_at = $5,
-    leased_by = NULL, lease_expires_at = NULL,
-    status = CASE WHEN $6::text IS NULL THEN status ELSE 'Disabled' END,
-    disabled_reason = COALESCE($6::text, disabled_reason),
-    caught_up_at = COALESCE($7, caught_up_at)
-WHERE id = $1 AND cursor = $2 AND (leased_by IS NULL OR leased_by = $8)
-
--- name: insert_attempts
-INSERT INTO delivery_attempts (webhook_id, message_id, record_id, change_version, attempted_at,
-    succeeded, status_code, latency_ms, error_class, response_excerpt, next_attempt_at)
-SELECT x.webhook_id, x.message_id, x.record_id, x.change_version, x.attempted_at, x.succeeded,
-    x.status_code, x.latency_ms, x.error_class, x.response_excerpt, x.next_attempt_at
-FROM jsonb_to_recordset($1::jsonb) AS x(webhook_id text, message_id text, record_id bigint,
-    change_version bigint, attempted_at timestamptz, succeeded boolean, status_code integer,
-    latency_ms double precision, error_class text, response_excerpt text,
-    next_attempt_at timestamptz)
-
--- name: upsert_deliveries
-INSERT INTO deliveries (webhook_id, message_id, record_id, change_version, status, attempts,
-    first_attempt_at, last_attempt_at, last_status_code, last_error_class, next_attempt_at)
-SELECT x.webhook_id, x.message_id, x.record_id, x.change_version,
-    CASE WHEN x.succeeded THEN 'Succeeded' ELSE 'Failed' END, 1, x.attempted_at,
-    x.attempted_at, x.status_code, x.error_class, x.next_attempt_at
-FROM jsonb_to_recordset($1::jsonb) AS x(webhook_id text, message_id text, record_id bigint,
-    change_version bigint, attempted_at timestamptz, succeeded boolean, status_code integer,
-    error_class text, next_attempt_at timestamptz)
-ON CONFLICT (webhook_id, message_id) DO UPDATE SET
-    status = excluded.status,
-    attempts = deliveries.attempts + 1,
-    last_attempt_at = excluded.last_attempt_at,
-    last_status_code = excluded.last_status_code,
-    last_error_class = excluded.last_error_class,
-    next_attempt_at = excluded.next_attempt_at
+-- One statement, so one round trip and atomic without BEGIN/COMMIT: move the cursor
+-- (compare-and-set, lease holder only) and give the lease back, then, only if that row
+-- moved, insert the window's attempts ($9, a JSON array) and upsert their summary rows.
+-- Giving the lease back means the next window of this webhook needs a fresh claim, which
+-- any worker may win, so the work spreads across workers.
+WITH moved AS (
+    UPDATE webhooks SET cursor = $3, failures = $4, next_attempt_at = $5,
+        leased_by = NULL, lease_expires_at = NULL,
+        status = CASE WHEN $6::text IS NULL THEN status ELSE 'Disabled' END,
+        disabled_reason = COALESCE($6::text, disabled_reason),
+        caught_up_at = COALESCE($7, caught_up_at)
+    WHERE id = $1 AND cursor = $2 AND (leased_by IS NULL OR leased_by = $8)
+    RETURNING id
+), batch AS (
+    SELECT x.* FROM jsonb_to_recordset($9::jsonb) AS x(webhook_id text, message_id text,
+        record_id bigint, change_version bigint, attempted_at timestamptz, succeeded boolean,
+        status_code integer, latency_ms double precision, error_class text,
+        response_excerpt text, next_attempt_at timestamptz)
+    WHERE EXISTS (SELECT 1 FROM moved)
+), attempts AS (
+    INSERT INTO delivery_attempts (webhook_id, message_id, record_id, change_version,
+        attempted_at, succeeded, status_code, latency_ms, error_class, response_excerpt,
+        next_attempt_at)
+    SELECT webhook_id, message_id, record_id, change_version, attempted_at, succeeded,
+        status_code, latency_ms, error_class, response_excerpt, next_attempt_at
+    FROM batch
+), summaries AS (
+    INSERT INTO deliveries (webhook_id, message_id, record_id, change_version, status,
+        attempts, first_attempt_at, last_attempt_at, last_status_code, last_error_class,
+        next_attempt_at)
+    SELECT webhook_id, message_id, record_id, change_version,
+        CASE WHEN succeeded THEN 'Succeeded' ELSE 'Failed' END, 1, attempted_at,
+        attempted_at, status_code, error_class, next_attempt_at
+    FROM batch
+    ON CONFLICT (webhook_id, message_id) DO UPDATE SET
+        status = excluded.status,
+        attempts = deliveries.attempts + 1,
+        last_attempt_at = excluded.last_attempt_at,
+        last_status_code = excluded.last_status_code,
+        last_error_class = excluded.last_error_class,
+        next_attempt_at = excluded.next_attempt_at
+)
+SELECT EXISTS (SELECT 1 FROM moved) AS applied
 
 -- name: list_attempts
 SELECT * FROM delivery_attempts WHERE webhook_id = $1 ORDER BY id DESC LIMIT $2

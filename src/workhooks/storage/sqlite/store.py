@@ -493,20 +493,29 @@ class SqliteStore:
             "disabled_reason": outcome.disabled_reason,
             "caught_up_at": _ts_or_none(outcome.caught_up_at),
         }
+        # A window's attempts share one or two instants: format each once, not per attempt.
+        stamps: dict[dt.datetime | None, str | None] = {None: None}
+
+        def stamp(value: dt.datetime | None) -> str | None:
+            if value not in stamps:
+                stamps[value] = _ts_or_none(value)
+            return stamps[value]
+
+        # Positional, in the column order insert_attempts names.
         attempts = [
-            {
-                "webhook_id": a.webhook_id,
-                "message_id": a.message_id,
-                "record_id": a.record_id,
-                "change_version": a.change_version,
-                "attempted_at": _ts(a.attempted_at),
-                "succeeded": int(a.succeeded),
-                "status_code": a.status_code,
-                "latency_ms": a.latency_ms,
-                "error_class": a.error_class,
-                "response_excerpt": a.response_excerpt,
-                "next_attempt_at": _ts_or_none(a.next_attempt_at),
-            }
+            (
+                a.webhook_id,
+                a.message_id,
+                a.record_id,
+                a.change_version,
+                stamp(a.attempted_at),
+                int(a.succeeded),
+                a.status_code,
+                a.latency_ms,
+                a.error_class,
+                a.response_excerpt,
+                stamp(a.next_attempt_at),
+            )
             for a in outcome.attempts
         ]
 
