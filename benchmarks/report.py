@@ -129,7 +129,7 @@ GOALS = (
     ),
     Goal(
         key="latency_p99",
-        measure="p99 commit-to-receipt at 1,000 changes/s",
+        measure="p99 commit-to-receipt at 1,000 changes/s (clock from the start of the write)",
         target="< 100 ms",
         check=_latency,
     ),
