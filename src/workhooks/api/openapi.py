@@ -143,16 +143,10 @@ class Webhook(msgspec.Struct):
     collectionName: str
 
 
-class CreatedWebhook(msgspec.Struct):
+class CreatedWebhook(Webhook):
     """A new webhook with its private ``key``, shown this once."""
 
-    id: str
     key: str
-    validUntil: str
-    status: Literal["Enabled", "Disabled"]
-    externalReferences: list[ExternalReference]
-    destinationUrl: str
-    collectionName: str
 
 
 class WebhookList(msgspec.Struct):
@@ -188,19 +182,9 @@ class DeliveryAttempt(msgspec.Struct):
     nextAttemptAt: str | None
 
 
-class DeliveryDetail(msgspec.Struct):
+class DeliveryDetail(Delivery):
     """One delivery with every attempt, oldest first."""
 
-    id: str
-    changeVersion: str
-    recordId: int
-    status: Literal["Succeeded", "Failed"]
-    attempts: int
-    firstAttemptAt: str
-    lastAttemptAt: str
-    lastStatusCode: int | None
-    lastErrorClass: str | None
-    nextAttemptAt: str | None
     attemptHistory: list[DeliveryAttempt]
 
 
