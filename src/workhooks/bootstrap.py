@@ -89,11 +89,11 @@ class Runtime:
 
 
 def _metrics_source(
-    store: Store, clock: Clock, delivery_metrics: DeliveryMetrics
+    store: Store, clock: Clock, delivery_metrics: DeliveryMetrics, *, series: int
 ) -> Callable[[], Awaitable[bytes]]:
     async def render() -> bytes:
-        backlogs = await store.webhook_backlogs()
-        return delivery_metrics.render() + render_backlogs(backlogs, now=clock.now())
+        report = await store.webhook_backlogs(limit=series)
+        return delivery_metrics.render() + render_backlogs(report, now=clock.now())
 
     return render
 
@@ -136,7 +136,10 @@ async def runtime(
                 poll_interval_seconds=settings.poll_interval_seconds,
                 history_retention=dt.timedelta(days=settings.history_retention_days),
                 lease_renew_seconds=settings.lease_seconds / 3,
-                max_webhooks_per_round=settings.claim_batch,
+                windows_in_flight=settings.windows_in_flight,
+                webhook_concurrency=settings.webhook_concurrency,
+                origin_windows=settings.delivery_concurrency,
+                claim_batch=settings.claim_batch,
             ),
             metrics=delivery_metrics,
         )
@@ -158,6 +161,7 @@ async def runtime(
                     allowed_networks=settings.allowed_networks,
                 ),
                 validity=dt.timedelta(days=settings.webhook_validity_days),
+                max_enabled=settings.max_webhooks_per_tenant,
             ),
             deliveries=DeliveryHistoryService(
                 store, tokens=tokens, page_size=settings.history_page_size
@@ -175,7 +179,9 @@ async def runtime(
                 worker=worker,
                 app=create_app(
                     services,
-                    metrics=_metrics_source(store, clock, delivery_metrics),
+                    metrics=_metrics_source(
+                        store, clock, delivery_metrics, series=settings.metrics_webhook_series
+                    ),
                     metrics_token=settings.metrics_token,
                 ),
             )

@@ -42,6 +42,9 @@ class Settings:
     delivery_timeout_seconds: float = 15.0
     delivery_window: int = 500
     delivery_concurrency: int = 32
+    webhook_concurrency: int = 32
+    windows_in_flight: int = 256
+    max_webhooks_per_tenant: int = 10_000
     poll_interval_seconds: float = 1.0
     history_retention_days: int = 7
     history_page_size: int = 100
@@ -49,10 +52,19 @@ class Settings:
     allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()
     log_level: str = "info"
     metrics_token: str | None = None
+    metrics_webhook_series: int = 100
     db_pool_min: int = 2
     db_pool_max: int = 10
     lease_seconds: float = 30.0
-    claim_batch: int = 64
+    claim_batch: int = 256
+
+    def __post_init__(self) -> None:
+        """Refuse limits that would stop delivery or make no sense."""
+        for name in _AT_LEAST_ONE:
+            if getattr(self, name) < 1:
+                raise ConfigError(f"WORKHOOKS_{name.upper()} must be at least 1")
+        if self.metrics_webhook_series < 0:
+            raise ConfigError("WORKHOOKS_METRICS_WEBHOOK_SERIES must not be negative")
 
     @property
     def base_url(self) -> str:
@@ -70,6 +82,16 @@ class Settings:
                 values[field.name] = _convert(field.name, field.type, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+_AT_LEAST_ONE = (
+    "delivery_window",
+    "delivery_concurrency",
+    "webhook_concurrency",
+    "windows_in_flight",
+    "max_webhooks_per_tenant",
+    "claim_batch",
+)
 
 
 def _convert(name: str, kind: object, raw: str) -> Any:

@@ -19,6 +19,7 @@ __all__ = [
     "InvalidRequestError",
     "NotFoundError",
     "StoreUnavailableError",
+    "TooManyWebhooksError",
     "UnknownCollectionError",
     "UnknownPersonError",
     "WorkhooksError",
@@ -72,6 +73,23 @@ class UnknownCollectionError(WorkhooksError):
     """A collection name does not name a collection that supports webhooks."""
 
     code = "UnknownCollection"
+
+
+class TooManyWebhooksError(WorkhooksError):
+    """A tenant asked for a webhook beyond the enabled webhooks it may have."""
+
+    code = "TooManyWebhooks"
+
+    @classmethod
+    def limit(cls, most: int) -> TooManyWebhooksError:
+        """The error for a tenant that already has ``most`` enabled webhooks."""
+        return cls(
+            f"The tenant already has {most} enabled webhooks, the most allowed",
+            reasons=(
+                f"webhooks: at most {most} enabled webhooks per tenant; delete webhooks that"
+                " are no longer used (disabled and deleted webhooks do not count)",
+            ),
+        )
 
 
 class InvalidFilterError(WorkhooksError):

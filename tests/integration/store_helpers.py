@@ -74,6 +74,7 @@ def outcome(
     """A window outcome for ``webhook`` that expects its current cursor by default."""
     return WindowOutcome(
         webhook_id=webhook.id,
+        tenant=webhook.tenant,
         expected_cursor=webhook.cursor if expected_cursor is None else expected_cursor,
         cursor=webhook.cursor if cursor is None else cursor,
         failures=failures,

@@ -7,8 +7,9 @@ import uuid
 
 import pytest
 
-from tests.conftest import API, Api, work_interruption
+from tests.conftest import API, Api, ApiFactory, work_interruption
 from tests.integration.errors_helpers import HOOK, assert_error, create_webhook, reasons_text
+from workhooks.config import Settings
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -50,6 +51,24 @@ async def test_bad_destination_is_400_with_reasons(api: Api, url: str) -> None:
     )
     assert_error(response, 400, code="InvalidDestinationUrl", reasons=True)
     assert (await api.http.get(f"{API}/webhooks", headers=headers)).json() == {"value": []}
+
+
+async def test_a_tenant_at_its_webhook_limit_gets_400_until_it_deletes_one(
+    api_factory: ApiFactory,
+) -> None:
+    """Past ``WORKHOOKS_MAX_WEBHOOKS_PER_TENANT`` enabled webhooks a create answers 400."""
+    api = await api_factory(Settings(database_url="memory://", max_webhooks_per_tenant=2))
+    headers = await api.headers()
+    first = await api.http.post(f"{API}/webhooks", json=HOOK, headers=headers)
+    await api.http.post(f"{API}/webhooks", json=HOOK, headers=headers)
+    refused = await api.http.post(f"{API}/webhooks", json=HOOK, headers=headers)
+    error = assert_error(refused, 400, code="TooManyWebhooks", reasons=True)
+    assert "at most 2 enabled webhooks" in reasons_text(error)
+    assert len((await api.http.get(f"{API}/webhooks", headers=headers)).json()["value"]) == 2
+    deleted = await api.http.delete(f"{API}/webhooks/{first.json()['id']}", headers=headers)
+    assert deleted.status_code == 204
+    again = await api.http.post(f"{API}/webhooks", json=HOOK, headers=headers)
+    assert again.status_code == 201
 
 
 @pytest.mark.parametrize(

@@ -52,21 +52,46 @@ async def test_metrics_count_outcomes_latency_and_backlog(api: Api) -> None:
     assert samples[("workhooks_delivery_attempt_seconds_count", ())] == 2
     assert samples[("workhooks_webhook_changes_behind", labels)] == 1
     assert samples[("workhooks_webhook_lag_seconds", labels)] >= 42
+    assert samples[("workhooks_webhook_failures", labels)] == 1
+    assert samples[("workhooks_webhooks_behind", ())] == 1
+    assert samples[("workhooks_webhooks_failing", ())] == 1
     assert samples[("workhooks_webhooks", (("status", "Enabled"),))] == 1
     assert samples[("workhooks_webhooks", (("status", "Disabled"),))] == 0
 
 
-async def test_caught_up_webhooks_report_no_lag(api: Api) -> None:
-    """Once everything is delivered, changes behind and lag are zero."""
+async def test_caught_up_webhooks_have_no_series_of_their_own(api: Api) -> None:
+    """Once everything is delivered, the webhook leaves the per-webhook series and the counts."""
     webhook_id = await _one_success_one_failure(api)
     api.sender.status_for = lambda _url, _body: 204
     api.clock.advance(10)
     await api.rt.worker.run_once()
     api.clock.advance(100)
     samples = _samples((await api.http.get("/metrics")).text)
-    labels = (("tenant", "acme"), ("webhook_id", webhook_id))
-    assert samples[("workhooks_webhook_changes_behind", labels)] == 0
-    assert samples[("workhooks_webhook_lag_seconds", labels)] == 0
+    assert not [key for key in samples if ("webhook_id", webhook_id) in key[1]]
+    assert samples[("workhooks_webhooks_behind", ())] == 0
+    assert samples[("workhooks_webhooks_failing", ())] == 0
+    assert samples[("workhooks_webhooks", (("status", "Enabled"),))] == 1
+
+
+async def test_per_webhook_series_are_bounded_by_the_setting(api_factory: ApiFactory) -> None:
+    """With many webhooks behind, only the configured number get series; counts cover all."""
+    api = await api_factory(Settings(database_url="memory://", metrics_webhook_series=2))
+    headers = await api.headers()
+    await api.put_person(headers, 1)
+    for n in range(5):
+        await api.http.post(
+            f"{API}/webhooks",
+            json={
+                "destinationUrl": f"https://example.com/{n}",
+                "collectionName": "work-interruptions",
+            },
+            headers=headers,
+        )
+    await api.http.put(f"{API}/work-interruptions/1", json=work_interruption(), headers=headers)
+    samples = _samples((await api.http.get("/metrics")).text)
+    series = [key for key in samples if key[0] == "workhooks_webhook_changes_behind"]
+    assert len(series) == 2
+    assert samples[("workhooks_webhooks_behind", ())] == 5
 
 
 async def _get_from(api: Api, client: tuple[str, int], **kwargs: Any) -> httpx.Response:

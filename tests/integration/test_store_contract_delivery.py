@@ -123,6 +123,7 @@ async def test_apply_window_with_a_stale_cursor_changes_nothing(store: Store) ->
     assert await store.list_attempts("wh1", limit=ALL) == [attempt("wh1", 1)]
     unknown = WindowOutcome(
         webhook_id="unknown",
+        tenant="acme",
         expected_cursor=0,
         cursor=1,
         failures=0,

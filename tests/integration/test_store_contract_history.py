@@ -7,6 +7,7 @@ import datetime as dt
 
 from tests.integration.store_helpers import T0, attempt, must_get_webhook, new_webhook, outcome
 from workhooks.domain.deliveries import DeliveryQuery, DeliveryStatus
+from workhooks.domain.webhooks import WebhookStatus
 from workhooks.storage.protocol import Store
 
 
@@ -92,7 +93,7 @@ async def test_purge_history_drops_only_what_is_older_than_the_limit(store: Stor
 
 
 async def test_webhook_backlogs_count_changes_after_each_cursor(store: Store) -> None:
-    """Backlogs list live webhooks with the changes after their cursor and the caught-up time."""
+    """Backlogs count webhooks by status and list those behind, with lag and versions behind."""
     from tests.integration.store_helpers import draft, seed_people
 
     await store.create_webhook(new_webhook("early"))
@@ -107,7 +108,10 @@ async def test_webhook_backlogs_count_changes_after_each_cursor(store: Store) ->
     assert await store.apply_window(
         dataclasses.replace(outcome(early, cursor=early.cursor + 1), caught_up_at=at)
     )
-    backlogs = {b.webhook_id: b for b in await store.webhook_backlogs()}
+    report = await store.webhook_backlogs(limit=10)
+    assert report.by_status == {WebhookStatus.ENABLED: 2}
+    assert (report.behind, report.failing) == (2, 0)
+    backlogs = {b.webhook_id: b for b in report.worst}
     assert set(backlogs) == {"early", "late"}
     assert backlogs["early"].changes_behind == 3
     assert backlogs["early"].caught_up_at == at

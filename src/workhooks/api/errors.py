@@ -26,6 +26,7 @@ from workhooks.errors import (
     InvalidRequestError,
     NotFoundError,
     StoreUnavailableError,
+    TooManyWebhooksError,
     UnknownCollectionError,
     WorkhooksError,
 )
@@ -39,6 +40,7 @@ STATUS_OF: dict[type[WorkhooksError], int] = {
     InvalidRecordError: 400,
     InvalidDestinationError: 400,
     UnknownCollectionError: 400,
+    TooManyWebhooksError: 400,
     InvalidFilterError: 400,
     AuthenticationError: 401,
     InvalidClientError: 401,

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from workhooks.delivery.sender import SendResult
 from workhooks.domain.webhooks import WebhookStatus
-from workhooks.storage.protocol import WebhookBacklog
+from workhooks.storage.protocol import BacklogReport
 
 __all__ = ["DeliveryMetrics", "render_backlogs"]
 
@@ -56,36 +56,55 @@ class DeliveryMetrics:
         return generate_latest(self.registry)
 
 
-def render_backlogs(backlogs: Sequence[WebhookBacklog], *, now: dt.datetime) -> bytes:
-    """Per-webhook backlog gauges and webhooks by status, in the Prometheus text format."""
+def render_backlogs(report: BacklogReport, *, now: dt.datetime) -> bytes:
+    """Webhook gauges in the Prometheus text format: aggregates, then the worst webhooks.
+
+    The per-webhook series exist only for enabled webhooks that are behind or failing, at
+    most as many as the report holds (``WORKHOOKS_METRICS_WEBHOOK_SERIES``), so a scrape
+    stays small whatever the number of webhooks.
+    """
     registry = CollectorRegistry()
-    behind = Gauge(
-        "workhooks_webhook_changes_behind",
-        "Changes committed after the webhook's cursor (capped at 1,000,000).",
-        ["tenant", "webhook_id"],
-        registry=registry,
-    )
-    lag = Gauge(
-        "workhooks_webhook_lag_seconds",
-        "Seconds since the webhook last had delivered every change (0 when caught up).",
-        ["tenant", "webhook_id"],
-        registry=registry,
-    )
     by_status = Gauge(
         "workhooks_webhooks",
         "Webhooks that are not deleted, by status.",
         ["status"],
         registry=registry,
     )
-    counts = Tally(b.status.value for b in backlogs)
-    for status in ("Enabled", "Disabled"):
-        by_status.labels(status=status).set(counts.get(status, 0))
-    for backlog in backlogs:
-        if backlog.status is not WebhookStatus.ENABLED:
-            continue  # a disabled webhook sends nothing more: its backlog is not lag
+    for status in WebhookStatus:
+        by_status.labels(status=status.value).set(report.by_status.get(status, 0))
+    Gauge(
+        "workhooks_webhooks_behind",
+        "Enabled webhooks with changes still to deliver.",
+        registry=registry,
+    ).set(report.behind)
+    Gauge(
+        "workhooks_webhooks_failing",
+        "Enabled webhooks backing off after a failed delivery.",
+        registry=registry,
+    ).set(report.failing)
+    behind = Gauge(
+        "workhooks_webhook_changes_behind",
+        "Change versions committed after the webhook's cursor (webhooks behind or failing).",
+        ["tenant", "webhook_id"],
+        registry=registry,
+    )
+    lag = Gauge(
+        "workhooks_webhook_lag_seconds",
+        "Seconds since the webhook last had delivered every change (webhooks behind or failing).",
+        ["tenant", "webhook_id"],
+        registry=registry,
+    )
+    failures = Gauge(
+        "workhooks_webhook_failures",
+        "Consecutive failed delivery steps of the webhook (webhooks behind or failing).",
+        ["tenant", "webhook_id"],
+        registry=registry,
+    )
+    for backlog in report.worst:
         labels = {"tenant": backlog.tenant, "webhook_id": backlog.webhook_id}
         behind.labels(**labels).set(backlog.changes_behind)
         since = backlog.caught_up_at or backlog.created_at
         seconds = 0.0 if backlog.changes_behind == 0 else (now - since).total_seconds()
         lag.labels(**labels).set(max(seconds, 0.0))
+        failures.labels(**labels).set(backlog.failures)
     return generate_latest(registry)

@@ -15,10 +15,10 @@ from ipaddress import IPv4Network, IPv6Network
 from typing import Protocol
 
 import aiohttp
-from yarl import URL
 
 from workhooks.delivery.guard import ForbiddenDestinationError, make_connector
 from workhooks.domain.retry import FailureClass, classify_status
+from workhooks.domain.webhooks import destination_origin
 
 __all__ = ["EXCERPT_LIMIT", "AiohttpSender", "SendResult", "Sender"]
 
@@ -76,8 +76,23 @@ async def _read_excerpt(response: aiohttp.ClientResponse) -> bytes:
     return b"".join(chunks)
 
 
+@dataclass(slots=True)
+class _Origin:
+    """The connection slots of one destination origin and the requests using them."""
+
+    slots: asyncio.Semaphore
+    users: int = 0
+
+
 class AiohttpSender:
-    """POSTs over one keep-alive connection pool, ``limit_per_host`` connections per host."""
+    """POSTs over one keep-alive connection pool, ``limit_per_host`` connections per origin.
+
+    A request first waits for one of its origin's slots; only then does its timeout start,
+    so time spent queued behind other deliveries to a slow destination is never counted as
+    a failure of the webhook. The pool has no global limit of its own (aiohttp's default of
+    100 would make one hung destination's connections queue everyone else's): the worker
+    bounds the total through its windows in flight.
+    """
 
     def __init__(
         self,
@@ -94,23 +109,17 @@ class AiohttpSender:
         self._allowed = tuple(allowed_networks)
         self._limit_per_host = limit_per_host
         self._session: aiohttp.ClientSession | None = None
-        # One slot per connection the connector allows a host: waiting for a slot happens
+        # One slot per connection the connector allows an origin: waiting for a slot happens
         # before the attempt's timeout starts, so queued deliveries never time out unsent.
-        self._slots: dict[str, asyncio.Semaphore] = {}
-
-    def _slot(self, url: str) -> asyncio.Semaphore:
-        origin = URL(url).origin()
-        key = f"{origin.scheme}://{origin.host}:{origin.port}"
-        slot = self._slots.get(key)
-        if slot is None:
-            slot = self._slots[key] = asyncio.Semaphore(self._limit_per_host)
-        return slot
+        # An origin's entry lives while requests use it (bounded memory for many origins).
+        self._origins: dict[str, _Origin] = {}
 
     async def start(self) -> None:
         """Open the connection pool."""
         connector = make_connector(
             allow_loopback=self._allow_loopback,
             allowed=self._allowed,
+            limit=0,
             limit_per_host=self._limit_per_host,
         )
         self._session = aiohttp.ClientSession(
@@ -129,8 +138,18 @@ class AiohttpSender:
 
     async def send(self, url: str, *, headers: Mapping[str, str], body: bytes) -> SendResult:
         """POST once, without following redirects; classify whatever happens."""
-        async with self._slot(url):
-            return await self._attempt(url, headers=headers, body=body)
+        key = destination_origin(url)
+        origin = self._origins.get(key)
+        if origin is None:
+            origin = self._origins[key] = _Origin(asyncio.Semaphore(self._limit_per_host))
+        origin.users += 1
+        try:
+            async with origin.slots:
+                return await self._attempt(url, headers=headers, body=body)
+        finally:
+            origin.users -= 1
+            if not origin.users:
+                del self._origins[key]
 
     async def _attempt(self, url: str, *, headers: Mapping[str, str], body: bytes) -> SendResult:
         session = self._session

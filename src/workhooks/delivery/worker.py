@@ -1,8 +1,14 @@
-"""The delivery worker: one cursor per webhook over the record table, windows sent concurrently.
+"""The delivery worker: one cursor per webhook over the record table, windows that never wait
+for each other.
 
-For each due webhook: read the next window of changed records after its cursor (each record
-once, in its latest state), sign and POST them concurrently, then in one transaction move the
-cursor past the acknowledged prefix, store the back-off state and insert the attempt rows.
+For each webhook it holds, the worker reads the next window of changed records after the
+cursor (each record once, in its latest state), signs and POSTs them, then moves the cursor
+past the acknowledged prefix, stores the back-off state and records the attempts, in one
+transaction shared with whatever other windows finished at the same time. There are no
+rounds: up to ``windows_in_flight`` windows run at once, the scheduler (``scheduler.py``)
+picks the next one fairly as soon as a slot is free, and a webhook with more to send goes
+straight back into its tenant's turn. New work is found on wake-ups (a committed write) and
+every poll interval, only among unsettled tenants and webhooks whose retry time has come.
 """
 
 from __future__ import annotations
@@ -10,38 +16,66 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import random
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
-
 from workhooks.delivery.metrics import DeliveryMetrics
+from workhooks.delivery.scheduler import Scheduler, Slot
 from workhooks.delivery.sender import Sender, SendResult
+from workhooks.delivery.windows import GroupCommit, SharedReads, Window
 from workhooks.domain.change_version import format_version
 from workhooks.domain.deliveries import DeliveryAttempt, message_id
-from workhooks.domain.events import event_document
 from workhooks.domain.records import WorkInterruption
-from workhooks.domain.retry import BackoffState, Disable, RetryPolicy, next_step, parse_retry_after
+from workhooks.domain.retry import (
+    BackoffState,
+    Disable,
+    FailureClass,
+    RetryPolicy,
+    next_step,
+    parse_retry_after,
+)
 from workhooks.domain.signing import sign
-from workhooks.domain.webhooks import Webhook
+from workhooks.domain.webhooks import Webhook, destination_origin
 from workhooks.services.clock import Clock
 from workhooks.storage.protocol import Store, WindowOutcome
 
 __all__ = ["DeliveryWorker", "WorkerOptions"]
 
 logger = logging.getLogger("workhooks.delivery")
-_encode = msgspec.json.Encoder().encode
+
+# Failures without any HTTP answer: the destination itself is unreachable or hung.
+_NO_ANSWER = frozenset(
+    {
+        FailureClass.TIMEOUT,
+        FailureClass.CONNECTION_REFUSED,
+        FailureClass.CONNECTION_ERROR,
+        FailureClass.TLS,
+        FailureClass.DNS,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkerOptions:
-    """Tuning of the worker."""
+    """Tuning of the worker (settings in brackets).
+
+    ``window``: deliveries per window (``WORKHOOKS_DELIVERY_WINDOW``);
+    ``windows_in_flight``: windows a worker runs at once (``WORKHOOKS_WINDOWS_IN_FLIGHT``);
+    ``webhook_concurrency``: requests in flight per webhook (``WORKHOOKS_WEBHOOK_CONCURRENCY``);
+    ``origin_windows``: windows in flight per destination origin, one while it is probed
+    (``WORKHOOKS_DELIVERY_CONCURRENCY``, also the connections per origin);
+    ``claim_batch``: webhooks claimed per query (``WORKHOOKS_CLAIM_BATCH``).
+    """
 
     window: int = 500
-    max_webhooks_per_round: int = 64
+    windows_in_flight: int = 256
+    webhook_concurrency: int = 32
+    origin_windows: int = 32
+    claim_batch: int = 256
     poll_interval_seconds: float = 1.0
     history_retention: dt.timedelta = dt.timedelta(days=7)
     lease_renew_seconds: float = 10.0
@@ -54,6 +88,15 @@ async def _wait_any(*waits: Coroutine[Any, Any, Any], timeout: float) -> None:  
     _, pending = await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     for task in pending:
         task.cancel()
+
+
+def _answered(results: Sequence[SendResult]) -> bool | None:
+    """True if the destination answered HTTP; False if it only failed without answering."""
+    if any(r.status_code is not None for r in results):
+        return True
+    if any(r.failure in _NO_ANSWER for r in results):
+        return False
+    return None
 
 
 class DeliveryWorker:
@@ -75,126 +118,242 @@ class DeliveryWorker:
         self._clock = clock
         self._policy = policy
         self._rng = rng
-        self._options = options or WorkerOptions()
+        self._options = options = options or WorkerOptions()
         self._metrics = metrics
+        self._scheduler: Scheduler[Webhook] = Scheduler(
+            capacity=options.windows_in_flight, origin_limit=options.origin_windows
+        )
+        self._reads = SharedReads(store)
+        self._commits = GroupCommit(store)
+        self._windows: dict[str, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
+        self._woken: dict[str, int] = {}
+        self._continuous = False
+        self._more_due = False
+        self._attempted = 0
+        self._next_sweep_at: dt.datetime | None = None
         self._next_purge_at: dt.datetime | None = None
 
     def wake(self, tenant: str | None = None) -> None:
         """Ask the worker to look for work now (called after a committed write)."""
+        if tenant is not None:
+            self._woken[tenant] = self._woken.get(tenant, 0) + 1
+            self._reads.forget(tenant)
         self._wake.set()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set; sleep until woken or the poll interval passes.
+    @property
+    def windows_in_flight(self) -> int:
+        """Windows being sent now."""
+        return self._scheduler.in_flight
 
-        A failed round (e.g. the database is restarting) is retried after a growing pause
-        (poll interval, doubling, at most 30 s); nothing is lost, the cursors did not move.
+    # -- the loop -----------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set; windows in flight then finish and are recorded.
+
+        A failed search for work (e.g. the database is restarting) is retried after a
+        growing pause (poll interval, doubling, at most 30 s); nothing is lost, the cursors
+        did not move.
         """
-        failed_rounds = 0
-        while not stop.is_set():
-            self._wake.clear()
-            try:
-                sent = await self.run_once()
-                failed_rounds = 0
-            except Exception:
-                failed_rounds += 1
-                pause = min(self._options.poll_interval_seconds * 2 ** (failed_rounds - 1), 30.0)
-                logger.exception(
-                    "delivery round failed (%d in a row); next try in %.1f s", failed_rounds, pause
-                )
-                await _wait_any(stop.wait(), timeout=pause)
-                continue
-            if not sent:
+        self._continuous = True
+        heartbeat = asyncio.create_task(self._heartbeat(), name="delivery-heartbeat")
+        try:
+            failed = 0
+            while not stop.is_set():
+                self._wake.clear()
+                try:
+                    await self._find()
+                    failed = 0
+                except Exception:
+                    failed += 1
+                    pause = min(self._options.poll_interval_seconds * 2 ** (failed - 1), 30.0)
+                    logger.exception(
+                        "looking for deliveries failed (%d in a row); next try in %.1f s",
+                        failed,
+                        pause,
+                    )
+                    await _wait_any(stop.wait(), timeout=pause)
+                    continue
+                self._dispatch()
                 await _wait_any(
                     self._wake.wait(), stop.wait(), timeout=self._options.poll_interval_seconds
                 )
+        finally:
+            self._continuous = False
+            heartbeat.cancel()
+            await self._finish_in_flight()
 
     async def run_once(self) -> int:
-        """Send one window to every due webhook; return how many deliveries were attempted.
+        """Send one window to every due webhook and wait for all; return the attempts made.
 
-        While windows are in flight a heartbeat renews the webhooks' leases; a window whose
-        lease is lost (another worker took the webhook over) is abandoned unapplied.
+        The deterministic step for tests and tools: expiry and settling run first, every
+        webhook found gets at most one window, and those that could not start (their
+        destination is being probed) are given back.
         """
+        before = self._attempted
+        await self._find(sweep=True)
+        started = True
+        while started:
+            started = self._dispatch() > 0
+            while self._windows:
+                await asyncio.wait(list(self._windows.values()))
+        waiting = [slot.webhook_id for slot in self._scheduler.waiting()]
+        for webhook_id in waiting:
+            self._scheduler.drop(webhook_id)
+        await self._store.release_leases(waiting)
+        return self._attempted - before
+
+    async def _finish_in_flight(self) -> None:
+        """Let the windows in flight finish and be recorded; give back what never started."""
+        while self._windows:
+            await asyncio.wait(list(self._windows.values()))
+        waiting = [slot.webhook_id for slot in self._scheduler.waiting()]
+        for webhook_id in waiting:
+            self._scheduler.drop(webhook_id)
+        try:
+            await self._store.release_leases(waiting)
+        except Exception:
+            logger.exception("could not give back %d lease(s); they run out", len(waiting))
+
+    # -- finding work -------------------------------------------------------------------
+    async def _find(self, *, sweep: bool = False) -> None:
+        """Claim webhooks with work, up to twice the windows that may be in flight."""
         now = self._clock.now()
-        await self._purge_history(now)
+        if sweep or self._next_sweep_at is None or now >= self._next_sweep_at:
+            await self._sweep(now)
+        room = 2 * self._options.windows_in_flight - self._scheduler.held
+        limit = min(room, self._options.claim_batch)
+        if limit <= 0:
+            self._more_due = True
+            return
+        claimed = await self._store.due_webhooks(
+            now=now, limit=limit, holding=self._scheduler.held_ids()
+        )
+        self._more_due = len(claimed) == limit
+        for webhook in claimed:
+            origin = destination_origin(webhook.destination_url)
+            self._scheduler.offer(Slot(webhook.id, webhook.tenant, origin, webhook))
+
+    async def _sweep(self, now: dt.datetime) -> None:
+        """Once per poll interval: expiry, settled tenants, and (rarely) history retention."""
+        self._next_sweep_at = now + dt.timedelta(seconds=self._options.poll_interval_seconds)
+        if self._next_purge_at is None or now >= self._next_purge_at:
+            self._next_purge_at = now + self._options.purge_interval
+            purged = await self._store.purge_history(before=now - self._options.history_retention)
+            if purged:
+                logger.info("purged %d delivery attempt(s) past retention", purged)
         expired = await self._store.disable_expired(now=now)
         if expired:
             logger.info("disabled %d expired webhook(s)", expired)
-        due = await self._store.due_webhooks(now=now, limit=self._options.max_webhooks_per_round)
-        if not due:
-            return 0
-        windows = {w.id: asyncio.ensure_future(self.deliver_window(w)) for w in due}
-        heartbeat = asyncio.ensure_future(self._heartbeat(windows))
-        try:
-            results = await asyncio.gather(*windows.values(), return_exceptions=True)
-        finally:
-            heartbeat.cancel()
-        sent = 0
-        for result in results:
-            if isinstance(result, asyncio.CancelledError):
-                continue
-            if isinstance(result, BaseException):
-                raise result
-            sent += result
-        return sent
+        await self._store.settle_tenants(now=now)
 
-    async def _heartbeat(self, windows: Mapping[str, asyncio.Future[int]]) -> None:
+    def _dispatch(self) -> int:
+        """Start windows while the scheduler allows; return how many started."""
+        started = 0
+        while (slot := self._scheduler.next()) is not None:
+            window = asyncio.create_task(
+                self._window(slot), name=f"delivery-window-{slot.webhook_id}"
+            )
+            self._windows[slot.webhook_id] = window
+            window.add_done_callback(functools.partial(self._never_ran, slot.webhook_id))
+            started += 1
+        return started
+
+    def _never_ran(self, webhook_id: str, window: asyncio.Task[None]) -> None:
+        """Free the slot of a window cancelled before it started (its ``finally`` never ran)."""
+        if self._windows.get(webhook_id) is window:
+            del self._windows[webhook_id]
+            self._scheduler.finished(webhook_id)
+
+    async def _heartbeat(self) -> None:
+        """Renew the leases of every webhook held; drop the ones another worker took over."""
         while True:
             await asyncio.sleep(self._options.lease_renew_seconds)
-            pending = {webhook_id for webhook_id, task in windows.items() if not task.done()}
-            if not pending:
+            held = self._scheduler.held_ids()
+            if not held:
+                continue
+            try:
+                kept = await self._store.renew_leases(held)
+            except Exception:
+                logger.exception("renewing %d lease(s) failed", len(held))
+                continue
+            for lost in held - kept:
+                window = self._windows.get(lost)
+                if window is not None:
+                    logger.warning("lease on webhook %s lost; abandoning its window", lost)
+                    window.cancel()
+                else:
+                    self._scheduler.drop(lost)
+
+    # -- one window ---------------------------------------------------------------------
+    async def _window(self, slot: Slot[Webhook]) -> None:
+        """Send the webhook's next window and record it; then free the slot."""
+        webhook = slot.payload
+        woken = self._woken.get(webhook.tenant, 0)
+        answered: bool | None = None
+        again: Webhook | None = None
+        try:
+            probing = self._scheduler.probing(slot.origin)
+            # While backing off or while its destination is probed: one delivery at a time.
+            size = 1 if webhook.failures or probing else self._options.window
+            keys = tuple(r.key for r in webhook.external_references)
+            window = await self._reads.window(
+                webhook.tenant, after=webhook.cursor, size=size, keys=keys
+            )
+            if not window.records:
+                await self._store.release_leases([webhook.id])
                 return
-            held = await self._store.renew_leases(pending)
-            for lost in pending - held:
-                logger.warning("lease on webhook %s lost; abandoning its window", lost)
-                windows[lost].cancel()
+            results = await self._send_all(webhook, window)
+            self._attempted += len(results)
+            answered = _answered(results)
+            if self._metrics is not None:
+                self._metrics.observe(results)
+            outcome = self._outcome(webhook, window.records, results)
+            if len(window.records) < size and outcome.cursor == window.records[-1].change_version:
+                # A short window fully acknowledged: the webhook has delivered everything.
+                outcome = dataclasses.replace(outcome, caught_up_at=self._clock.now())
+            more = (
+                self._continuous
+                and outcome.failures == 0
+                and outcome.disabled_reason is None
+                and (len(window.records) == size or self._woken.get(webhook.tenant, 0) != woken)
+            )
+            outcome = dataclasses.replace(outcome, keep_lease=more)
+            if await self._commits.apply(outcome) and more:
+                again = dataclasses.replace(webhook, cursor=outcome.cursor)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("window of webhook %s failed; it is tried again later", webhook.id)
+        finally:
+            del self._windows[webhook.id]
+            self._scheduler.finished(webhook.id, answered=answered)
+            if again is not None:
+                self._scheduler.offer(Slot(webhook.id, webhook.tenant, slot.origin, again))
+            if self._continuous:
+                self._dispatch()
+                if self._more_due and self._scheduler.held < self._options.windows_in_flight:
+                    self._wake.set()
 
-    async def _purge_history(self, now: dt.datetime) -> None:
-        """Drop delivery history older than the retention, at most once per purge interval."""
-        if self._next_purge_at is not None and now < self._next_purge_at:
-            return
-        self._next_purge_at = now + self._options.purge_interval
-        purged = await self._store.purge_history(before=now - self._options.history_retention)
-        if purged:
-            logger.info("purged %d delivery attempt(s) past retention", purged)
+    async def _send_all(self, webhook: Webhook, window: Window) -> list[SendResult]:
+        """POST the window, at most ``webhook_concurrency`` requests in flight."""
+        count = len(window.records)
+        results: list[SendResult | None] = [None] * count
+        positions = iter(range(count))
 
-    async def deliver_window(self, webhook: Webhook) -> int:
-        """Send the next window of ``webhook``; return the number of attempts made."""
-        # While backing off, one probe at a time; full windows again after a success.
-        size = 1 if webhook.failures else self._options.window
-        records = await self._store.read_changes(webhook.tenant, after=webhook.cursor, limit=size)
-        if not records:
-            return 0
-        references = await self._references(webhook, records)
-        results = await asyncio.gather(*(self._send(webhook, r, references) for r in records))
-        if self._metrics is not None:
-            self._metrics.observe(results)
-        outcome = self._outcome(webhook, records, results)
-        if len(records) < size and outcome.cursor == records[-1].change_version:
-            # A short window fully acknowledged: the webhook has delivered everything.
-            outcome = dataclasses.replace(outcome, caught_up_at=self._clock.now())
-        await self._store.apply_window(outcome)
-        return len(records)
+        async def lane() -> None:
+            for position in positions:
+                results[position] = await self._send(webhook, window, position)
 
-    async def _references(
-        self, webhook: Webhook, records: Sequence[WorkInterruption]
-    ) -> dict[int, dict[str, str]] | None:
-        """The people's references the webhook asked for, as they are now (one read)."""
-        if not webhook.external_references:
-            return None
-        keys = [r.key for r in webhook.external_references]
-        people = {r.person_id for r in records if not r.deleted}
-        return await self._store.references_for(webhook.tenant, people, keys)
+        lanes = min(self._options.webhook_concurrency, count)
+        if lanes == 1:
+            await lane()
+        else:
+            await asyncio.gather(*(lane() for _ in range(lanes)))
+        return [r for r in results if r is not None]
 
-    async def _send(
-        self,
-        webhook: Webhook,
-        record: WorkInterruption,
-        references: dict[int, dict[str, str]] | None,
-    ) -> SendResult:
-        person_references = None if references is None else references.get(record.person_id, {})
-        body = _encode(event_document(record, person_references=person_references))
-        msg_id = message_id(format_version(record.change_version))
+    async def _send(self, webhook: Webhook, window: Window, position: int) -> SendResult:
+        body = window.bodies[position]
+        msg_id = message_id(format_version(window.records[position].change_version))
         timestamp = int(self._clock.now().timestamp())
         headers = {
             "webhook-id": msg_id,
@@ -251,6 +410,7 @@ class DeliveryWorker:
         ]
         return WindowOutcome(
             webhook_id=webhook.id,
+            tenant=webhook.tenant,
             expected_cursor=webhook.cursor,
             cursor=cursor,
             failures=failures,

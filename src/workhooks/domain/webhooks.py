@@ -20,6 +20,7 @@ __all__ = [
     "NewWebhook",
     "Webhook",
     "WebhookStatus",
+    "destination_origin",
     "parse_collection",
     "validate_destination",
 ]
@@ -88,6 +89,26 @@ class Webhook:
     failures: int = 0
     next_attempt_at: dt.datetime | None = None
     external_references: tuple[ExternalReference, ...] = ()
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def destination_origin(url: str) -> str:
+    """The origin of a destination (``scheme://host:port``): what shares connections.
+
+    Delivery limits and probing apply per origin. A URL that does not parse is its own origin.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port or _DEFAULT_PORTS.get(scheme, 0)}"
 
 
 def _reject(url: str, reason: str) -> InvalidDestinationError:

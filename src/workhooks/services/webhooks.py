@@ -46,12 +46,19 @@ class WebhookService:
     """Manages a tenant's webhooks."""
 
     def __init__(
-        self, store: Store, clock: Clock, *, rules: DestinationRules, validity: dt.timedelta
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        rules: DestinationRules,
+        validity: dt.timedelta,
+        max_enabled: int | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._rules = rules
         self._validity = validity
+        self._max_enabled = max_enabled
 
     async def create(
         self,
@@ -64,6 +71,8 @@ class WebhookService:
         """Validate and store a webhook; its cursor starts at the tenant's current version.
 
         ``references`` (``(people,@employee-number)...``) are rendered into every event.
+        A tenant that already has ``max_enabled`` enabled webhooks gets
+        ``TooManyWebhooksError``.
         """
         external_references = parse_external_references(references)
         collection = parse_collection(collection_name)
@@ -85,7 +94,8 @@ class WebhookService:
                 created_at=now,
                 valid_until=now + self._validity,
                 external_references=external_references,
-            )
+            ),
+            max_enabled=self._max_enabled,
         )
         return CreatedWebhook(webhook=webhook, key=encode_key(secret))
 

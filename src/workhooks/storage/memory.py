@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import Counter as Tally
 from collections.abc import Callable, Collection, Sequence
 from collections.abc import Collection as Many
 
@@ -13,8 +14,8 @@ from workhooks.domain.external_references import BADGE_NUMBER, EMPLOYEE_NUMBER
 from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.webhooks import NewWebhook, Webhook, WebhookStatus
-from workhooks.errors import ConflictError, UnknownPersonError
-from workhooks.storage.protocol import WebhookBacklog, WindowOutcome, Written
+from workhooks.errors import ConflictError, TooManyWebhooksError, UnknownPersonError
+from workhooks.storage.protocol import BacklogReport, WebhookBacklog, WindowOutcome, Written
 
 __all__ = ["InMemoryStore"]
 
@@ -26,6 +27,8 @@ class InMemoryStore:
         self._clients: dict[str, Client] = {}
         self._signing_key: SigningKey | None = None
         self._heads: dict[str, int] = {}
+        self._work_heads: dict[str, int] = {}
+        self._settled: dict[str, int] = {}
         self._people: dict[tuple[str, int], Person] = {}
         self._records: dict[tuple[str, int], WorkInterruption] = {}
         self._webhooks: dict[str, Webhook] = {}
@@ -119,6 +122,7 @@ class InMemoryStore:
                 **{f.name: getattr(draft, f.name) for f in dataclasses.fields(draft)},
                 change_version=self._next_version(tenant),
             )
+            self._work_heads[tenant] = record.change_version
             self._records[(tenant, draft.id)] = record
             written.append(Written(record=record, created=old is None or old.deleted))
         return written
@@ -137,6 +141,7 @@ class InMemoryStore:
             return None
         tomb = dataclasses.replace(record, change_version=self._next_version(tenant), deleted=True)
         self._records[(tenant, record_id)] = tomb
+        self._work_heads[tenant] = tomb.change_version
         return tomb
 
     async def read_changes(self, tenant: str, *, after: int, limit: int) -> list[WorkInterruption]:
@@ -151,8 +156,18 @@ class InMemoryStore:
         """Return the tenant's latest version."""
         return self._heads.get(tenant, 0)
 
-    async def create_webhook(self, new: NewWebhook) -> Webhook:
+    async def create_webhook(self, new: NewWebhook, *, max_enabled: int | None = None) -> Webhook:
         """Store a webhook starting at the head version."""
+        if max_enabled is not None:
+            enabled = sum(
+                1
+                for w in self._webhooks.values()
+                if w.tenant == new.tenant
+                and w.status is WebhookStatus.ENABLED
+                and w.deleted_at is None
+            )
+            if enabled >= max_enabled:
+                raise TooManyWebhooksError.limit(max_enabled)
         webhook = Webhook(
             id=new.id,
             tenant=new.tenant,
@@ -186,28 +201,56 @@ class InMemoryStore:
         self._webhooks[webhook_id] = dataclasses.replace(webhook, deleted_at=at)
         return True
 
-    async def due_webhooks(self, *, now: dt.datetime, limit: int) -> list[Webhook]:
-        """Select webhooks that have work and may be tried now."""
+    def _sendable(self, w: Webhook, now: dt.datetime) -> bool:
+        """Enabled, live and not backing off at ``now``."""
+        return (
+            w.status is WebhookStatus.ENABLED
+            and w.deleted_at is None
+            and (w.next_attempt_at is None or w.next_attempt_at <= now)
+        )
+
+    async def due_webhooks(
+        self, *, now: dt.datetime, limit: int, holding: Many[str] = ()
+    ) -> list[Webhook]:
+        """Select webhooks that have work and may be tried now, tenants taking turns."""
         due = [
             w
             for w in self._webhooks.values()
-            if w.status is WebhookStatus.ENABLED
-            and w.deleted_at is None
+            if self._sendable(w, now)
             and w.valid_until > now
-            and w.cursor < self._latest_record_version(w.tenant)
-            and (w.next_attempt_at is None or w.next_attempt_at <= now)
+            and w.cursor < self._work_heads.get(w.tenant, 0)
+            and w.id not in holding
         ]
         due.sort(key=lambda w: (w.next_attempt_at or w.created_at, w.id))
-        return due[:limit]
+        turns: dict[str, int] = {}
+        ranked = []
+        for w in due:
+            turns[w.tenant] = turn = turns.get(w.tenant, 0) + 1
+            ranked.append((turn, w.next_attempt_at or w.created_at, w.id, w))
+        ranked.sort(key=lambda item: item[:3])
+        return [w for *_, w in ranked[:limit]]
 
-    def _latest_record_version(self, tenant: str) -> int:
-        return max(
-            (r.change_version for (t, _), r in self._records.items() if t == tenant), default=0
-        )
+    async def settle_tenants(self, *, now: dt.datetime) -> int:
+        """Mark settled the tenants whose sendable webhooks have all caught up."""
+        settled = 0
+        for tenant, head in self._work_heads.items():
+            if self._settled.get(tenant, 0) >= head:
+                continue
+            if any(
+                w.tenant == tenant and self._sendable(w, now) and w.cursor < head
+                for w in self._webhooks.values()
+            ):
+                continue
+            self._settled[tenant] = head
+            settled += 1
+        return settled
 
     async def renew_leases(self, webhook_ids: Many[str]) -> set[str]:
         """One worker per database here: it holds every webhook."""
         return set(webhook_ids)
+
+    async def release_leases(self, webhook_ids: Many[str]) -> None:
+        """No leases: one worker per database."""
 
     async def listen(self, callback: Callable[[str], None]) -> None:
         """Changes come from this process only; its services wake the worker directly."""
@@ -227,26 +270,37 @@ class InMemoryStore:
 
     async def apply_window(self, outcome: WindowOutcome) -> bool:
         """Apply the outcome only if nobody moved the cursor meanwhile."""
-        webhook = self._webhooks.get(outcome.webhook_id)
-        if webhook is None or webhook.cursor != outcome.expected_cursor:
-            return False
-        status = webhook.status
-        if outcome.disabled_reason is not None:
-            status = WebhookStatus.DISABLED
-        self._webhooks[webhook.id] = dataclasses.replace(
-            webhook,
-            cursor=outcome.cursor,
-            failures=outcome.failures,
-            next_attempt_at=outcome.next_attempt_at,
-            status=status,
-            disabled_reason=outcome.disabled_reason or webhook.disabled_reason,
-        )
-        if outcome.caught_up_at is not None:
-            self._caught_up_at[webhook.id] = outcome.caught_up_at
-        self._attempts.extend(outcome.attempts)
-        for attempt in outcome.attempts:
-            self._record_delivery(attempt)
-        return True
+        return outcome.webhook_id in await self.apply_windows([outcome])
+
+    async def apply_windows(self, outcomes: Sequence[WindowOutcome]) -> set[str]:
+        """Apply each outcome whose cursor nobody moved meanwhile."""
+        applied = set()
+        for outcome in outcomes:
+            webhook = self._webhooks.get(outcome.webhook_id)
+            if webhook is None or webhook.cursor != outcome.expected_cursor:
+                continue
+            status = webhook.status
+            if outcome.disabled_reason is not None:
+                status = WebhookStatus.DISABLED
+            self._webhooks[webhook.id] = dataclasses.replace(
+                webhook,
+                cursor=outcome.cursor,
+                failures=outcome.failures,
+                next_attempt_at=outcome.next_attempt_at,
+                status=status,
+                disabled_reason=outcome.disabled_reason or webhook.disabled_reason,
+            )
+            if outcome.next_attempt_at is None and outcome.disabled_reason is None:
+                settled = self._settled.get(webhook.tenant, 0)
+                if settled > outcome.cursor < self._work_heads.get(webhook.tenant, 0):
+                    self._settled[webhook.tenant] = outcome.cursor
+            if outcome.caught_up_at is not None:
+                self._caught_up_at[webhook.id] = outcome.caught_up_at
+            self._attempts.extend(outcome.attempts)
+            for attempt in outcome.attempts:
+                self._record_delivery(attempt)
+            applied.add(webhook.id)
+        return applied
 
     def _record_delivery(self, a: DeliveryAttempt) -> None:
         key = (a.webhook_id, a.message_id)
@@ -306,28 +360,31 @@ class InMemoryStore:
         }
         return deleted
 
-    async def webhook_backlogs(self) -> list[WebhookBacklog]:
-        """Count each live webhook's changes after its cursor."""
-        live = sorted(
-            (w for w in self._webhooks.values() if w.deleted_at is None),
-            key=lambda w: (w.tenant, w.id),
-        )
-        return [
+    async def webhook_backlogs(self, *, limit: int) -> BacklogReport:
+        """Counts by status and the webhooks behind or failing, the longest behind first."""
+        live = [w for w in self._webhooks.values() if w.deleted_at is None]
+        found = [
             WebhookBacklog(
                 webhook_id=w.id,
                 tenant=w.tenant,
-                status=w.status,
                 created_at=w.created_at,
                 caught_up_at=self._caught_up_at.get(w.id),
-                changes_behind=sum(
-                    1
-                    for (t, _), r in self._records.items()
-                    if t == w.tenant and r.change_version > w.cursor
-                ),
+                changes_behind=max(self._work_heads.get(w.tenant, 0) - w.cursor, 0),
+                failures=w.failures,
             )
             for w in live
+            if w.status is WebhookStatus.ENABLED
+            and (w.cursor < self._work_heads.get(w.tenant, 0) or w.next_attempt_at is not None)
         ]
+        found.sort(key=lambda b: (b.caught_up_at or b.created_at, b.webhook_id))
+        return BacklogReport(
+            by_status=dict(Tally(w.status for w in live)),
+            behind=sum(1 for b in found if b.changes_behind > 0),
+            failing=sum(1 for b in found if b.failures > 0),
+            worst=found[:limit],
+        )
 
+    # -- reads and external references ------------------------------------------------
     async def list_work_interruptions(
         self, tenant: str, query: WorkInterruptionQuery
     ) -> list[WorkInterruption]:

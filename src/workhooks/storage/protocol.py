@@ -18,7 +18,7 @@ from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.webhooks import NewWebhook, Webhook, WebhookStatus
 
-__all__ = ["Store", "WebhookBacklog", "WindowOutcome", "Written"]
+__all__ = ["BacklogReport", "Store", "WebhookBacklog", "WindowOutcome", "Written"]
 
 T = TypeVar("T")
 
@@ -37,10 +37,13 @@ class WindowOutcome:
 
     ``cursor`` is the new cursor (unchanged when nothing at the front succeeded);
     ``failures``/``next_attempt_at`` is the back-off state; a ``disabled_reason`` disables;
-    ``caught_up_at`` is set when the window delivered everything there was.
+    ``caught_up_at`` is set when the window delivered everything there was; ``keep_lease``
+    keeps the webhook leased to this worker (it sends the next window at once) instead of
+    giving it back.
     """
 
     webhook_id: str
+    tenant: str
     expected_cursor: int
     cursor: int
     failures: int
@@ -48,18 +51,33 @@ class WindowOutcome:
     disabled_reason: str | None
     attempts: Sequence[DeliveryAttempt]
     caught_up_at: dt.datetime | None = None
+    keep_lease: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WebhookBacklog:
-    """How far behind one webhook is: for metrics."""
+    """How far behind one enabled webhook is: for metrics.
+
+    ``changes_behind`` counts the change versions committed after its cursor up to the
+    tenant's latest work interruption (an upper bound of the events it still has to send).
+    """
 
     webhook_id: str
     tenant: str
-    status: WebhookStatus
     created_at: dt.datetime
     caught_up_at: dt.datetime | None
     changes_behind: int
+    failures: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BacklogReport:
+    """Webhooks by status, how many are behind or failing, and the worst of them."""
+
+    by_status: dict[WebhookStatus, int]
+    behind: int
+    failing: int
+    worst: list[WebhookBacklog]
 
 
 class Store(Protocol):
@@ -111,8 +129,12 @@ class Store(Protocol):
         """Return the tenant's latest committed change version (0 when none)."""
 
     # -- webhooks ---------------------------------------------------------------------
-    async def create_webhook(self, new: NewWebhook) -> Webhook:
-        """Store a webhook whose cursor starts at the tenant's current head version."""
+    async def create_webhook(self, new: NewWebhook, *, max_enabled: int | None = None) -> Webhook:
+        """Store a webhook whose cursor starts at the tenant's current head version.
+
+        With ``max_enabled``, raise ``TooManyWebhooksError`` instead when the tenant already
+        has that many enabled webhooks that are not deleted (checked atomically).
+        """
 
     async def get_webhook(self, tenant: str, webhook_id: str) -> Webhook | None:
         """Return a webhook of the tenant, soft-deleted ones included."""
@@ -124,14 +146,29 @@ class Store(Protocol):
         """Soft-delete a webhook; False when it does not exist or is already deleted."""
 
     # -- delivery ---------------------------------------------------------------------
-    async def due_webhooks(self, *, now: dt.datetime, limit: int) -> list[Webhook]:
-        """Return enabled, live, unexpired webhooks, not backing off, behind on the collection."""
+    async def due_webhooks(
+        self, *, now: dt.datetime, limit: int, holding: Collection[str] = ()
+    ) -> list[Webhook]:
+        """Claim up to ``limit`` webhooks that have a change to send and may send it now.
+
+        Enabled, live, unexpired, behind on the collection, not backing off, and not held:
+        neither in ``holding`` (what this worker has already) nor leased by another live
+        worker. Only unsettled tenants and webhooks whose retry time has come are looked
+        at, so idle webhooks cost nothing. Tenants take turns: every tenant with work gets
+        its first webhook in before any gets a second. Leasing stores lease what they return.
+        """
+
+    async def settle_tenants(self, *, now: dt.datetime) -> int:
+        """Mark settled every tenant none of whose sendable webhooks is behind; return how many."""
 
     async def renew_leases(self, webhook_ids: Collection[str]) -> set[str]:
         """Extend this process's leases on webhooks it is delivering; return those still held.
 
         Stores without leases (one worker per database) hold every webhook.
         """
+
+    async def release_leases(self, webhook_ids: Collection[str]) -> None:
+        """Give back this process's leases on webhooks it will not send now."""
 
     async def listen(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(tenant)`` when another process commits a change (no-op if local)."""
@@ -141,6 +178,14 @@ class Store(Protocol):
 
     async def apply_window(self, outcome: WindowOutcome) -> bool:
         """Apply a window's outcome if the cursor is still ``expected_cursor``; record attempts."""
+
+    async def apply_windows(self, outcomes: Sequence[WindowOutcome]) -> set[str]:
+        """Apply several windows' outcomes in one transaction; return the ids applied.
+
+        Each is a compare-and-set on its webhook's cursor (and, with leases, this worker's
+        lease); the attempts of the outcomes applied are recorded. A webhook that recovers
+        from back-off while still behind makes its tenant unsettled again.
+        """
 
     async def list_attempts(self, webhook_id: str, *, limit: int) -> list[DeliveryAttempt]:
         """Return the webhook's most recent delivery attempts, newest first."""
@@ -157,8 +202,12 @@ class Store(Protocol):
     async def purge_history(self, *, before: dt.datetime) -> int:
         """Delete history last touched before ``before`` (retention); return attempts deleted."""
 
-    async def webhook_backlogs(self) -> list[WebhookBacklog]:
-        """Every webhook that is not deleted, with the changes after its cursor."""
+    async def webhook_backlogs(self, *, limit: int) -> BacklogReport:
+        """Webhook counts by status and behind or failing, with the ``limit`` most behind.
+
+        The enabled webhooks that are behind or failing are found without looking at the
+        others; the worst are those caught up longest ago.
+        """
 
     # -- reads and external references ------------------------------------------------
     async def list_work_interruptions(

@@ -3,10 +3,16 @@
 -- name: lock_versions
 -- Taken first in every writing transaction: the tenant's counter row stays locked until
 -- commit, so one tenant's versions are handed out and committed in the same order.
+-- A write of work interruptions ($3) also raises work_interruptions_head, which unsettles
+-- the tenant (see claim_due_webhooks).
 -- The wake-up notification rides along (PostgreSQL delivers it at commit): one round trip.
 WITH head AS (
-    INSERT INTO tenants (tenant, head_version) VALUES ($1, $2)
-    ON CONFLICT (tenant) DO UPDATE SET head_version = tenants.head_version + $2
+    INSERT INTO tenants (tenant, head_version, work_interruptions_head)
+    VALUES ($1, $2::bigint, CASE WHEN $3::boolean THEN $2::bigint ELSE 0 END)
+    ON CONFLICT (tenant) DO UPDATE SET
+        head_version = tenants.head_version + $2::bigint,
+        work_interruptions_head = CASE WHEN $3::boolean THEN tenants.head_version + $2::bigint
+            ELSE tenants.work_interruptions_head END
     RETURNING head_version
 )
 SELECT head_version, pg_notify('workhooks_changes', $1::text) FROM head
@@ -120,6 +126,12 @@ WHERE tenant = $1 AND NOT deleted AND date >= $2 AND date <= $3
 ORDER BY date, id
 LIMIT $7
 
+-- name: count_enabled_webhooks
+-- Under a transaction-scoped advisory lock on the tenant, so two creates cannot both pass.
+SELECT pg_advisory_xact_lock(hashtextextended('webhooks:' || $1, 0)),
+    (SELECT count(*) FROM webhooks
+     WHERE tenant = $1 AND status = 'Enabled' AND deleted_at IS NULL) AS enabled
+
 -- name: insert_webhook
 INSERT INTO webhooks (id, tenant, destination_url, collection, secret, status, created_at,
     valid_until, cursor, external_references)
@@ -137,22 +149,60 @@ SELECT * FROM webhooks WHERE tenant = $1 AND deleted_at IS NULL ORDER BY created
 UPDATE webhooks SET deleted_at = $3 WHERE tenant = $1 AND id = $2 AND deleted_at IS NULL
 
 -- name: claim_due_webhooks
--- Due webhooks not leased by another live worker: claim them (or renew our own lease).
--- SKIP LOCKED lets concurrent workers claim disjoint sets without waiting on each other.
-UPDATE webhooks AS w SET leased_by = $2, lease_expires_at = now() + make_interval(secs => $3)
-WHERE w.id IN (
-    SELECT d.id FROM webhooks AS d
-    WHERE d.status = 'Enabled' AND d.deleted_at IS NULL AND d.valid_until > $1
-        AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= $1)
-        AND (d.leased_by IS NULL OR d.leased_by = $2 OR d.lease_expires_at < now())
-        AND d.cursor < (
-            SELECT max(r.change_version) FROM work_interruptions AS r WHERE r.tenant = d.tenant
-        )
-    ORDER BY COALESCE(d.next_attempt_at, d.created_at), d.id
+-- Webhooks with a work interruption to send that may send it now, found in two places only:
+-- the webhooks of unsettled tenants whose cursor is below the tenant's head, and webhooks
+-- whose retry time has come (both through partial indexes, so idle webhooks are never read).
+-- Not held by this worker ($5) nor leased by another live worker. Tenants take
+-- turns: each tenant's first webhook comes before any tenant's second. Rows are locked
+-- with SKIP LOCKED, so concurrent workers claim disjoint sets without waiting; the lease
+-- condition is re-checked on the row as locked, so a row another worker claimed since the
+-- snapshot is passed over and the LIMIT is filled from the next ones.
+WITH candidates AS (
+    SELECT w.id FROM tenants AS t JOIN webhooks AS w ON w.tenant = t.tenant
+    WHERE t.work_interruptions_head > t.settled_head
+        AND w.status = 'Enabled' AND w.deleted_at IS NULL
+        AND w.cursor < t.work_interruptions_head
+        AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= $1)
+    UNION
+    SELECT w.id FROM webhooks AS w JOIN tenants AS t ON t.tenant = w.tenant
+    WHERE w.status = 'Enabled' AND w.deleted_at IS NULL AND w.next_attempt_at IS NOT NULL
+        AND w.next_attempt_at <= $1 AND w.cursor < t.work_interruptions_head
+), turns AS (
+    SELECT w.id, COALESCE(w.next_attempt_at, w.created_at) AS due_at, row_number() OVER (
+        PARTITION BY w.tenant ORDER BY COALESCE(w.next_attempt_at, w.created_at), w.id
+    ) AS turn
+    FROM candidates AS c JOIN webhooks AS w ON w.id = c.id
+    WHERE w.valid_until > $1 AND w.id <> ALL($5::text[])
+        AND (w.leased_by IS NULL OR w.leased_by = $2 OR w.lease_expires_at < now())
+), locked AS (
+    SELECT w.id FROM turns AS t JOIN webhooks AS w ON w.id = t.id
+    WHERE w.leased_by IS NULL OR w.leased_by = $2 OR w.lease_expires_at < now()
+    ORDER BY t.turn, t.due_at, t.id
     LIMIT $4
-    FOR UPDATE SKIP LOCKED
+    FOR UPDATE OF w SKIP LOCKED
 )
+UPDATE webhooks AS w SET leased_by = $2, lease_expires_at = now() + make_interval(secs => $3)
+FROM locked
+WHERE w.id = locked.id
 RETURNING w.*
+
+-- name: settle_tenants
+-- A tenant is settled when none of its enabled webhooks that may send now is behind its
+-- head; webhooks backing off are found through their retry time instead. Tenants being
+-- written (their row locked) are skipped; a write committed meanwhile changes the head,
+-- and the row is re-checked against it.
+UPDATE tenants AS t SET settled_head = t.work_interruptions_head
+WHERE t.tenant IN (
+        SELECT tenant FROM tenants WHERE work_interruptions_head > settled_head
+        FOR UPDATE SKIP LOCKED
+    )
+    AND t.work_interruptions_head > t.settled_head
+    AND NOT EXISTS (
+        SELECT 1 FROM webhooks AS w
+        WHERE w.tenant = t.tenant AND w.status = 'Enabled' AND w.deleted_at IS NULL
+            AND w.cursor < t.work_interruptions_head
+            AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= $1)
+    )
 
 -- name: renew_leases
 UPDATE webhooks SET lease_expires_at = now() + make_interval(secs => $3)
@@ -162,30 +212,51 @@ RETURNING id
 -- name: release_leases
 UPDATE webhooks SET leased_by = NULL, lease_expires_at = NULL WHERE leased_by = $1
 
+-- name: release_some_leases
+UPDATE webhooks SET leased_by = NULL, lease_expires_at = NULL
+WHERE id = ANY($1::text[]) AND leased_by = $2
+
 -- name: disable_expired
 UPDATE webhooks SET status = 'Disabled', disabled_reason = 'expired'
 WHERE status = 'Enabled' AND valid_until <= $1
 
--- name: apply_window
--- One statement, so one round trip and atomic without BEGIN/COMMIT: move the cursor
--- (compare-and-set, lease holder only) and give the lease back, then, only if that row
--- moved, insert the window's attempts ($9, a JSON array) and upsert their summary rows.
--- Giving the lease back means the next window of this webhook needs a fresh claim, which
--- any worker may win, so the work spreads across workers.
-WITH moved AS (
-    UPDATE webhooks SET cursor = $3, failures = $4, next_attempt_at = $5,
-        leased_by = NULL, lease_expires_at = NULL,
-        status = CASE WHEN $6::text IS NULL THEN status ELSE 'Disabled' END,
-        disabled_reason = COALESCE($6::text, disabled_reason),
-        caught_up_at = COALESCE($7, caught_up_at)
-    WHERE id = $1 AND cursor = $2 AND (leased_by IS NULL OR leased_by = $8)
-    RETURNING id
+-- name: apply_windows
+-- One statement for many windows, so one round trip and atomic without BEGIN/COMMIT: move
+-- each cursor (compare-and-set, lease holder only) and give the lease back unless the
+-- worker keeps it for the webhook's next window; unsettle the tenant of a webhook that
+-- leaves back-off still behind; then, only for the rows that moved, insert the windows'
+-- attempts and upsert their summary rows. $1: the outcomes, $4: the attempts (JSON arrays).
+WITH outcome AS (
+    SELECT x.* FROM jsonb_to_recordset($1::jsonb) AS x(webhook_id text, tenant text,
+        expected_cursor bigint, cursor bigint, failures integer,
+        next_attempt_at timestamptz, disabled_reason text, caught_up_at timestamptz,
+        keep_lease boolean)
+), moved AS (
+    UPDATE webhooks AS w SET cursor = o.cursor, failures = o.failures,
+        next_attempt_at = o.next_attempt_at,
+        leased_by = CASE WHEN o.keep_lease THEN $2 END,
+        lease_expires_at = CASE WHEN o.keep_lease THEN now() + make_interval(secs => $3) END,
+        status = CASE WHEN o.disabled_reason IS NULL THEN w.status ELSE 'Disabled' END,
+        disabled_reason = COALESCE(o.disabled_reason, w.disabled_reason),
+        caught_up_at = COALESCE(o.caught_up_at, w.caught_up_at)
+    FROM outcome AS o
+    WHERE w.id = o.webhook_id AND w.cursor = o.expected_cursor
+        AND (w.leased_by IS NULL OR w.leased_by = $2)
+    RETURNING w.id, o.tenant, o.cursor, o.next_attempt_at, o.disabled_reason
+), unsettled AS (
+    UPDATE tenants AS t SET settled_head = m.cursor
+    FROM (
+        SELECT tenant, min(cursor) AS cursor FROM moved
+        WHERE next_attempt_at IS NULL AND disabled_reason IS NULL GROUP BY tenant
+    ) AS m
+    WHERE t.tenant = m.tenant AND t.settled_head > m.cursor
+        AND t.work_interruptions_head > m.cursor
 ), batch AS (
-    SELECT x.* FROM jsonb_to_recordset($9::jsonb) AS x(webhook_id text, message_id text,
+    SELECT x.* FROM jsonb_to_recordset($4::jsonb) AS x(webhook_id text, message_id text,
         record_id bigint, change_version bigint, attempted_at timestamptz, succeeded boolean,
         status_code integer, latency_ms double precision, error_class text,
         response_excerpt text, next_attempt_at timestamptz)
-    WHERE EXISTS (SELECT 1 FROM moved)
+    WHERE x.webhook_id IN (SELECT id FROM moved)
 ), attempts AS (
     INSERT INTO delivery_attempts (webhook_id, message_id, record_id, change_version,
         attempted_at, succeeded, status_code, latency_ms, error_class, response_excerpt,
@@ -209,7 +280,7 @@ WITH moved AS (
         last_error_class = excluded.last_error_class,
         next_attempt_at = excluded.next_attempt_at
 )
-SELECT EXISTS (SELECT 1 FROM moved) AS applied
+SELECT id FROM moved
 
 -- name: list_attempts
 SELECT * FROM delivery_attempts WHERE webhook_id = $1 ORDER BY id DESC LIMIT $2
@@ -236,13 +307,32 @@ DELETE FROM delivery_attempts WHERE attempted_at < $1
 -- name: purge_deliveries
 DELETE FROM deliveries WHERE last_attempt_at < $1
 
--- name: webhook_backlogs
-SELECT w.id, w.tenant, w.status, w.created_at, w.caught_up_at,
-    (SELECT count(*) FROM work_interruptions AS r
-     WHERE r.tenant = w.tenant AND r.change_version > w.cursor) AS changes_behind
-FROM webhooks AS w
-WHERE w.deleted_at IS NULL
-ORDER BY w.tenant, w.id
+-- name: webhooks_by_status
+SELECT status, count(*) AS count FROM webhooks WHERE deleted_at IS NULL GROUP BY status
+
+-- name: webhooks_behind
+-- Enabled webhooks behind their tenant's head or failing, the longest behind first: only
+-- unsettled tenants' webhooks and webhooks with a retry time can be, so the others are
+-- never read. Every row also carries how many there are of each.
+WITH found AS (
+    SELECT w.id FROM tenants AS t JOIN webhooks AS w ON w.tenant = t.tenant
+    WHERE t.work_interruptions_head > t.settled_head
+        AND w.status = 'Enabled' AND w.deleted_at IS NULL
+        AND w.cursor < t.work_interruptions_head
+    UNION
+    SELECT w.id FROM webhooks AS w
+    WHERE w.status = 'Enabled' AND w.deleted_at IS NULL AND w.next_attempt_at IS NOT NULL
+), measured AS (
+    SELECT w.id, w.tenant, w.created_at, w.caught_up_at, w.failures,
+        greatest(t.work_interruptions_head - w.cursor, 0) AS changes_behind
+    FROM found AS f JOIN webhooks AS w ON w.id = f.id JOIN tenants AS t ON t.tenant = w.tenant
+)
+SELECT *,
+    count(*) FILTER (WHERE changes_behind > 0) OVER () AS behind,
+    count(*) FILTER (WHERE failures > 0) OVER () AS failing
+FROM measured
+ORDER BY COALESCE(caught_up_at, created_at), id
+LIMIT greatest($1, 1)
 
 -- name: predefined_references
 SELECT id, badge_number, employee_number FROM people

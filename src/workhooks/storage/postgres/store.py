@@ -30,9 +30,14 @@ from workhooks.domain.records import Person, PersonDraft, WorkInterruption, Work
 from workhooks.domain.scopes import parse_scopes
 from workhooks.domain.webhooks import Collection as WebhookCollection
 from workhooks.domain.webhooks import NewWebhook, Webhook, WebhookStatus
-from workhooks.errors import ConflictError, StoreUnavailableError, UnknownPersonError
+from workhooks.errors import (
+    ConflictError,
+    StoreUnavailableError,
+    TooManyWebhooksError,
+    UnknownPersonError,
+)
 from workhooks.storage.postgres.connection import PoolSettings, translate_errors
-from workhooks.storage.protocol import WebhookBacklog, WindowOutcome, Written
+from workhooks.storage.protocol import BacklogReport, WebhookBacklog, WindowOutcome, Written
 from workhooks.storage.sql import load_migrations, load_queries
 
 __all__ = ["PostgresStore"]
@@ -247,9 +252,14 @@ class PostgresStore:
                 )
 
     @staticmethod
-    async def _versions(conn: asyncpg.Connection, tenant: str, count: int) -> int:
-        """Lock the tenant's counter for this transaction and reserve ``count`` versions."""
-        head: int = await conn.fetchval(Q["lock_versions"], tenant, count)
+    async def _versions(
+        conn: asyncpg.Connection, tenant: str, count: int, *, work: bool = False
+    ) -> int:
+        """Lock the tenant's counter for this transaction and reserve ``count`` versions.
+
+        ``work`` marks a write of work interruptions: it unsettles the tenant.
+        """
+        head: int = await conn.fetchval(Q["lock_versions"], tenant, count, work)
         return head - count + 1
 
     async def listen(self, callback: Callable[[str], None]) -> None:
@@ -391,7 +401,7 @@ class PostgresStore:
         if not drafts:
             return []
         async with self._tx() as conn:
-            first = await self._versions(conn, tenant, len(drafts))
+            first = await self._versions(conn, tenant, len(drafts), work=True)
             wanted = sorted({d.person_id for d in drafts})
             records = [
                 WorkInterruption(
@@ -433,7 +443,7 @@ class PostgresStore:
         """Replace a live record by its tombstone."""
         try:
             async with self._tx() as conn:
-                version = await self._versions(conn, tenant, 1)
+                version = await self._versions(conn, tenant, 1, work=True)
                 row = await conn.fetchrow(Q["get_work_interruption_any"], tenant, record_id)
                 if row is None or row["deleted"]:
                     raise _Rollback(None)
@@ -454,10 +464,14 @@ class PostgresStore:
         return 0 if row is None else int(row["head_version"])
 
     # -- webhooks ---------------------------------------------------------------------
-    async def create_webhook(self, new: NewWebhook) -> Webhook:
+    async def create_webhook(self, new: NewWebhook, *, max_enabled: int | None = None) -> Webhook:
         """Insert a webhook whose cursor is the tenant's head."""
         references = _json([[r.collection, r.key] for r in new.external_references]).decode()
         async with self._tx() as conn:
+            if max_enabled is not None:
+                counted = await conn.fetchrow(Q["count_enabled_webhooks"], new.tenant)
+                if counted["enabled"] >= max_enabled:
+                    raise TooManyWebhooksError.limit(max_enabled)
             row = await conn.fetchrow(
                 Q["insert_webhook"],
                 new.id,
@@ -490,13 +504,24 @@ class PostgresStore:
     # The delivery path's statements are single statements, each atomic on its own, sent
     # without BEGIN/COMMIT: one round trip each (a worker round is four of them).
 
-    async def due_webhooks(self, *, now: dt.datetime, limit: int) -> list[Webhook]:
+    async def due_webhooks(
+        self, *, now: dt.datetime, limit: int, holding: Collection[str] = ()
+    ) -> list[Webhook]:
         """Claim (or renew) leases on due webhooks no other live worker holds."""
         await self._ensure_listener()
         rows = await self._fetch(
-            Q["claim_due_webhooks"], now, self.worker_id, self._lease_seconds, limit
+            Q["claim_due_webhooks"],
+            now,
+            self.worker_id,
+            self._lease_seconds,
+            limit,
+            list(holding),
         )
         return [_webhook(r) for r in rows]
+
+    async def settle_tenants(self, *, now: dt.datetime) -> int:
+        """Mark settled the tenants whose sendable webhooks have all caught up."""
+        return await self._count(Q["settle_tenants"], now)
 
     async def renew_leases(self, webhook_ids: Collection[str]) -> set[str]:
         """Extend this worker's leases; return the ids it still holds."""
@@ -507,32 +532,42 @@ class PostgresStore:
         )
         return {r["id"] for r in rows}
 
-    async def disable_expired(self, *, now: dt.datetime) -> int:
-        """Disable webhooks past ``valid_until``."""
+    async def release_leases(self, webhook_ids: Collection[str]) -> None:
+        """Give back this worker's leases on ``webhook_ids``."""
+        if webhook_ids:
+            await self._count(Q["release_some_leases"], list(webhook_ids), self.worker_id)
+
+    async def _count(self, query: str, *args: Any) -> int:
+        """Run one statement outside a transaction block; return the rows it touched."""
         pool = self._pool
         assert pool is not None, "PostgresStore.open() was not awaited"
         with translate_errors():
-            status: str = await pool.execute(Q["disable_expired"], now)
+            status: str = await pool.execute(query, *args)
         return int(status.rsplit(" ", 1)[1])
 
-    async def apply_window(self, outcome: WindowOutcome) -> bool:
-        """Compare-and-set the cursor (lease holder only), store back-off, record attempts.
+    async def disable_expired(self, *, now: dt.datetime) -> int:
+        """Disable webhooks past ``valid_until``."""
+        return await self._count(Q["disable_expired"], now)
 
-        One statement: the attempt rows are written only when the cursor moved.
+    async def apply_window(self, outcome: WindowOutcome) -> bool:
+        """Apply one window's outcome (see ``apply_windows``)."""
+        return outcome.webhook_id in await self.apply_windows([outcome])
+
+    async def apply_windows(self, outcomes: Sequence[WindowOutcome]) -> set[str]:
+        """Compare-and-set each cursor (lease holder only), store back-off, record attempts.
+
+        One statement: the attempt rows are written only for the cursors that moved.
         """
-        row = await self._fetchrow(
-            Q["apply_window"],
-            outcome.webhook_id,
-            outcome.expected_cursor,
-            outcome.cursor,
-            outcome.failures,
-            outcome.next_attempt_at,
-            outcome.disabled_reason,
-            outcome.caught_up_at,
+        if not outcomes:
+            return set()
+        rows = await self._fetch(
+            Q["apply_windows"],
+            _outcomes_json(outcomes),
             self.worker_id,
-            _attempts_json(outcome.attempts),
+            self._lease_seconds,
+            _attempts_json([a for o in outcomes for a in o.attempts]),
         )
-        return row is not None and bool(row["applied"])
+        return {r["id"] for r in rows}
 
     async def list_attempts(self, webhook_id: str, *, limit: int) -> list[DeliveryAttempt]:
         """Newest attempts first."""
@@ -571,19 +606,27 @@ class PostgresStore:
             await conn.execute(Q["purge_deliveries"], before)
         return int(status.rsplit(" ", 1)[1])
 
-    async def webhook_backlogs(self) -> list[WebhookBacklog]:
-        """Every live webhook with the changes after its cursor."""
-        return [
-            WebhookBacklog(
-                webhook_id=r["id"],
-                tenant=r["tenant"],
-                status=WebhookStatus(r["status"]),
-                created_at=r["created_at"],
-                caught_up_at=r["caught_up_at"],
-                changes_behind=r["changes_behind"],
-            )
-            for r in await self._fetch(Q["webhook_backlogs"])
-        ]
+    async def webhook_backlogs(self, *, limit: int) -> BacklogReport:
+        """Counts by status, and the webhooks behind or failing, from one snapshot."""
+        async with self._tx() as conn:
+            statuses = await conn.fetch(Q["webhooks_by_status"])
+            rows = await conn.fetch(Q["webhooks_behind"], limit)
+        return BacklogReport(
+            by_status={WebhookStatus(r["status"]): r["count"] for r in statuses},
+            behind=rows[0]["behind"] if rows else 0,
+            failing=rows[0]["failing"] if rows else 0,
+            worst=[
+                WebhookBacklog(
+                    webhook_id=r["id"],
+                    tenant=r["tenant"],
+                    created_at=r["created_at"],
+                    caught_up_at=r["caught_up_at"],
+                    changes_behind=r["changes_behind"],
+                    failures=r["failures"],
+                )
+                for r in rows[:limit]
+            ],
+        )
 
     # -- reads and external references ------------------------------------------------
     async def list_work_interruptions(
@@ -651,6 +694,25 @@ class PostgresStore:
         async with self._tx() as conn:
             status: str = await conn.execute(Q["delete_person_reference"], tenant, person_id, key)
         return status.endswith(" 1")
+
+
+def _outcomes_json(outcomes: Sequence[WindowOutcome]) -> str:
+    return _json(
+        [
+            {
+                "webhook_id": o.webhook_id,
+                "tenant": o.tenant,
+                "expected_cursor": o.expected_cursor,
+                "cursor": o.cursor,
+                "failures": o.failures,
+                "next_attempt_at": _iso(o.next_attempt_at),
+                "disabled_reason": o.disabled_reason,
+                "caught_up_at": _iso(o.caught_up_at),
+                "keep_lease": o.keep_lease,
+            }
+            for o in outcomes
+        ]
+    ).decode()
 
 
 def _attempts_json(attempts: Sequence[DeliveryAttempt]) -> str:

@@ -1,8 +1,14 @@
 -- Named queries of SqliteStore; parameters are named (:name).
 
 -- name: next_version
-INSERT INTO tenants (tenant, head_version) VALUES (:tenant, :count)
-ON CONFLICT (tenant) DO UPDATE SET head_version = head_version + :count
+-- Reserve :count versions; a write of work interruptions (:work) also raises the tenant's
+-- work_interruptions_head, which unsettles the tenant (see due_webhooks).
+INSERT INTO tenants (tenant, head_version, work_interruptions_head)
+VALUES (:tenant, :count, CASE WHEN :work THEN :count ELSE 0 END)
+ON CONFLICT (tenant) DO UPDATE SET
+    head_version = head_version + :count,
+    work_interruptions_head = CASE WHEN :work THEN head_version + :count
+        ELSE work_interruptions_head END
 RETURNING head_version
 
 -- name: head_version
@@ -95,17 +101,52 @@ SELECT * FROM webhooks WHERE tenant = :tenant AND deleted_at IS NULL ORDER BY cr
 UPDATE webhooks SET deleted_at = :at
 WHERE tenant = :tenant AND id = :id AND deleted_at IS NULL
 
+-- name: count_enabled_webhooks
+SELECT COUNT(*) FROM webhooks
+WHERE tenant = :tenant AND status = 'Enabled' AND deleted_at IS NULL
+
 -- name: due_webhooks
--- Behind means: a work interruption changed after the cursor (people changes also take
--- tenant versions but are not events of this collection). MAX() is one index probe.
-SELECT w.* FROM webhooks AS w
-WHERE w.status = 'Enabled' AND w.deleted_at IS NULL AND w.valid_until > :now
-    AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= :now)
-    AND w.cursor < (
-        SELECT MAX(r.change_version) FROM work_interruptions AS r WHERE r.tenant = w.tenant
-    )
-ORDER BY COALESCE(w.next_attempt_at, w.created_at), w.id
+-- Webhooks with a work interruption to send that may send it now, found in two places only:
+-- the webhooks of unsettled tenants whose cursor is below the tenant's head, and webhooks
+-- whose retry time has come (both through partial indexes, so idle webhooks are never read).
+-- Tenants take turns: each tenant's first webhook comes before any tenant's second.
+-- :holding (a JSON array) names webhooks this worker holds already.
+WITH candidates AS (
+    SELECT w.id FROM tenants AS t JOIN webhooks AS w ON w.tenant = t.tenant
+    WHERE t.work_interruptions_head > t.settled_head
+        AND w.status = 'Enabled' AND w.deleted_at IS NULL
+        AND w.cursor < t.work_interruptions_head
+        AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= :now)
+    UNION
+    SELECT w.id FROM webhooks AS w JOIN tenants AS t ON t.tenant = w.tenant
+    WHERE w.status = 'Enabled' AND w.deleted_at IS NULL AND w.next_attempt_at IS NOT NULL
+        AND w.next_attempt_at <= :now AND w.cursor < t.work_interruptions_head
+), turns AS (
+    SELECT w.*, row_number() OVER (
+        PARTITION BY w.tenant ORDER BY COALESCE(w.next_attempt_at, w.created_at), w.id
+    ) AS turn
+    FROM candidates AS c JOIN webhooks AS w ON w.id = c.id
+    WHERE w.valid_until > :now AND w.id NOT IN (SELECT value FROM json_each(:holding))
+)
+SELECT * FROM turns ORDER BY turn, COALESCE(next_attempt_at, created_at), id
 LIMIT :limit
+
+-- name: settle_tenants
+-- A tenant is settled when none of its enabled webhooks that may send now is behind its
+-- head; webhooks backing off are found through their retry time instead.
+UPDATE tenants SET settled_head = work_interruptions_head
+WHERE work_interruptions_head > settled_head
+    AND NOT EXISTS (
+        SELECT 1 FROM webhooks AS w
+        WHERE w.tenant = tenants.tenant AND w.status = 'Enabled' AND w.deleted_at IS NULL
+            AND w.cursor < tenants.work_interruptions_head
+            AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= :now)
+    )
+
+-- name: unsettle_tenant
+-- A webhook that leaves back-off still behind makes its tenant unsettled again.
+UPDATE tenants SET settled_head = :cursor
+WHERE tenant = :tenant AND settled_head > :cursor AND work_interruptions_head > :cursor
 
 -- name: disable_expired
 UPDATE webhooks SET status = 'Disabled', disabled_reason = 'expired'
@@ -192,13 +233,32 @@ DELETE FROM delivery_attempts WHERE attempted_at < :before
 -- name: purge_deliveries
 DELETE FROM deliveries WHERE last_attempt_at < :before
 
--- name: webhook_backlogs
-SELECT w.id, w.tenant, w.status, w.created_at, w.caught_up_at,
-    (SELECT COUNT(*) FROM work_interruptions AS r
-     WHERE r.tenant = w.tenant AND r.change_version > w.cursor) AS changes_behind
-FROM webhooks AS w
-WHERE w.deleted_at IS NULL
-ORDER BY w.tenant, w.id
+-- name: webhooks_by_status
+SELECT status, COUNT(*) AS count FROM webhooks WHERE deleted_at IS NULL GROUP BY status
+
+-- name: webhooks_behind
+-- Enabled webhooks behind their tenant's head or failing, the longest behind first: only
+-- unsettled tenants' webhooks and webhooks with a retry time can be, so the others are
+-- never read. The first row also carries how many there are of each.
+WITH found AS (
+    SELECT w.id FROM tenants AS t JOIN webhooks AS w ON w.tenant = t.tenant
+    WHERE t.work_interruptions_head > t.settled_head
+        AND w.status = 'Enabled' AND w.deleted_at IS NULL
+        AND w.cursor < t.work_interruptions_head
+    UNION
+    SELECT w.id FROM webhooks AS w
+    WHERE w.status = 'Enabled' AND w.deleted_at IS NULL AND w.next_attempt_at IS NOT NULL
+), measured AS (
+    SELECT w.id, w.tenant, w.created_at, w.caught_up_at, w.failures,
+        MAX(t.work_interruptions_head - w.cursor, 0) AS changes_behind
+    FROM found AS f JOIN webhooks AS w ON w.id = f.id JOIN tenants AS t ON t.tenant = w.tenant
+)
+SELECT *,
+    (SELECT COUNT(*) FROM measured WHERE changes_behind > 0) AS behind,
+    (SELECT COUNT(*) FROM measured WHERE failures > 0) AS failing
+FROM measured
+ORDER BY COALESCE(caught_up_at, created_at), id
+LIMIT MAX(:limit, 1)
 
 -- name: list_work_interruptions
 SELECT id, person_id, date, duration_in_minutes, start_time_in_minutes, end_time_in_minutes,

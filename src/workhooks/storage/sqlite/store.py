@@ -28,8 +28,8 @@ from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.scopes import parse_scopes
 from workhooks.domain.webhooks import Collection, NewWebhook, Webhook, WebhookStatus
-from workhooks.errors import ConflictError, UnknownPersonError
-from workhooks.storage.protocol import WebhookBacklog, WindowOutcome, Written
+from workhooks.errors import ConflictError, TooManyWebhooksError, UnknownPersonError
+from workhooks.storage.protocol import BacklogReport, WebhookBacklog, WindowOutcome, Written
 from workhooks.storage.sql import load_migrations, load_queries
 
 __all__ = ["SqliteStore"]
@@ -235,9 +235,15 @@ class SqliteStore:
             )
 
     @staticmethod
-    def _next_versions(conn: sqlite3.Connection, tenant: str, count: int) -> int:
-        """Reserve ``count`` versions; return the first. Single writer: commit order holds."""
-        (head,) = conn.execute(Q["next_version"], {"tenant": tenant, "count": count}).fetchone()
+    def _next_versions(
+        conn: sqlite3.Connection, tenant: str, count: int, *, work: bool = False
+    ) -> int:
+        """Reserve ``count`` versions; return the first. Single writer: commit order holds.
+
+        ``work`` marks a write of work interruptions: it unsettles the tenant.
+        """
+        params = {"tenant": tenant, "count": count, "work": work}
+        (head,) = conn.execute(Q["next_version"], params).fetchone()
         return int(head) - count + 1
 
     # -- auth -------------------------------------------------------------------------
@@ -361,7 +367,7 @@ class SqliteStore:
                     missing.append(pid)
             if missing:
                 raise UnknownPersonError.for_ids(missing)
-            first = self._next_versions(c, tenant, len(drafts)) if drafts else 0
+            first = self._next_versions(c, tenant, len(drafts), work=True) if drafts else 0
             written = []
             for offset, d in enumerate(drafts):
                 key = {"tenant": tenant, "id": d.id}
@@ -406,7 +412,7 @@ class SqliteStore:
             row = c.execute(Q["get_work_interruption_any"], key).fetchone()
             if row is None or row["deleted"]:
                 return None
-            version = self._next_versions(c, tenant, 1)
+            version = self._next_versions(c, tenant, 1, work=True)
             c.execute(Q["tombstone_work_interruption"], {**key, "change_version": version})
             return _record(c.execute(Q["get_work_interruption_any"], key).fetchone())
 
@@ -426,7 +432,7 @@ class SqliteStore:
         return 0 if row is None else int(row[0])
 
     # -- webhooks ---------------------------------------------------------------------
-    async def create_webhook(self, new: NewWebhook) -> Webhook:
+    async def create_webhook(self, new: NewWebhook, *, max_enabled: int | None = None) -> Webhook:
         """Insert a webhook whose cursor is the tenant's head, atomically."""
         params = {
             "id": new.id,
@@ -440,6 +446,10 @@ class SqliteStore:
         }
 
         def run(c: sqlite3.Connection) -> Webhook:
+            if max_enabled is not None:
+                (enabled,) = c.execute(Q["count_enabled_webhooks"], params).fetchone()
+                if enabled >= max_enabled:
+                    raise TooManyWebhooksError.limit(max_enabled)
             c.execute(Q["insert_webhook"], params)
             return _webhook(c.execute(Q["get_webhook"], params).fetchone())
 
@@ -464,15 +474,25 @@ class SqliteStore:
         return await self._write(lambda c: c.execute(Q["delete_webhook"], params).rowcount == 1)
 
     # -- delivery ---------------------------------------------------------------------
-    async def due_webhooks(self, *, now: dt.datetime, limit: int) -> list[Webhook]:
-        """Webhooks that are behind and may be tried now."""
-        params = {"now": _ts(now), "limit": limit}
+    async def due_webhooks(
+        self, *, now: dt.datetime, limit: int, holding: Many[str] = ()
+    ) -> list[Webhook]:
+        """Webhooks with work that may send now, tenants taking turns (a read: no leases)."""
+        params = {"now": _ts(now), "limit": limit, "holding": _encode_json(sorted(holding))}
         rows = await self._read(lambda c: c.execute(Q["due_webhooks"], params).fetchall())
         return [_webhook(r) for r in rows]
+
+    async def settle_tenants(self, *, now: dt.datetime) -> int:
+        """Mark settled the tenants whose sendable webhooks have all caught up."""
+        params = {"now": _ts(now)}
+        return await self._write(lambda c: c.execute(Q["settle_tenants"], params).rowcount)
 
     async def renew_leases(self, webhook_ids: Many[str]) -> set[str]:
         """One worker per database here: it holds every webhook."""
         return set(webhook_ids)
+
+    async def release_leases(self, webhook_ids: Many[str]) -> None:
+        """No leases on SQLite: one worker per database."""
 
     async def listen(self, callback: Callable[[str], None]) -> None:
         """Changes come from this process only; its services wake the worker directly."""
@@ -483,16 +503,11 @@ class SqliteStore:
         return await self._write(lambda c: c.execute(Q["disable_expired"], params).rowcount)
 
     async def apply_window(self, outcome: WindowOutcome) -> bool:
-        """Move the cursor (compare-and-set) and insert the attempts in one transaction."""
-        params = {
-            "id": outcome.webhook_id,
-            "expected_cursor": outcome.expected_cursor,
-            "cursor": outcome.cursor,
-            "failures": outcome.failures,
-            "next_attempt_at": _ts_or_none(outcome.next_attempt_at),
-            "disabled_reason": outcome.disabled_reason,
-            "caught_up_at": _ts_or_none(outcome.caught_up_at),
-        }
+        """Apply one window's outcome (see ``apply_windows``)."""
+        return outcome.webhook_id in await self.apply_windows([outcome])
+
+    async def apply_windows(self, outcomes: Sequence[WindowOutcome]) -> set[str]:
+        """Move each cursor (compare-and-set) and insert the attempts, in one transaction."""
         # A window's attempts share one or two instants: format each once, not per attempt.
         stamps: dict[dt.datetime | None, str | None] = {None: None}
 
@@ -501,32 +516,47 @@ class SqliteStore:
                 stamps[value] = _ts_or_none(value)
             return stamps[value]
 
-        # Positional, in the column order insert_attempts names.
-        attempts = [
-            (
-                a.webhook_id,
-                a.message_id,
-                a.record_id,
-                a.change_version,
-                stamp(a.attempted_at),
-                int(a.succeeded),
-                a.status_code,
-                a.latency_ms,
-                a.error_class,
-                a.response_excerpt,
-                stamp(a.next_attempt_at),
-            )
-            for a in outcome.attempts
-        ]
-
-        def run(c: sqlite3.Connection) -> bool:
-            if c.execute(Q["apply_window"], params).rowcount != 1:
-                return False
+        def run(c: sqlite3.Connection) -> set[str]:
+            applied: set[str] = set()
+            attempts: list[tuple[object, ...]] = []
+            for outcome in outcomes:
+                params = {
+                    "id": outcome.webhook_id,
+                    "expected_cursor": outcome.expected_cursor,
+                    "cursor": outcome.cursor,
+                    "failures": outcome.failures,
+                    "next_attempt_at": stamp(outcome.next_attempt_at),
+                    "disabled_reason": outcome.disabled_reason,
+                    "caught_up_at": stamp(outcome.caught_up_at),
+                }
+                if c.execute(Q["apply_window"], params).rowcount != 1:
+                    continue
+                applied.add(outcome.webhook_id)
+                if outcome.next_attempt_at is None and outcome.disabled_reason is None:
+                    unsettle = {"tenant": outcome.tenant, "cursor": outcome.cursor}
+                    c.execute(Q["unsettle_tenant"], unsettle)
+                # Positional, in the column order insert_attempts names.
+                attempts.extend(
+                    (
+                        a.webhook_id,
+                        a.message_id,
+                        a.record_id,
+                        a.change_version,
+                        stamp(a.attempted_at),
+                        int(a.succeeded),
+                        a.status_code,
+                        a.latency_ms,
+                        a.error_class,
+                        a.response_excerpt,
+                        stamp(a.next_attempt_at),
+                    )
+                    for a in outcome.attempts
+                )
             if attempts:
                 batch = {"attempts": _encode_json(attempts)}
                 c.execute(Q["insert_attempts"], batch)
                 c.execute(Q["upsert_deliveries"], batch)
-            return True
+            return applied
 
         return await self._write(run)
 
@@ -577,20 +607,33 @@ class SqliteStore:
 
         return await self._write(run)
 
-    async def webhook_backlogs(self) -> list[WebhookBacklog]:
-        """One indexed count per webhook."""
-        rows = await self._read(lambda c: c.execute(Q["webhook_backlogs"]).fetchall())
-        return [
-            WebhookBacklog(
-                webhook_id=r["id"],
-                tenant=r["tenant"],
-                status=WebhookStatus(r["status"]),
-                created_at=_must_dt(r["created_at"]),
-                caught_up_at=_dt(r["caught_up_at"]),
-                changes_behind=r["changes_behind"],
+    async def webhook_backlogs(self, *, limit: int) -> BacklogReport:
+        """Counts by status, and the webhooks behind or failing, from one snapshot."""
+        params = {"limit": limit}
+
+        def run(c: sqlite3.Connection) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
+            return (
+                c.execute(Q["webhooks_by_status"]).fetchall(),
+                c.execute(Q["webhooks_behind"], params).fetchall(),
             )
-            for r in rows
-        ]
+
+        statuses, rows = await self._read(run)
+        return BacklogReport(
+            by_status={WebhookStatus(r["status"]): r["count"] for r in statuses},
+            behind=rows[0]["behind"] if rows else 0,
+            failing=rows[0]["failing"] if rows else 0,
+            worst=[
+                WebhookBacklog(
+                    webhook_id=r["id"],
+                    tenant=r["tenant"],
+                    created_at=_must_dt(r["created_at"]),
+                    caught_up_at=_dt(r["caught_up_at"]),
+                    changes_behind=r["changes_behind"],
+                    failures=r["failures"],
+                )
+                for r in rows[:limit]
+            ],
+        )
 
     # -- reads and external references ------------------------------------------------
     async def list_work_interruptions(

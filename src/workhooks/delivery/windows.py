@@ -1,0 +1,124 @@
+"""What makes fan-out cheap: windows read and rendered once, outcomes written together.
+
+- :class:`SharedReads` reads a tenant's changes after a cursor once for every webhook at
+  that cursor (single flight, then kept briefly), and renders each event body once per
+  set of external references. A window read earlier is still a correct window: versions
+  are handed out in commit order, so no change can later appear below its last version; a
+  record changed since is simply delivered again later, in its newer state.
+- :class:`GroupCommit` applies the outcomes of windows that finish together in one store
+  transaction, without making any window wait for another: the first outcome is written
+  at once, and those that arrive while it is written go together in the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import msgspec
+
+from workhooks.domain.events import event_document
+from workhooks.domain.records import WorkInterruption
+from workhooks.storage.protocol import Store, WindowOutcome
+
+__all__ = ["GroupCommit", "SharedReads", "Window"]
+
+_encode = msgspec.json.Encoder().encode
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Window:
+    """Records changed after a cursor, in version order, with their rendered event bodies."""
+
+    records: Sequence[WorkInterruption]
+    bodies: Sequence[bytes]
+
+
+_Key = tuple[str, int, int, tuple[str, ...]]
+
+
+class SharedReads:
+    """Windows by ``(tenant, cursor, size, reference keys)``, read once, kept ``max_age``."""
+
+    def __init__(self, store: Store, *, max_entries: int = 256, max_age: float = 2.0) -> None:
+        self._store = store
+        self._max_entries = max_entries
+        self._max_age = max_age
+        self._entries: OrderedDict[_Key, tuple[float, asyncio.Task[Window]]] = OrderedDict()
+
+    def forget(self, tenant: str) -> None:
+        """Drop the tenant's windows (it has new changes: later reads coalesce more)."""
+        for key in [k for k in self._entries if k[0] == tenant]:
+            del self._entries[key]
+
+    async def window(self, tenant: str, *, after: int, size: int, keys: tuple[str, ...]) -> Window:
+        """The window after ``after``: shared with every webhook asking for the same one."""
+        key = (tenant, after, size, keys)
+        now = time.monotonic()
+        entry = self._entries.get(key)
+        if entry is None or now - entry[0] > self._max_age or entry[1].cancelled():
+            task = asyncio.ensure_future(self._read(tenant, after=after, size=size, keys=keys))
+            entry = self._entries[key] = (now, task)
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+        task = entry[1]
+        try:
+            # Shielded: a webhook whose window is cancelled must not cancel the others' read.
+            window = await asyncio.shield(task)
+        except Exception:
+            if self._entries.get(key, (0.0, None))[1] is task:
+                del self._entries[key]
+            raise
+        if not window.records and self._entries.get(key, (0.0, None))[1] is task:
+            del self._entries[key]  # an empty answer may be stale the moment a write lands
+        return window
+
+    async def _read(self, tenant: str, *, after: int, size: int, keys: tuple[str, ...]) -> Window:
+        records = await self._store.read_changes(tenant, after=after, limit=size)
+        references = None
+        if keys and records:
+            people = {r.person_id for r in records if not r.deleted}
+            references = await self._store.references_for(tenant, people, keys)
+        bodies = [
+            _encode(event_document(r, person_references=_people(references, r.person_id)))
+            for r in records
+        ]
+        return Window(records=records, bodies=bodies)
+
+
+def _people(references: dict[int, dict[str, str]] | None, person: int) -> dict[str, str] | None:
+    return None if references is None else references.get(person, {})
+
+
+class GroupCommit:
+    """Applies window outcomes, batching those that are ready at the same time."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._pending: list[tuple[WindowOutcome, asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def apply(self, outcome: WindowOutcome) -> bool:
+        """Apply ``outcome`` (with whatever else is waiting); True if it landed."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending.append((outcome, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="delivery-group-commit")
+        return await done
+
+    async def _write(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                applied = await self._store.apply_windows([outcome for outcome, _ in batch])
+            except Exception as exc:  # reported to every window of the batch
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for outcome, done in batch:
+                if not done.done():
+                    done.set_result(outcome.webhook_id in applied)
