@@ -98,10 +98,28 @@ async def test_apply_windows_applies_each_outcome_on_its_own(store: Store) -> No
     await store.put_work_interruptions("acme", [draft(1)])
     a = await must_get_webhook(store, "acme", "a")
     b = await must_get_webhook(store, "acme", "b")
-    stale = outcome(b, cursor=b.cursor + 2, expected_cursor=b.cursor + 1)
-    assert await store.apply_windows([outcome(a, cursor=a.cursor + 2), stale]) == {"a"}
-    assert (await must_get_webhook(store, "acme", "a")).cursor == a.cursor + 2
+    stale = outcome(b, cursor=b.cursor + 1, expected_cursor=b.cursor + 1)
+    assert await store.apply_windows([outcome(a, cursor=a.cursor + 1), stale]) == {"a": True}
+    assert (await must_get_webhook(store, "acme", "a")).cursor == a.cursor + 1
     assert (await must_get_webhook(store, "acme", "b")).cursor == b.cursor
+
+
+async def test_apply_windows_says_whether_a_webhook_may_send_on(store: Store) -> None:
+    """A webhook deleted while its window was in flight is applied but may not send on."""
+    await seed_people(store, "acme", 1)
+    for webhook_id in ("kept", "deleted", "disabled"):
+        await store.create_webhook(new_webhook(webhook_id))
+    await store.put_work_interruptions("acme", [draft(1)])
+    hooks = {i: await must_get_webhook(store, "acme", i) for i in ("kept", "deleted", "disabled")}
+    assert await store.delete_webhook("acme", "deleted", at=T0)
+    kept = outcome(hooks["kept"], cursor=hooks["kept"].cursor + 1)
+    windows = [
+        dataclasses.replace(kept, keep_lease=True),
+        dataclasses.replace(outcome(hooks["deleted"]), keep_lease=True),
+        outcome(hooks["disabled"], failures=1, disabled_reason="the destination answered 410 Gone"),
+    ]
+    applied = await store.apply_windows(windows)
+    assert applied == {"kept": True, "deleted": False, "disabled": False}
 
 
 async def test_the_enabled_webhook_limit_counts_enabled_live_webhooks(store: Store) -> None:

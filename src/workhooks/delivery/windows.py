@@ -98,12 +98,16 @@ class GroupCommit:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._pending: list[tuple[WindowOutcome, asyncio.Future[bool]]] = []
+        self._pending: list[tuple[WindowOutcome, asyncio.Future[bool | None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def apply(self, outcome: WindowOutcome) -> bool:
-        """Apply ``outcome`` (with whatever else is waiting); True if it landed."""
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+    async def apply(self, outcome: WindowOutcome) -> bool | None:
+        """Apply ``outcome`` (with whatever else is waiting).
+
+        None if it did not land (the cursor moved or the lease was lost); else whether the
+        webhook may send on (still enabled and not deleted).
+        """
+        done: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
         self._pending.append((outcome, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="delivery-group-commit")
@@ -121,4 +125,4 @@ class GroupCommit:
                 continue
             for outcome, done in batch:
                 if not done.done():
-                    done.set_result(outcome.webhook_id in applied)
+                    done.set_result(applied.get(outcome.webhook_id))

@@ -288,43 +288,15 @@ class DeliveryWorker:
     async def _window(self, slot: Slot[Webhook]) -> None:
         """Send the webhook's next window and record it; then free the slot."""
         webhook = slot.payload
-        woken = self._woken.get(webhook.tenant, 0)
-        answered: bool | None = None
-        again: Webhook | None = None
+        result: tuple[bool | None, Webhook | None] = (None, None)
         try:
-            probing = self._scheduler.probing(slot.origin)
-            # While backing off or while its destination is probed: one delivery at a time.
-            size = 1 if webhook.failures or probing else self._options.window
-            keys = tuple(r.key for r in webhook.external_references)
-            window = await self._reads.window(
-                webhook.tenant, after=webhook.cursor, size=size, keys=keys
-            )
-            if not window.records:
-                await self._store.release_leases([webhook.id])
-                return
-            results = await self._send_all(webhook, window)
-            self._attempted += len(results)
-            answered = _answered(results)
-            if self._metrics is not None:
-                self._metrics.observe(results)
-            outcome = self._outcome(webhook, window.records, results)
-            if len(window.records) < size and outcome.cursor == window.records[-1].change_version:
-                # A short window fully acknowledged: the webhook has delivered everything.
-                outcome = dataclasses.replace(outcome, caught_up_at=self._clock.now())
-            more = (
-                self._continuous
-                and outcome.failures == 0
-                and outcome.disabled_reason is None
-                and (len(window.records) == size or self._woken.get(webhook.tenant, 0) != woken)
-            )
-            outcome = dataclasses.replace(outcome, keep_lease=more)
-            if await self._commits.apply(outcome) and more:
-                again = dataclasses.replace(webhook, cursor=outcome.cursor)
+            result = await self._deliver(slot)
         except asyncio.CancelledError:
             raise
         except Exception:
             logger.exception("window of webhook %s failed; it is tried again later", webhook.id)
         finally:
+            answered, again = result
             del self._windows[webhook.id]
             self._scheduler.finished(webhook.id, answered=answered)
             if again is not None:
@@ -333,6 +305,48 @@ class DeliveryWorker:
                 self._dispatch()
                 if self._more_due and self._scheduler.held < self._options.windows_in_flight:
                     self._wake.set()
+
+    async def _deliver(self, slot: Slot[Webhook]) -> tuple[bool | None, Webhook | None]:
+        """Read, send and apply one window.
+
+        Returns whether the destination answered HTTP (None: nothing sent) and, when the
+        webhook has more to send at once (a full window, or a new change meanwhile), the
+        webhook as it is now, to offer again while this worker keeps its lease.
+        """
+        webhook = slot.payload
+        woken = self._woken.get(webhook.tenant, 0)
+        if webhook.valid_until <= self._clock.now():  # the sweep disables it
+            await self._store.release_leases([webhook.id])
+            return None, None
+        # While backing off or while its destination is probed: one delivery at a time.
+        probing = webhook.failures or self._scheduler.probing(slot.origin)
+        size = 1 if probing else self._options.window
+        keys = tuple(r.key for r in webhook.external_references)
+        window = await self._reads.window(
+            webhook.tenant, after=webhook.cursor, size=size, keys=keys
+        )
+        if not window.records:
+            await self._store.release_leases([webhook.id])
+            return None, None
+        results = await self._send_all(webhook, window)
+        self._attempted += len(results)
+        if self._metrics is not None:
+            self._metrics.observe(results)
+        outcome = self._outcome(webhook, window.records, results)
+        if len(window.records) < size and outcome.cursor == window.records[-1].change_version:
+            # A short window fully acknowledged: the webhook has delivered everything.
+            outcome = dataclasses.replace(outcome, caught_up_at=self._clock.now())
+        more = (
+            self._continuous
+            and webhook.valid_until > self._clock.now()
+            and outcome.failures == 0
+            and outcome.disabled_reason is None
+            and (len(window.records) == size or self._woken.get(webhook.tenant, 0) != woken)
+        )
+        outcome = dataclasses.replace(outcome, keep_lease=more)
+        if await self._commits.apply(outcome) and more:  # applied, and may send on
+            return _answered(results), dataclasses.replace(webhook, cursor=outcome.cursor)
+        return _answered(results), None
 
     async def _send_all(self, webhook: Webhook, window: Window) -> list[SendResult]:
         """POST the window, at most ``webhook_concurrency`` requests in flight."""

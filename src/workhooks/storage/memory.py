@@ -272,9 +272,9 @@ class InMemoryStore:
         """Apply the outcome only if nobody moved the cursor meanwhile."""
         return outcome.webhook_id in await self.apply_windows([outcome])
 
-    async def apply_windows(self, outcomes: Sequence[WindowOutcome]) -> set[str]:
+    async def apply_windows(self, outcomes: Sequence[WindowOutcome]) -> dict[str, bool]:
         """Apply each outcome whose cursor nobody moved meanwhile."""
-        applied = set()
+        applied: dict[str, bool] = {}
         for outcome in outcomes:
             webhook = self._webhooks.get(outcome.webhook_id)
             if webhook is None or webhook.cursor != outcome.expected_cursor:
@@ -299,7 +299,7 @@ class InMemoryStore:
             self._attempts.extend(outcome.attempts)
             for attempt in outcome.attempts:
                 self._record_delivery(attempt)
-            applied.add(webhook.id)
+            applied[webhook.id] = status is WebhookStatus.ENABLED and webhook.deleted_at is None
         return applied
 
     def _record_delivery(self, a: DeliveryAttempt) -> None:

@@ -179,12 +179,14 @@ class Store(Protocol):
     async def apply_window(self, outcome: WindowOutcome) -> bool:
         """Apply a window's outcome if the cursor is still ``expected_cursor``; record attempts."""
 
-    async def apply_windows(self, outcomes: Sequence[WindowOutcome]) -> set[str]:
-        """Apply several windows' outcomes in one transaction; return the ids applied.
+    async def apply_windows(self, outcomes: Sequence[WindowOutcome]) -> dict[str, bool]:
+        """Apply several windows' outcomes in one transaction.
 
         Each is a compare-and-set on its webhook's cursor (and, with leases, this worker's
         lease); the attempts of the outcomes applied are recorded. A webhook that recovers
-        from back-off while still behind makes its tenant unsettled again.
+        from back-off while still behind makes its tenant unsettled again. Returns, for each
+        webhook applied, whether it is still enabled and not deleted (it may send on; a
+        ``keep_lease`` is kept only then).
         """
 
     async def list_attempts(self, webhook_id: str, *, limit: int) -> list[DeliveryAttempt]:

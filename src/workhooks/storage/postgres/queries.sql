@@ -234,15 +234,19 @@ WITH outcome AS (
 ), moved AS (
     UPDATE webhooks AS w SET cursor = o.cursor, failures = o.failures,
         next_attempt_at = o.next_attempt_at,
-        leased_by = CASE WHEN o.keep_lease THEN $2 END,
-        lease_expires_at = CASE WHEN o.keep_lease THEN now() + make_interval(secs => $3) END,
+        leased_by = CASE WHEN o.keep_lease AND o.disabled_reason IS NULL
+            AND w.status = 'Enabled' AND w.deleted_at IS NULL THEN $2 END,
+        lease_expires_at = CASE WHEN o.keep_lease AND o.disabled_reason IS NULL
+            AND w.status = 'Enabled' AND w.deleted_at IS NULL
+            THEN now() + make_interval(secs => $3) END,
         status = CASE WHEN o.disabled_reason IS NULL THEN w.status ELSE 'Disabled' END,
         disabled_reason = COALESCE(o.disabled_reason, w.disabled_reason),
         caught_up_at = COALESCE(o.caught_up_at, w.caught_up_at)
     FROM outcome AS o
     WHERE w.id = o.webhook_id AND w.cursor = o.expected_cursor
         AND (w.leased_by IS NULL OR w.leased_by = $2)
-    RETURNING w.id, o.tenant, o.cursor, o.next_attempt_at, o.disabled_reason
+    RETURNING w.id, o.tenant, o.cursor, o.next_attempt_at, o.disabled_reason,
+        w.status = 'Enabled' AND w.deleted_at IS NULL AS active
 ), unsettled AS (
     UPDATE tenants AS t SET settled_head = m.cursor
     FROM (
@@ -280,7 +284,7 @@ WITH outcome AS (
         last_error_class = excluded.last_error_class,
         next_attempt_at = excluded.next_attempt_at
 )
-SELECT id FROM moved
+SELECT id, active FROM moved
 
 -- name: list_attempts
 SELECT * FROM delivery_attempts WHERE webhook_id = $1 ORDER BY id DESC LIMIT $2

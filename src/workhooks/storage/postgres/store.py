@@ -553,13 +553,13 @@ class PostgresStore:
         """Apply one window's outcome (see ``apply_windows``)."""
         return outcome.webhook_id in await self.apply_windows([outcome])
 
-    async def apply_windows(self, outcomes: Sequence[WindowOutcome]) -> set[str]:
+    async def apply_windows(self, outcomes: Sequence[WindowOutcome]) -> dict[str, bool]:
         """Compare-and-set each cursor (lease holder only), store back-off, record attempts.
 
         One statement: the attempt rows are written only for the cursors that moved.
         """
         if not outcomes:
-            return set()
+            return {}
         rows = await self._fetch(
             Q["apply_windows"],
             _outcomes_json(outcomes),
@@ -567,7 +567,7 @@ class PostgresStore:
             self._lease_seconds,
             _attempts_json([a for o in outcomes for a in o.attempts]),
         )
-        return {r["id"] for r in rows}
+        return {r["id"]: r["active"] for r in rows}
 
     async def list_attempts(self, webhook_id: str, *, limit: int) -> list[DeliveryAttempt]:
         """Newest attempts first."""

@@ -158,6 +158,7 @@ UPDATE webhooks SET cursor = :cursor, failures = :failures, next_attempt_at = :n
     disabled_reason = COALESCE(:disabled_reason, disabled_reason),
     caught_up_at = COALESCE(:caught_up_at, caught_up_at)
 WHERE id = :id AND cursor = :expected_cursor
+RETURNING status = 'Enabled' AND deleted_at IS NULL AS active
 
 -- name: insert_attempts
 -- One statement per window: the attempts arrive as one JSON array of arrays, each

@@ -506,7 +506,7 @@ class SqliteStore:
         """Apply one window's outcome (see ``apply_windows``)."""
         return outcome.webhook_id in await self.apply_windows([outcome])
 
-    async def apply_windows(self, outcomes: Sequence[WindowOutcome]) -> set[str]:
+    async def apply_windows(self, outcomes: Sequence[WindowOutcome]) -> dict[str, bool]:
         """Move each cursor (compare-and-set) and insert the attempts, in one transaction."""
         # A window's attempts share one or two instants: format each once, not per attempt.
         stamps: dict[dt.datetime | None, str | None] = {None: None}
@@ -516,8 +516,8 @@ class SqliteStore:
                 stamps[value] = _ts_or_none(value)
             return stamps[value]
 
-        def run(c: sqlite3.Connection) -> set[str]:
-            applied: set[str] = set()
+        def run(c: sqlite3.Connection) -> dict[str, bool]:
+            applied: dict[str, bool] = {}
             attempts: list[tuple[object, ...]] = []
             for outcome in outcomes:
                 params = {
@@ -529,9 +529,10 @@ class SqliteStore:
                     "disabled_reason": outcome.disabled_reason,
                     "caught_up_at": stamp(outcome.caught_up_at),
                 }
-                if c.execute(Q["apply_window"], params).rowcount != 1:
+                moved = c.execute(Q["apply_window"], params).fetchone()
+                if moved is None:
                     continue
-                applied.add(outcome.webhook_id)
+                applied[outcome.webhook_id] = bool(moved["active"])
                 if outcome.next_attempt_at is None and outcome.disabled_reason is None:
                     unsettle = {"tenant": outcome.tenant, "cursor": outcome.cursor}
                     c.execute(Q["unsettle_tenant"], unsettle)
