@@ -43,7 +43,7 @@ _Key = tuple[str, int, int, tuple[str, ...]]
 class SharedReads:
     """Windows by ``(tenant, cursor, size, reference keys)``, read once, kept ``max_age``."""
 
-    def __init__(self, store: Store, *, max_entries: int = 256, max_age: float = 2.0) -> None:
+    def __init__(self, store: Store, *, max_entries: int = 64, max_age: float = 1.0) -> None:
         self._store = store
         self._max_entries = max_entries
         self._max_age = max_age
