@@ -126,6 +126,7 @@ class DeliveryWorker:
         self._reads = SharedReads(store)
         self._commits = GroupCommit(store)
         self._windows: dict[str, asyncio.Task[None]] = {}
+        self._committing: set[str] = set()  # sent; outcome being written; slot already free
         self._wake = asyncio.Event()
         self._woken: dict[str, int] = {}
         self._continuous = False
@@ -220,14 +221,12 @@ class DeliveryWorker:
         now = self._clock.now()
         if sweep or self._next_sweep_at is None or now >= self._next_sweep_at:
             await self._sweep(now)
-        room = 2 * self._options.windows_in_flight - self._scheduler.held
+        room = 2 * self._options.windows_in_flight - self._held()
         limit = min(room, self._options.claim_batch)
         if limit <= 0:
             self._more_due = True
             return
-        claimed = await self._store.due_webhooks(
-            now=now, limit=limit, holding=self._scheduler.held_ids()
-        )
+        claimed = await self._store.due_webhooks(now=now, limit=limit, holding=self._held_ids())
         self._more_due = len(claimed) == limit
         for webhook in claimed:
             origin = destination_origin(webhook.destination_url)
@@ -268,7 +267,7 @@ class DeliveryWorker:
         """Renew the leases of every webhook held; drop the ones another worker took over."""
         while True:
             await asyncio.sleep(self._options.lease_renew_seconds)
-            held = self._scheduler.held_ids()
+            held = self._held_ids()
             if not held:
                 continue
             try:
@@ -285,39 +284,63 @@ class DeliveryWorker:
                     self._scheduler.drop(lost)
 
     # -- one window ---------------------------------------------------------------------
+    def _held(self) -> int:
+        return self._scheduler.held + len(self._committing)
+
+    def _held_ids(self) -> set[str]:
+        """Webhooks this worker holds: waiting, sending, or having their outcome written."""
+        return self._scheduler.held_ids() | self._committing
+
     async def _window(self, slot: Slot[Webhook]) -> None:
-        """Send the webhook's next window and record it; then free the slot."""
+        """Send the webhook's next window and record it.
+
+        The slot is freed as soon as the sending is done, so writing the outcome never holds
+        up another window; the webhook stays held (not claimable) until it is written.
+        """
         webhook = slot.payload
-        result: tuple[bool | None, Webhook | None] = (None, None)
+        woken = self._woken.get(webhook.tenant, 0)
+        freed = False
+        again: Webhook | None = None
         try:
-            result = await self._deliver(slot)
+            sent = await self._send_window(slot)
+            self._free(slot, answered=None if sent is None else _answered(sent[1]))
+            freed = True
+            if sent is not None:
+                again = await self._record(webhook, *sent, woken=woken)
         except asyncio.CancelledError:
             raise
         except Exception:
             logger.exception("window of webhook %s failed; it is tried again later", webhook.id)
         finally:
-            answered, again = result
+            if not freed:
+                self._free(slot, answered=None)
             del self._windows[webhook.id]
-            self._scheduler.finished(webhook.id, answered=answered)
             if again is not None:
                 self._scheduler.offer(Slot(webhook.id, webhook.tenant, slot.origin, again))
-            if self._continuous:
-                self._dispatch()
-                if self._more_due and self._scheduler.held < self._options.windows_in_flight:
-                    self._wake.set()
+                self._refill()
 
-    async def _deliver(self, slot: Slot[Webhook]) -> tuple[bool | None, Webhook | None]:
-        """Read, send and apply one window.
+    def _free(self, slot: Slot[Webhook], *, answered: bool | None) -> None:
+        """Give the slot back and start whatever may start now."""
+        self._scheduler.finished(slot.webhook_id, answered=answered)
+        self._refill()
 
-        Returns whether the destination answered HTTP (None: nothing sent) and, when the
-        webhook has more to send at once (a full window, or a new change meanwhile), the
-        webhook as it is now, to offer again while this worker keeps its lease.
+    def _refill(self) -> None:
+        if self._continuous:
+            self._dispatch()
+            if self._more_due and self._held() < self._options.windows_in_flight:
+                self._wake.set()
+
+    async def _send_window(
+        self, slot: Slot[Webhook]
+    ) -> tuple[Window, list[SendResult], int] | None:
+        """Read and send the webhook's next window; None if there was nothing to send.
+
+        Returns the window, the results and the size asked for.
         """
         webhook = slot.payload
-        woken = self._woken.get(webhook.tenant, 0)
         if webhook.valid_until <= self._clock.now():  # the sweep disables it
             await self._store.release_leases([webhook.id])
-            return None, None
+            return None
         # While backing off or while its destination is probed: one delivery at a time.
         probing = webhook.failures or self._scheduler.probing(slot.origin)
         size = 1 if probing else self._options.window
@@ -327,11 +350,27 @@ class DeliveryWorker:
         )
         if not window.records:
             await self._store.release_leases([webhook.id])
-            return None, None
+            return None
         results = await self._send_all(webhook, window)
         self._attempted += len(results)
         if self._metrics is not None:
             self._metrics.observe(results)
+        return window, results, size
+
+    async def _record(
+        self,
+        webhook: Webhook,
+        window: Window,
+        results: list[SendResult],
+        size: int,
+        *,
+        woken: int,
+    ) -> Webhook | None:
+        """Write the window's outcome; return the webhook to offer again if it sends on.
+
+        It sends on at once, keeping its lease, after a full window or when its tenant wrote
+        meanwhile, as long as it succeeded and is still enabled, live and unexpired.
+        """
         outcome = self._outcome(webhook, window.records, results)
         if len(window.records) < size and outcome.cursor == window.records[-1].change_version:
             # A short window fully acknowledged: the webhook has delivered everything.
@@ -344,9 +383,12 @@ class DeliveryWorker:
             and (len(window.records) == size or self._woken.get(webhook.tenant, 0) != woken)
         )
         outcome = dataclasses.replace(outcome, keep_lease=more)
-        if await self._commits.apply(outcome) and more:  # applied, and may send on
-            return _answered(results), dataclasses.replace(webhook, cursor=outcome.cursor)
-        return _answered(results), None
+        self._committing.add(webhook.id)
+        try:
+            may_send_on = await self._commits.apply(outcome)
+        finally:
+            self._committing.discard(webhook.id)
+        return dataclasses.replace(webhook, cursor=outcome.cursor) if may_send_on and more else None
 
     async def _send_all(self, webhook: Webhook, window: Window) -> list[SendResult]:
         """POST the window, at most ``webhook_concurrency`` requests in flight."""

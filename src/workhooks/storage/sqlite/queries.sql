@@ -107,28 +107,36 @@ WHERE tenant = :tenant AND status = 'Enabled' AND deleted_at IS NULL
 
 -- name: due_webhooks
 -- Webhooks with a work interruption to send that may send it now, found in two places only:
--- the webhooks of unsettled tenants whose cursor is below the tenant's head, and webhooks
--- whose retry time has come (both through partial indexes, so idle webhooks are never read).
--- Tenants take turns: each tenant's first webhook comes before any tenant's second.
+-- the webhooks of unsettled tenants whose cursor is below the tenant's head (at most :limit
+-- per tenant, the most behind first, read off the (tenant, cursor, id) index), and webhooks
+-- whose retry time has come; both through partial indexes, so idle webhooks are never read.
+-- Tenants take turns: each tenant's first webhook comes before any tenant's second, and
+-- among tenants the one waiting longest (oldest caught_up_at) first.
 -- :holding (a JSON array) names webhooks this worker holds already.
-WITH candidates AS (
-    SELECT w.id FROM tenants AS t JOIN webhooks AS w ON w.tenant = t.tenant
+WITH held AS (
+    SELECT value AS id FROM json_each(:holding)
+), candidates AS (
+    SELECT w.id, w.tenant, w.cursor FROM tenants AS t JOIN webhooks AS w ON w.id IN (
+        SELECT x.id FROM webhooks AS x
+        WHERE x.tenant = t.tenant AND x.status = 'Enabled' AND x.deleted_at IS NULL
+            AND x.cursor < t.work_interruptions_head
+            AND (x.next_attempt_at IS NULL OR x.next_attempt_at <= :now)
+            AND x.valid_until > :now AND x.id NOT IN held
+        ORDER BY x.cursor, x.id
+        LIMIT :limit
+    )
     WHERE t.work_interruptions_head > t.settled_head
-        AND w.status = 'Enabled' AND w.deleted_at IS NULL
-        AND w.cursor < t.work_interruptions_head
-        AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= :now)
     UNION
-    SELECT w.id FROM webhooks AS w JOIN tenants AS t ON t.tenant = w.tenant
+    SELECT w.id, w.tenant, w.cursor FROM webhooks AS w JOIN tenants AS t ON t.tenant = w.tenant
     WHERE w.status = 'Enabled' AND w.deleted_at IS NULL AND w.next_attempt_at IS NOT NULL
         AND w.next_attempt_at <= :now AND w.cursor < t.work_interruptions_head
+        AND w.valid_until > :now AND w.id NOT IN held
 ), turns AS (
-    SELECT w.*, row_number() OVER (
-        PARTITION BY w.tenant ORDER BY COALESCE(w.next_attempt_at, w.created_at), w.id
-    ) AS turn
-    FROM candidates AS c JOIN webhooks AS w ON w.id = c.id
-    WHERE w.valid_until > :now AND w.id NOT IN (SELECT value FROM json_each(:holding))
+    SELECT c.id, row_number() OVER (PARTITION BY c.tenant ORDER BY c.cursor, c.id) AS turn
+    FROM candidates AS c
 )
-SELECT * FROM turns ORDER BY turn, COALESCE(next_attempt_at, created_at), id
+SELECT w.* FROM turns JOIN webhooks AS w ON w.id = turns.id
+ORDER BY turns.turn, COALESCE(w.caught_up_at, w.created_at), w.id
 LIMIT :limit
 
 -- name: settle_tenants
@@ -143,22 +151,44 @@ WHERE work_interruptions_head > settled_head
             AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= :now)
     )
 
--- name: unsettle_tenant
--- A webhook that leaves back-off still behind makes its tenant unsettled again.
-UPDATE tenants SET settled_head = :cursor
-WHERE tenant = :tenant AND settled_head > :cursor AND work_interruptions_head > :cursor
+-- name: unsettle_tenants
+-- A webhook that leaves back-off still behind makes its tenant unsettled again. :outcomes
+-- as in apply_windows; lowering settled_head for an outcome that did not land is harmless
+-- (it only makes the next search look at the tenant).
+UPDATE tenants SET settled_head = o.cursor
+FROM (
+    SELECT json_extract(value, '$[1]') AS tenant, MIN(json_extract(value, '$[3]')) AS cursor
+    FROM json_each(:outcomes)
+    WHERE json_extract(value, '$[5]') IS NULL AND json_extract(value, '$[6]') IS NULL
+    GROUP BY 1
+) AS o
+WHERE tenants.tenant = o.tenant AND tenants.settled_head > o.cursor
+    AND tenants.work_interruptions_head > o.cursor
 
 -- name: disable_expired
 UPDATE webhooks SET status = 'Disabled', disabled_reason = 'expired'
 WHERE status = 'Enabled' AND valid_until <= :now
 
--- name: apply_window
-UPDATE webhooks SET cursor = :cursor, failures = :failures, next_attempt_at = :next_attempt_at,
-    status = CASE WHEN :disabled_reason IS NULL THEN status ELSE 'Disabled' END,
-    disabled_reason = COALESCE(:disabled_reason, disabled_reason),
-    caught_up_at = COALESCE(:caught_up_at, caught_up_at)
-WHERE id = :id AND cursor = :expected_cursor
-RETURNING status = 'Enabled' AND deleted_at IS NULL AS active
+-- name: apply_windows
+-- One statement for a batch of windows: move each cursor (compare-and-set) and store the
+-- back-off state. :outcomes is a JSON array of arrays, each [webhook_id, tenant,
+-- expected_cursor, cursor, failures, next_attempt_at, disabled_reason, caught_up_at].
+-- Returns the webhooks that moved and whether each may send on.
+UPDATE webhooks SET cursor = o.cursor, failures = o.failures,
+    next_attempt_at = o.next_attempt_at,
+    status = CASE WHEN o.disabled_reason IS NULL THEN webhooks.status ELSE 'Disabled' END,
+    disabled_reason = COALESCE(o.disabled_reason, webhooks.disabled_reason),
+    caught_up_at = COALESCE(o.caught_up_at, webhooks.caught_up_at)
+FROM (
+    SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[2]') AS expected_cursor,
+        json_extract(value, '$[3]') AS cursor, json_extract(value, '$[4]') AS failures,
+        json_extract(value, '$[5]') AS next_attempt_at,
+        json_extract(value, '$[6]') AS disabled_reason,
+        json_extract(value, '$[7]') AS caught_up_at
+    FROM json_each(:outcomes)
+) AS o
+WHERE webhooks.id = o.id AND webhooks.cursor = o.expected_cursor
+RETURNING webhooks.id, webhooks.status = 'Enabled' AND webhooks.deleted_at IS NULL AS active
 
 -- name: insert_attempts
 -- One statement per window: the attempts arrive as one JSON array of arrays, each

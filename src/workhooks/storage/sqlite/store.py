@@ -507,8 +507,12 @@ class SqliteStore:
         return outcome.webhook_id in await self.apply_windows([outcome])
 
     async def apply_windows(self, outcomes: Sequence[WindowOutcome]) -> dict[str, bool]:
-        """Move each cursor (compare-and-set) and insert the attempts, in one transaction."""
-        # A window's attempts share one or two instants: format each once, not per attempt.
+        """Move the cursors (compare-and-set) and insert the attempts, in one transaction.
+
+        A constant number of statements per batch, fed JSON arrays: the writer thread then
+        needs the GIL a few times per batch rather than a few times per window.
+        """
+        # A batch's attempts share few instants: format each once, not per attempt.
         stamps: dict[dt.datetime | None, str | None] = {None: None}
 
         def stamp(value: dt.datetime | None) -> str | None:
@@ -516,45 +520,49 @@ class SqliteStore:
                 stamps[value] = _ts_or_none(value)
             return stamps[value]
 
-        def run(c: sqlite3.Connection) -> dict[str, bool]:
-            applied: dict[str, bool] = {}
-            attempts: list[tuple[object, ...]] = []
-            for outcome in outcomes:
-                params = {
-                    "id": outcome.webhook_id,
-                    "expected_cursor": outcome.expected_cursor,
-                    "cursor": outcome.cursor,
-                    "failures": outcome.failures,
-                    "next_attempt_at": stamp(outcome.next_attempt_at),
-                    "disabled_reason": outcome.disabled_reason,
-                    "caught_up_at": stamp(outcome.caught_up_at),
-                }
-                moved = c.execute(Q["apply_window"], params).fetchone()
-                if moved is None:
-                    continue
-                applied[outcome.webhook_id] = bool(moved["active"])
-                if outcome.next_attempt_at is None and outcome.disabled_reason is None:
-                    unsettle = {"tenant": outcome.tenant, "cursor": outcome.cursor}
-                    c.execute(Q["unsettle_tenant"], unsettle)
-                # Positional, in the column order insert_attempts names.
-                attempts.extend(
-                    (
-                        a.webhook_id,
-                        a.message_id,
-                        a.record_id,
-                        a.change_version,
-                        stamp(a.attempted_at),
-                        int(a.succeeded),
-                        a.status_code,
-                        a.latency_ms,
-                        a.error_class,
-                        a.response_excerpt,
-                        stamp(a.next_attempt_at),
-                    )
-                    for a in outcome.attempts
+        rows = _encode_json(
+            [
+                (
+                    o.webhook_id,
+                    o.tenant,
+                    o.expected_cursor,
+                    o.cursor,
+                    o.failures,
+                    stamp(o.next_attempt_at),
+                    o.disabled_reason,
+                    stamp(o.caught_up_at),
                 )
-            if attempts:
-                batch = {"attempts": _encode_json(attempts)}
+                for o in outcomes
+            ]
+        )
+        # Positional, in the column order insert_attempts names.
+        attempts = {
+            o.webhook_id: [
+                (
+                    a.webhook_id,
+                    a.message_id,
+                    a.record_id,
+                    a.change_version,
+                    stamp(a.attempted_at),
+                    int(a.succeeded),
+                    a.status_code,
+                    a.latency_ms,
+                    a.error_class,
+                    a.response_excerpt,
+                    stamp(a.next_attempt_at),
+                )
+                for a in o.attempts
+            ]
+            for o in outcomes
+        }
+
+        def run(c: sqlite3.Connection) -> dict[str, bool]:
+            moved = c.execute(Q["apply_windows"], {"outcomes": rows}).fetchall()
+            applied = {r["id"]: bool(r["active"]) for r in moved}
+            c.execute(Q["unsettle_tenants"], {"outcomes": rows})
+            kept = [a for webhook_id in applied for a in attempts[webhook_id]]
+            if kept:
+                batch = {"attempts": _encode_json(kept)}
                 c.execute(Q["insert_attempts"], batch)
                 c.execute(Q["upsert_deliveries"], batch)
             return applied

@@ -7,7 +7,8 @@ ALTER TABLE tenants ADD COLUMN settled_head BIGINT NOT NULL DEFAULT 0;
 UPDATE tenants SET work_interruptions_head = COALESCE(
     (SELECT max(r.change_version) FROM work_interruptions AS r WHERE r.tenant = tenants.tenant), 0);
 CREATE INDEX tenants_unsettled ON tenants (tenant) WHERE work_interruptions_head > settled_head;
-CREATE INDEX webhooks_cursor ON webhooks (tenant, cursor) WHERE status = 'Enabled' AND deleted_at IS NULL;
+CREATE INDEX webhooks_cursor ON webhooks (tenant, cursor, id)
+    WHERE status = 'Enabled' AND deleted_at IS NULL;
 CREATE INDEX webhooks_retry ON webhooks (next_attempt_at)
     WHERE status = 'Enabled' AND deleted_at IS NULL AND next_attempt_at IS NOT NULL;
 CREATE INDEX webhooks_expiry ON webhooks (valid_until) WHERE status = 'Enabled';
