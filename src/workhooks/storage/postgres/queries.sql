@@ -150,34 +150,40 @@ UPDATE webhooks SET deleted_at = $3 WHERE tenant = $1 AND id = $2 AND deleted_at
 
 -- name: claim_due_webhooks
 -- Webhooks with a work interruption to send that may send it now, found in two places only:
--- the webhooks of unsettled tenants whose cursor is below the tenant's head, and webhooks
--- whose retry time has come (both through partial indexes, so idle webhooks are never read).
--- Not held by this worker ($5) nor leased by another live worker. Tenants take
--- turns: each tenant's first webhook comes before any tenant's second. Rows are locked
--- with SKIP LOCKED, so concurrent workers claim disjoint sets without waiting; the lease
--- condition is re-checked on the row as locked, so a row another worker claimed since the
--- snapshot is passed over and the LIMIT is filled from the next ones.
+-- the webhooks of unsettled tenants whose cursor is below the tenant's head (a few times
+-- $4 per tenant, the most behind first, read off the (tenant, cursor, id) index), and
+-- webhooks whose retry time has come; both through partial indexes, so idle webhooks are
+-- never read. Not held by this worker ($5) nor leased by another live worker. Tenants take
+-- turns: each tenant's first webhook comes before any tenant's second, and among tenants
+-- the one waiting longest (oldest caught_up_at) first. Rows are locked with SKIP LOCKED, so
+-- concurrent workers claim disjoint sets without waiting; the lease condition is re-checked
+-- on the row as locked, so a row another worker claimed since the snapshot is passed over
+-- and the LIMIT is filled from the next ones.
 WITH candidates AS (
-    SELECT w.id FROM tenants AS t JOIN webhooks AS w ON w.tenant = t.tenant
+    SELECT x.id, x.tenant, x.cursor FROM tenants AS t CROSS JOIN LATERAL (
+        SELECT w.id, w.tenant, w.cursor FROM webhooks AS w
+        WHERE w.tenant = t.tenant AND w.status = 'Enabled' AND w.deleted_at IS NULL
+            AND w.cursor < t.work_interruptions_head
+            AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= $1)
+            AND w.valid_until > $1 AND w.id <> ALL($5::text[])
+            AND (w.leased_by IS NULL OR w.leased_by = $2 OR w.lease_expires_at < now())
+        ORDER BY w.cursor, w.id
+        LIMIT 4 * $4
+    ) AS x
     WHERE t.work_interruptions_head > t.settled_head
-        AND w.status = 'Enabled' AND w.deleted_at IS NULL
-        AND w.cursor < t.work_interruptions_head
-        AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= $1)
     UNION
-    SELECT w.id FROM webhooks AS w JOIN tenants AS t ON t.tenant = w.tenant
+    SELECT w.id, w.tenant, w.cursor FROM webhooks AS w JOIN tenants AS t ON t.tenant = w.tenant
     WHERE w.status = 'Enabled' AND w.deleted_at IS NULL AND w.next_attempt_at IS NOT NULL
         AND w.next_attempt_at <= $1 AND w.cursor < t.work_interruptions_head
-), turns AS (
-    SELECT w.id, COALESCE(w.next_attempt_at, w.created_at) AS due_at, row_number() OVER (
-        PARTITION BY w.tenant ORDER BY COALESCE(w.next_attempt_at, w.created_at), w.id
-    ) AS turn
-    FROM candidates AS c JOIN webhooks AS w ON w.id = c.id
-    WHERE w.valid_until > $1 AND w.id <> ALL($5::text[])
+        AND w.valid_until > $1 AND w.id <> ALL($5::text[])
         AND (w.leased_by IS NULL OR w.leased_by = $2 OR w.lease_expires_at < now())
+), turns AS (
+    SELECT c.id, row_number() OVER (PARTITION BY c.tenant ORDER BY c.cursor, c.id) AS turn
+    FROM candidates AS c
 ), locked AS (
     SELECT w.id FROM turns AS t JOIN webhooks AS w ON w.id = t.id
     WHERE w.leased_by IS NULL OR w.leased_by = $2 OR w.lease_expires_at < now()
-    ORDER BY t.turn, t.due_at, t.id
+    ORDER BY t.turn, COALESCE(w.caught_up_at, w.created_at), w.id
     LIMIT $4
     FOR UPDATE OF w SKIP LOCKED
 )
@@ -225,7 +231,8 @@ WHERE status = 'Enabled' AND valid_until <= $1
 -- each cursor (compare-and-set, lease holder only) and give the lease back unless the
 -- worker keeps it for the webhook's next window; unsettle the tenant of a webhook that
 -- leaves back-off still behind; then, only for the rows that moved, insert the windows'
--- attempts and upsert their summary rows. $1: the outcomes, $4: the attempts (JSON arrays).
+-- attempts and upsert their summary rows. $1: the outcomes, $4: the attempts (JSON arrays),
+-- $5: the webhook ids (so the planner reads them through the primary key).
 WITH outcome AS (
     SELECT x.* FROM jsonb_to_recordset($1::jsonb) AS x(webhook_id text, tenant text,
         expected_cursor bigint, cursor bigint, failures integer,
@@ -243,7 +250,7 @@ WITH outcome AS (
         disabled_reason = COALESCE(o.disabled_reason, w.disabled_reason),
         caught_up_at = COALESCE(o.caught_up_at, w.caught_up_at)
     FROM outcome AS o
-    WHERE w.id = o.webhook_id AND w.cursor = o.expected_cursor
+    WHERE w.id = ANY($5::text[]) AND w.id = o.webhook_id AND w.cursor = o.expected_cursor
         AND (w.leased_by IS NULL OR w.leased_by = $2)
     RETURNING w.id, o.tenant, o.cursor, o.next_attempt_at, o.disabled_reason,
         w.status = 'Enabled' AND w.deleted_at IS NULL AS active

@@ -566,6 +566,7 @@ class PostgresStore:
             self.worker_id,
             self._lease_seconds,
             _attempts_json([a for o in outcomes for a in o.attempts]),
+            [o.webhook_id for o in outcomes],
         )
         return {r["id"]: r["active"] for r in rows}
 
