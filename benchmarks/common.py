@@ -16,6 +16,7 @@ import aiohttp
 import asyncpg
 import msgspec
 
+from benchmarks.sizes import Sizes
 from workhooks.bootstrap import Runtime
 from workhooks.config import Settings
 from workhooks.domain.records import PersonDraft, WorkInterruptionDraft
@@ -36,6 +37,7 @@ __all__ = [
     "load_changes",
     "receiver_process",
     "remove_sqlite_files",
+    "say",
     "scratch_database",
     "setup_tenant",
 ]
@@ -46,54 +48,9 @@ PEOPLE = 50
 _decode = msgspec.json.Decoder().decode
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Sizes:
-    """How big each measure is; ``quick()`` for a smoke run, ``tiny()`` for the test suite."""
-
-    throughput_changes: int = 50_000
-    repeats: int = 3
-    fanout_webhooks: int = 100
-    fanout_changes: int = 1_000
-    latency_rate: int = 1_000
-    latency_seconds: float = 10.0
-    backlog_changes: int = 1_000_000
-    backlog_records: int = 10_000
-    api_seconds: float = 5.0
-    api_concurrency: int = 32
-    api_records: int = 10_000
-
-    @classmethod
-    def quick(cls) -> Sizes:
-        """A run of well under a minute per store: every measure, small."""
-        return cls(
-            throughput_changes=5_000,
-            repeats=1,
-            fanout_webhooks=20,
-            fanout_changes=250,
-            latency_rate=1_000,
-            latency_seconds=2.0,
-            backlog_changes=50_000,
-            backlog_records=2_000,
-            api_seconds=1.0,
-            api_records=1_000,
-        )
-
-    @classmethod
-    def tiny(cls) -> Sizes:
-        """A few seconds per measure: enough to prove the code still runs."""
-        return cls(
-            throughput_changes=300,
-            repeats=1,
-            fanout_webhooks=3,
-            fanout_changes=50,
-            latency_rate=200,
-            latency_seconds=0.5,
-            backlog_changes=2_000,
-            backlog_records=200,
-            api_seconds=0.3,
-            api_concurrency=4,
-            api_records=200,
-        )
+def say(text: str) -> None:
+    """Progress on stderr (the results go to stdout)."""
+    print(text, file=sys.stderr, flush=True)
 
 
 def bench_settings(database_url: str, **overrides: Any) -> Settings:
@@ -123,7 +80,7 @@ async def setup_tenant(rt: Runtime, hook_urls: Sequence[str]) -> None:
 
 
 async def load_changes(
-    store: Store, changes: int, records: int, *, batch: int = 1_000
+    store: Store, changes: int, records: int, *, batch: int = 1_000, tenant: str = TENANT
 ) -> dict[int, int]:
     """Write ``changes`` changes cycling over ``records`` ids with the store's batch writes.
 
@@ -135,7 +92,7 @@ async def load_changes(
         # Consecutive ids modulo ``records``: never twice in one batch.
         size = min(batch, changes - done, records)
         drafts = [draft(1 + (done + k) % records, done + k) for k in range(size)]
-        for written in await store.put_work_interruptions(TENANT, drafts):
+        for written in await store.put_work_interruptions(tenant, drafts):
             final[written.record.id] = written.record.change_version
         done += size
     return final
@@ -208,6 +165,17 @@ class Receiver:
             answer.raise_for_status()
             pairs: list[list[float]] = _decode(await answer.read())
         return {int(v): t for v, t in pairs}
+
+    async def hook_arrivals(self, since: float = 0.0) -> dict[tuple[str, int], float]:
+        """First arrival time of each (hook name, change version), for arrivals after ``since``.
+
+        Versions are per tenant, so measures with several tenants key them by hook name.
+        """
+        url = f"{self.base_url}/control/hook-arrivals"
+        async with self._http.get(url, params={"since": repr(since)}) as answer:
+            answer.raise_for_status()
+            rows: list[tuple[str, int, float]] = _decode(await answer.read())
+        return {(name, int(v)): t for name, v, t in rows}
 
 
 @asynccontextmanager

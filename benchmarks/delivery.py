@@ -7,6 +7,7 @@ The worker runs in this process (the real ``DeliveryWorker`` and ``AiohttpSender
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import statistics
 import time
@@ -29,7 +30,7 @@ from benchmarks.processes import worker_process
 from benchmarks.rss import RssSampler, sampling
 from workhooks.bootstrap import Runtime, running_worker, runtime
 
-__all__ = ["StatementCounter", "latency", "percentiles", "throughput"]
+__all__ = ["StatementCounter", "latency", "offer", "percentiles", "tail", "throughput"]
 
 LATENCY_RECORDS = 10_000
 _TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
@@ -119,7 +120,7 @@ async def _write(
         written_at[one.record.change_version] = (started, acknowledged)
 
 
-async def _offer(
+async def offer(
     rate: float, total: int, write: Callable[[int], Awaitable[None]], *, in_flight: int = 8
 ) -> float:
     """Start write ``n`` at ``n / rate`` s whether or not earlier ones finished (open loop).
@@ -162,6 +163,27 @@ def percentiles(samples: list[float]) -> dict[str, Any]:
     }
 
 
+def tail(samples_ms: list[float], written: int) -> dict[str, Any]:
+    """Nearest-rank p50/p99/max over ``written`` changes, of which ``samples_ms`` arrived.
+
+    Missing changes count as the slowest: a percentile that falls on one is None, and so
+    is the max while any is missing.
+    """
+    ordered = sorted(samples_ms)
+
+    def rank(q: float) -> float | None:
+        index = max(0, math.ceil(q * written) - 1)
+        return ordered[index] if index < len(ordered) else None
+
+    return {
+        "written": written,
+        "received": len(ordered),
+        "p50_ms": rank(0.5),
+        "p99_ms": rank(0.99),
+        "max_ms": ordered[-1] if ordered and len(ordered) == written else None,
+    }
+
+
 async def latency(
     backend: Backend,
     receiver: Receiver,
@@ -198,7 +220,7 @@ async def latency(
             else:
                 await stack.enter_async_context(running_worker(rt))
             counter.reset()
-            offered_seconds = await _offer(
+            offered_seconds = await offer(
                 rate / changes_per_write,
                 writes,
                 lambda n: _write(rt, n, changes_per_write, written_at),

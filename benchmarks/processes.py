@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -51,9 +52,12 @@ def _log_text(log: Path) -> str:
 
 @asynccontextmanager
 async def _spawn(
-    args: list[str], log: Path, env: Mapping[str, str]
+    args: list[str], log: Path, env: Mapping[str, str], stop_seconds: float = 30.0
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """Start ``python -m workhooks <args>`` (output to ``log``); SIGTERM it on exit."""
+    """Start ``python -m workhooks <args>`` (output to ``log``); stop it on exit.
+
+    Stopping is SIGTERM, then SIGKILL if it has not exited within ``stop_seconds``.
+    """
     with log.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -68,9 +72,10 @@ async def _spawn(
         yield process
     finally:
         if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):  # e.g. killed by the measure
+                process.send_signal(signal.SIGTERM)
             try:
-                await asyncio.wait_for(process.wait(), timeout=30)
+                await asyncio.wait_for(process.wait(), timeout=stop_seconds)
             except TimeoutError:
                 process.kill()
                 await process.wait()
@@ -92,12 +97,16 @@ async def _wait_for(
 
 @asynccontextmanager
 async def worker_process(
-    database_url: str, folder: Path, env: Mapping[str, str] | None = None
+    database_url: str,
+    folder: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    stop_seconds: float = 30.0,
 ) -> AsyncIterator[WorkhooksProcess]:
     """``workhooks worker`` on ``database_url``, ready once it logged that it started."""
     log = folder / f"worker-{time.monotonic_ns()}.log"
     args = ["worker", "--database-url", database_url]
-    async with _spawn(args, log, env or {}) as process:
+    async with _spawn(args, log, env or {}, stop_seconds) as process:
 
         async def started() -> bool:
             return "delivery worker started" in _log_text(log)
@@ -108,15 +117,24 @@ async def worker_process(
 
 @asynccontextmanager
 async def serve_process(
-    database_url: str, folder: Path, env: Mapping[str, str] | None = None
+    database_url: str,
+    folder: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    worker: bool = True,
+    stop_seconds: float = 30.0,
 ) -> AsyncIterator[WorkhooksProcess]:
-    """``workhooks serve --dev`` on a free loopback port, ready once ``/health`` answers."""
+    """``workhooks serve --dev`` on a free loopback port, ready once ``/health`` answers.
+
+    Without ``worker`` it is an API node only (``--no-worker``).
+    """
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     log = folder / f"serve-{time.monotonic_ns()}.log"
     args = ["serve", "--dev", "--host", "127.0.0.1", "--port", str(port)]
-    args += ["--database-url", database_url]
-    async with _spawn(args, log, env or {}) as process, aiohttp.ClientSession() as http:
+    args += ["--database-url", database_url, *([] if worker else ["--no-worker"])]
+    spawned = _spawn(args, log, env or {}, stop_seconds)
+    async with spawned as process, aiohttp.ClientSession() as http:
 
         async def healthy() -> bool:
             try:

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.scaling_goals import SCALING_GOALS
+from benchmarks.scaling_rows import scaling_rows
+
 __all__ = [
     "GOALS",
     "RATE_REACHED",
@@ -150,6 +153,10 @@ GOALS = (
         measure="peak RSS of every process in the backlog run",
         target="< 300 MB, flat",
         check=_rss,
+    ),
+    *(
+        Goal(key=key, measure=measure, target=target, check=check)
+        for key, measure, target, check in SCALING_GOALS
     ),
 )
 
@@ -293,7 +300,7 @@ def _measure_rows(results: dict[str, Any]) -> list[tuple[str, list[str]]]:
             [_serve_rss(s.get("api")) for s in stores],
         ),
     ]
-    return rows
+    return rows + scaling_rows(stores)
 
 
 def _drain_rss(store: dict[str, Any]) -> str:

@@ -17,21 +17,35 @@ import json
 import shlex
 import sys
 import tempfile
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
 from benchmarks.api_load import api_load
 from benchmarks.backlog import backlog
 from benchmarks.baseline import baseline
+from benchmarks.broadcast import broadcast
 from benchmarks.common import ROOT, Backend, Receiver, Sizes, receiver_process
 from benchmarks.delivery import latency, throughput
+from benchmarks.idle import idle
 from benchmarks.machine import describe, postgres_version
+from benchmarks.noisy import noisy
 from benchmarks.report import RATE_REACHED, evaluate_goals, markdown_report, write_docs
+from benchmarks.takeover import takeover
+from benchmarks.tenants import tenants
 
 __all__ = ["MEASURES", "main", "run_benchmarks"]
 
-MEASURES = ("baseline", "throughput", "fanout", "latency", "backlog", "api")
+ScalingMeasure = Callable[[Backend, Receiver, Path, Sizes], Awaitable[dict[str, Any]]]
+# Each against its own reference in the same run; takeover needs PostgreSQL (two workers).
+SCALING: dict[str, ScalingMeasure] = {
+    "noisy": noisy,
+    "idle": idle,
+    "broadcast": broadcast,
+    "tenants": tenants,
+    "takeover": takeover,
+}
+MEASURES = ("baseline", "throughput", "fanout", "latency", "backlog", "api", *SCALING)
 DEFAULT_OUT = ROOT / "benchmarks" / "results.json"
 BATCHED_WRITE = 10
 
@@ -126,6 +140,9 @@ async def _store_measures(
             concurrency=sizes.api_concurrency,
             records=sizes.api_records,
         )
+    for name, measure in SCALING.items():
+        if name in only and (name != "takeover" or backend.admin_url is not None):
+            found[name] = await measure(backend, receiver, folder, sizes)
     return found
 
 
