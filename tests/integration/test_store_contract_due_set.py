@@ -135,3 +135,21 @@ async def test_the_enabled_webhook_limit_counts_enabled_live_webhooks(store: Sto
     await store.create_webhook(new_webhook("three"), max_enabled=2)
     assert await store.delete_webhook("acme", "two", at=T0)
     await store.create_webhook(new_webhook("four"), max_enabled=2)
+
+
+async def test_tenants_with_work_are_visited_in_rotation(store: Store) -> None:
+    """A search starts after the tenant where the last one stopped, and wraps around."""
+    for tenant in ("a", "b", "c"):
+        await seed_people(store, tenant, 1)
+        await store.create_webhook(new_webhook(f"{tenant}-hook", tenant))
+        await store.put_work_interruptions(tenant, [draft(1)])
+
+    async def first(after: str) -> list[str]:
+        return [w.tenant for w in await store.due_webhooks(now=NOW, limit=1, after=after)]
+
+    assert await first("") == ["a"]
+    assert await first("a") == ["b"]
+    assert await first("b") == ["c"]
+    assert await first("c") == ["a"]
+    everyone = await store.due_webhooks(now=NOW, limit=ALL, after="b")
+    assert [w.tenant for w in everyone] == ["c", "a", "b"]

@@ -367,3 +367,17 @@ def test_change_log_replays_to_live_state_on_postgres(
     """On PostgreSQL, the change log holds each record once at its latest version and replays."""
     asyncio.run(reset_database(postgres_database))
     _run_on(lambda: PostgresStore(postgres_database), operations)
+
+
+async def test_read_changes_many_answers_each_request_like_read_changes(store: Store) -> None:
+    """Batched range reads give, request by request, what ``read_changes`` gives."""
+
+    for tenant in ("acme", "globex"):
+        await seed_people(store, tenant, 1)
+        await store.put_work_interruptions(tenant, [draft(n) for n in range(1, 6)])
+    await store.put_work_interruptions("acme", [draft(2, minutes=30)])
+    requests = [("acme", 0, 3), ("globex", 3, 10), ("acme", 4, 2), ("nobody", 0, 5)]
+    answers = await store.read_changes_many(requests)
+    expected = [await store.read_changes(t, after=a, limit=n) for t, a, n in requests]
+    assert answers == expected
+    assert [len(a) for a in answers] == [3, 3, 2, 0]

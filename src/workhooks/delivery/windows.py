@@ -2,9 +2,11 @@
 
 - :class:`SharedReads` reads a tenant's changes after a cursor once for every webhook at
   that cursor (single flight, then kept briefly), and renders each event body once per
-  set of external references. A window read earlier is still a correct window: versions
-  are handed out in commit order, so no change can later appear below its last version; a
-  record changed since is simply delivered again later, in its newer state.
+  set of external references. Reads asked for together (windows starting at the same
+  time, of many tenants) go to the store in one statement. A window read earlier is still
+  a correct window: versions are handed out in commit order, so no change can later
+  appear below its last version; a record changed since is delivered again later, in its
+  newer state.
 - :class:`GroupCommit` applies the outcomes of windows that finish together in one store
   transaction, without making any window wait for another: the first outcome is written
   at once, and those that arrive while it is written go together in the next.
@@ -45,6 +47,7 @@ class SharedReads:
 
     def __init__(self, store: Store, *, max_entries: int = 64, max_age: float = 1.0) -> None:
         self._store = store
+        self._batches = _BatchedReads(store)
         self._max_entries = max_entries
         self._max_age = max_age
         self._entries: OrderedDict[_Key, tuple[float, asyncio.Task[Window]]] = OrderedDict()
@@ -77,7 +80,7 @@ class SharedReads:
         return window
 
     async def _read(self, tenant: str, *, after: int, size: int, keys: tuple[str, ...]) -> Window:
-        records = await self._store.read_changes(tenant, after=after, limit=size)
+        records = await self._batches.read(tenant, after=after, limit=size)
         references = None
         if keys and records:
             people = {r.person_id for r in records if not r.deleted}
@@ -87,6 +90,37 @@ class SharedReads:
             for r in records
         ]
         return Window(records=records, bodies=bodies)
+
+
+class _BatchedReads:
+    """Range reads of the change log, batched: the first at once, the rest as they gather."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._pending: list[tuple[tuple[str, int, int], asyncio.Future[list[WorkInterruption]]]]
+        self._pending = []
+        self._reader: asyncio.Task[None] | None = None
+
+    async def read(self, tenant: str, *, after: int, limit: int) -> list[WorkInterruption]:
+        done: asyncio.Future[list[WorkInterruption]] = asyncio.get_running_loop().create_future()
+        self._pending.append(((tenant, after, limit), done))
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.create_task(self._read(), name="delivery-batched-reads")
+        return await done
+
+    async def _read(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                found = await self._store.read_changes_many([request for request, _ in batch])
+            except Exception as exc:  # reported to every read of the batch
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for (_, done), records in zip(batch, found, strict=True):
+                if not done.done():
+                    done.set_result(records)
 
 
 def _people(references: dict[int, dict[str, str]] | None, person: int) -> dict[str, str] | None:

@@ -99,6 +99,12 @@ def _answered(results: Sequence[SendResult]) -> bool | None:
     return None
 
 
+def _stopped_at(after: str, claimed: Sequence[Webhook]) -> str:
+    """Where a full search stopped in its rotation: the last tenant it reached."""
+    wrapped = [w.tenant for w in claimed if w.tenant <= after]
+    return max(wrapped) if wrapped else max(w.tenant for w in claimed)
+
+
 class DeliveryWorker:
     """Delivers every committed change to every enabled webhook, at least once, in order."""
 
@@ -131,6 +137,7 @@ class DeliveryWorker:
         self._woken: dict[str, int] = {}
         self._continuous = False
         self._more_due = False
+        self._rotation = ""  # the tenant the last search stopped at: the next starts after it
         self._attempted = 0
         self._next_sweep_at: dt.datetime | None = None
         self._next_purge_at: dt.datetime | None = None
@@ -221,13 +228,24 @@ class DeliveryWorker:
         now = self._clock.now()
         if sweep or self._next_sweep_at is None or now >= self._next_sweep_at:
             await self._sweep(now)
-        room = 2 * self._options.windows_in_flight - self._held()
+        capacity = self._options.windows_in_flight
+        room = 2 * capacity - self._held()
+        if room <= 0 and self._scheduler.starved():
+            # Everything held waits on a share or a closed origin: find other tenants' work.
+            room = capacity - self._scheduler.in_flight
         limit = min(room, self._options.claim_batch)
         if limit <= 0:
             self._more_due = True
             return
-        claimed = await self._store.due_webhooks(now=now, limit=limit, holding=self._held_ids())
+        claimed = await self._store.due_webhooks(
+            now=now,
+            limit=limit,
+            holding=self._held_ids(),
+            after=self._rotation,
+            full=self._scheduler.full_tenants(),
+        )
         self._more_due = len(claimed) == limit
+        self._rotation = _stopped_at(self._rotation, claimed) if self._more_due else ""
         for webhook in claimed:
             origin = destination_origin(webhook.destination_url)
             self._scheduler.offer(Slot(webhook.id, webhook.tenant, origin, webhook))
@@ -327,7 +345,9 @@ class DeliveryWorker:
     def _refill(self) -> None:
         if self._continuous:
             self._dispatch()
-            if self._more_due and self._held() < self._options.windows_in_flight:
+            if self._more_due and (
+                self._held() < self._options.windows_in_flight or self._scheduler.starved()
+            ):
                 self._wake.set()
 
     async def _send_window(

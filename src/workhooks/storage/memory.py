@@ -152,6 +152,12 @@ class InMemoryStore:
         changed.sort(key=lambda r: r.change_version)
         return changed[:limit]
 
+    async def read_changes_many(
+        self, requests: Sequence[tuple[str, int, int]]
+    ) -> list[list[WorkInterruption]]:
+        """``read_changes`` for each request."""
+        return [await self.read_changes(t, after=a, limit=n) for t, a, n in requests]
+
     async def head_version(self, tenant: str) -> int:
         """Return the tenant's latest version."""
         return self._heads.get(tenant, 0)
@@ -210,7 +216,13 @@ class InMemoryStore:
         )
 
     async def due_webhooks(
-        self, *, now: dt.datetime, limit: int, holding: Many[str] = ()
+        self,
+        *,
+        now: dt.datetime,
+        limit: int,
+        holding: Many[str] = (),
+        after: str = "",
+        full: Many[str] = (),
     ) -> list[Webhook]:
         """Select webhooks that have work and may be tried now, tenants taking turns."""
         due = [
@@ -220,14 +232,16 @@ class InMemoryStore:
             and w.valid_until > now
             and w.cursor < self._work_heads.get(w.tenant, 0)
             and w.id not in holding
+            and w.tenant not in full
         ]
-        due.sort(key=lambda w: (w.next_attempt_at or w.created_at, w.id))
+        due.sort(key=lambda w: (w.cursor, w.id))
         turns: dict[str, int] = {}
         ranked = []
         for w in due:
             turns[w.tenant] = turn = turns.get(w.tenant, 0) + 1
-            ranked.append((turn, w.next_attempt_at or w.created_at, w.id, w))
-        ranked.sort(key=lambda item: item[:3])
+            lap = 0 if w.tenant > after else 1
+            ranked.append((turn, lap, w.tenant, w.id, w))
+        ranked.sort(key=lambda item: item[:4])
         return [w for *_, w in ranked[:limit]]
 
     async def settle_tenants(self, *, now: dt.datetime) -> int:

@@ -125,6 +125,11 @@ class Store(Protocol):
     async def read_changes(self, tenant: str, *, after: int, limit: int) -> list[WorkInterruption]:
         """Return work interruptions (tombstones included) changed after ``after``, in order."""
 
+    async def read_changes_many(
+        self, requests: Sequence[tuple[str, int, int]]
+    ) -> list[list[WorkInterruption]]:
+        """``read_changes`` for each ``(tenant, after, limit)``, in one snapshot and round trip."""
+
     async def head_version(self, tenant: str) -> int:
         """Return the tenant's latest committed change version (0 when none)."""
 
@@ -147,15 +152,25 @@ class Store(Protocol):
 
     # -- delivery ---------------------------------------------------------------------
     async def due_webhooks(
-        self, *, now: dt.datetime, limit: int, holding: Collection[str] = ()
+        self,
+        *,
+        now: dt.datetime,
+        limit: int,
+        holding: Collection[str] = (),
+        after: str = "",
+        full: Collection[str] = (),
     ) -> list[Webhook]:
         """Claim up to ``limit`` webhooks that have a change to send and may send it now.
 
         Enabled, live, unexpired, behind on the collection, not backing off, and not held:
         neither in ``holding`` (what this worker has already) nor leased by another live
         worker. Only unsettled tenants and webhooks whose retry time has come are looked
-        at, so idle webhooks cost nothing. Tenants take turns: every tenant with work gets
-        its first webhook in before any gets a second. Leasing stores lease what they return.
+        at, so idle webhooks cost nothing. Tenants with work are visited in rotation, by
+        name after ``after`` (where the previous search stopped) and then from the start,
+        up to ``limit`` of them per search; tenants in ``full`` (the worker holds enough of
+        theirs) are left out. Tenants take turns in the answer: every tenant
+        gets its first webhook in before any gets a second. Leasing stores lease what they
+        return.
         """
 
     async def settle_tenants(self, *, now: dt.datetime) -> int:

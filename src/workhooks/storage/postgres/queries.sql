@@ -116,6 +116,20 @@ WHERE tenant = $1 AND change_version > $2
 ORDER BY change_version
 LIMIT $3
 
+-- name: read_changes_many
+-- read_changes for several requests at once ($1 tenants, $2 afters, $3 limits, in step).
+SELECT q.n AS request, r.* FROM unnest($1::text[], $2::bigint[], $3::integer[])
+    WITH ORDINALITY AS q(tenant, after, size, n)
+CROSS JOIN LATERAL (
+    SELECT id, person_id, date, duration_in_minutes, start_time_in_minutes,
+        end_time_in_minutes, change_version, deleted
+    FROM work_interruptions
+    WHERE tenant = q.tenant AND change_version > q.after
+    ORDER BY change_version
+    LIMIT q.size
+) AS r
+ORDER BY q.n, r.change_version
+
 -- name: list_work_interruptions
 SELECT id, person_id, date, duration_in_minutes, start_time_in_minutes, end_time_in_minutes,
     change_version, deleted
@@ -150,40 +164,74 @@ UPDATE webhooks SET deleted_at = $3 WHERE tenant = $1 AND id = $2 AND deleted_at
 
 -- name: claim_due_webhooks
 -- Webhooks with a work interruption to send that may send it now, found in two places only:
--- the webhooks of unsettled tenants whose cursor is below the tenant's head (a few times
--- $4 per tenant, the most behind first, read off the (tenant, cursor, id) index), and
--- webhooks whose retry time has come; both through partial indexes, so idle webhooks are
--- never read. Not held by this worker ($5) nor leased by another live worker. Tenants take
--- turns: each tenant's first webhook comes before any tenant's second, and among tenants
--- the one waiting longest (oldest caught_up_at) first. Rows are locked with SKIP LOCKED, so
--- concurrent workers claim disjoint sets without waiting; the lease condition is re-checked
--- on the row as locked, so a row another worker claimed since the snapshot is passed over
--- and the LIMIT is filled from the next ones.
-WITH candidates AS (
-    SELECT x.id, x.tenant, x.cursor FROM tenants AS t CROSS JOIN LATERAL (
-        SELECT w.id, w.tenant, w.cursor FROM webhooks AS w
-        WHERE w.tenant = t.tenant AND w.status = 'Enabled' AND w.deleted_at IS NULL
-            AND w.cursor < t.work_interruptions_head
-            AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= $1)
-            AND w.valid_until > $1 AND w.id <> ALL($5::text[])
-            AND (w.leased_by IS NULL OR w.leased_by = $2 OR w.lease_expires_at < now())
-        ORDER BY w.cursor, w.id
+-- unsettled tenants whose cursor is below the tenant's head, and webhooks whose retry time
+-- has come; both through partial indexes, so idle webhooks are never read. Unsettled
+-- tenants are taken in rotation: up to $4 of them with something to claim, in name order
+-- after $6 (where this worker's previous search stopped), then from the start; each gives
+-- a few times $4 webhooks at most, the most behind first, off the (tenant, cursor, id)
+-- index. So a search costs what it returns, not the number of tenants with work. Not held
+-- by this worker ($5) nor leased by another live worker; tenants in $7 are left out (this
+-- worker holds enough of theirs). Tenants take turns in the answer:
+-- each tenant's first webhook comes before any tenant's second. Rows are locked with SKIP
+-- LOCKED, so concurrent workers claim disjoint sets without waiting; the lease condition
+-- is re-checked on the row as locked, so a row another worker claimed since the snapshot
+-- is passed over and the LIMIT is filled from the next ones.
+WITH later AS (
+    SELECT t.tenant, t.work_interruptions_head, 0 AS lap FROM tenants AS t
+    WHERE t.work_interruptions_head > t.settled_head AND t.tenant > $6
+        AND t.tenant <> ALL($7::text[])
+        AND EXISTS (
+            SELECT 1 FROM webhooks AS x
+            WHERE x.tenant = t.tenant AND x.status = 'Enabled' AND x.deleted_at IS NULL
+                AND x.cursor < t.work_interruptions_head
+                AND (x.next_attempt_at IS NULL OR x.next_attempt_at <= $1)
+                AND x.valid_until > $1 AND x.id <> ALL($5::text[])
+                AND (x.leased_by IS NULL OR x.leased_by = $2 OR x.lease_expires_at < now())
+        )
+    ORDER BY t.tenant
+    LIMIT $4
+), earlier AS (
+    SELECT t.tenant, t.work_interruptions_head, 1 AS lap FROM tenants AS t
+    WHERE t.work_interruptions_head > t.settled_head AND t.tenant <= $6
+        AND t.tenant <> ALL($7::text[])
+        AND EXISTS (
+            SELECT 1 FROM webhooks AS x
+            WHERE x.tenant = t.tenant AND x.status = 'Enabled' AND x.deleted_at IS NULL
+                AND x.cursor < t.work_interruptions_head
+                AND (x.next_attempt_at IS NULL OR x.next_attempt_at <= $1)
+                AND x.valid_until > $1 AND x.id <> ALL($5::text[])
+                AND (x.leased_by IS NULL OR x.leased_by = $2 OR x.lease_expires_at < now())
+        )
+    ORDER BY t.tenant
+    LIMIT $4
+), candidates AS (
+    SELECT c.id, c.tenant, c.cursor, t.lap FROM (
+        SELECT * FROM later UNION ALL SELECT * FROM earlier
+    ) AS t CROSS JOIN LATERAL (
+        SELECT x.id, x.tenant, x.cursor FROM webhooks AS x
+        WHERE x.tenant = t.tenant AND x.status = 'Enabled' AND x.deleted_at IS NULL
+                AND x.cursor < t.work_interruptions_head
+                AND (x.next_attempt_at IS NULL OR x.next_attempt_at <= $1)
+                AND x.valid_until > $1 AND x.id <> ALL($5::text[])
+                AND (x.leased_by IS NULL OR x.leased_by = $2 OR x.lease_expires_at < now())
+        ORDER BY x.cursor, x.id
         LIMIT 4 * $4
-    ) AS x
-    WHERE t.work_interruptions_head > t.settled_head
+    ) AS c
     UNION
-    SELECT w.id, w.tenant, w.cursor FROM webhooks AS w JOIN tenants AS t ON t.tenant = w.tenant
+    SELECT w.id, w.tenant, w.cursor, 0 AS lap FROM webhooks AS w
+    JOIN tenants AS t ON t.tenant = w.tenant
     WHERE w.status = 'Enabled' AND w.deleted_at IS NULL AND w.next_attempt_at IS NOT NULL
         AND w.next_attempt_at <= $1 AND w.cursor < t.work_interruptions_head
-        AND w.valid_until > $1 AND w.id <> ALL($5::text[])
+        AND w.valid_until > $1 AND w.id <> ALL($5::text[]) AND w.tenant <> ALL($7::text[])
         AND (w.leased_by IS NULL OR w.leased_by = $2 OR w.lease_expires_at < now())
 ), turns AS (
-    SELECT c.id, row_number() OVER (PARTITION BY c.tenant ORDER BY c.cursor, c.id) AS turn
+    SELECT c.id, c.lap, c.tenant,
+        row_number() OVER (PARTITION BY c.tenant ORDER BY c.cursor, c.id) AS turn
     FROM candidates AS c
 ), locked AS (
     SELECT w.id FROM turns AS t JOIN webhooks AS w ON w.id = t.id
     WHERE w.leased_by IS NULL OR w.leased_by = $2 OR w.lease_expires_at < now()
-    ORDER BY t.turn, COALESCE(w.caught_up_at, w.created_at), w.id
+    ORDER BY t.turn, t.lap, t.tenant, t.id
     LIMIT $4
     FOR UPDATE OF w SKIP LOCKED
 )

@@ -458,6 +458,21 @@ class PostgresStore:
         """One range scan of ``(tenant, change_version)``."""
         return [_record(r) for r in await self._fetch(Q["read_changes"], tenant, after, limit)]
 
+    async def read_changes_many(
+        self, requests: Sequence[tuple[str, int, int]]
+    ) -> list[list[WorkInterruption]]:
+        """One statement (a LATERAL range read per request) for all requests."""
+        rows = await self._fetch(
+            Q["read_changes_many"],
+            [tenant for tenant, _, _ in requests],
+            [after for _, after, _ in requests],
+            [limit for _, _, limit in requests],
+        )
+        found: list[list[WorkInterruption]] = [[] for _ in requests]
+        for row in rows:
+            found[row["request"] - 1].append(_record(row))
+        return found
+
     async def head_version(self, tenant: str) -> int:
         """The tenant's latest committed version."""
         row = await self._fetchrow(Q["head_version"], tenant)
@@ -505,7 +520,13 @@ class PostgresStore:
     # without BEGIN/COMMIT: one round trip each (a worker round is four of them).
 
     async def due_webhooks(
-        self, *, now: dt.datetime, limit: int, holding: Collection[str] = ()
+        self,
+        *,
+        now: dt.datetime,
+        limit: int,
+        holding: Collection[str] = (),
+        after: str = "",
+        full: Collection[str] = (),
     ) -> list[Webhook]:
         """Claim (or renew) leases on due webhooks no other live worker holds."""
         await self._ensure_listener()
@@ -516,6 +537,8 @@ class PostgresStore:
             self._lease_seconds,
             limit,
             list(holding),
+            after,
+            list(full),
         )
         return [_webhook(r) for r in rows]
 

@@ -107,36 +107,71 @@ WHERE tenant = :tenant AND status = 'Enabled' AND deleted_at IS NULL
 
 -- name: due_webhooks
 -- Webhooks with a work interruption to send that may send it now, found in two places only:
--- the webhooks of unsettled tenants whose cursor is below the tenant's head (at most :limit
--- per tenant, the most behind first, read off the (tenant, cursor, id) index), and webhooks
--- whose retry time has come; both through partial indexes, so idle webhooks are never read.
--- Tenants take turns: each tenant's first webhook comes before any tenant's second, and
--- among tenants the one waiting longest (oldest caught_up_at) first.
--- :holding (a JSON array) names webhooks this worker holds already.
+-- unsettled tenants whose cursor is below the tenant's head, and webhooks whose retry time
+-- has come; both through partial indexes, so idle webhooks are never read. Unsettled
+-- tenants are taken in rotation: up to :limit of them with something to claim, in name
+-- order after :after (where the worker's previous search stopped), then from the start;
+-- each gives at most :limit webhooks, the most behind first, off the (tenant, cursor, id)
+-- index. So a search costs what it returns, not the number of tenants with work.
+-- Tenants take turns in the answer: each tenant's first webhook comes before any tenant's
+-- second. :holding (a JSON array) names webhooks this worker holds already, :full the
+-- tenants it holds enough of.
 WITH held AS (
     SELECT value AS id FROM json_each(:holding)
+), full_tenants AS (
+    SELECT value AS tenant FROM json_each(:full)
+), later AS (
+    SELECT t.tenant, t.work_interruptions_head FROM tenants AS t
+    WHERE t.work_interruptions_head > t.settled_head AND t.tenant > :after
+        AND t.tenant NOT IN full_tenants
+        AND EXISTS (
+            SELECT 1 FROM webhooks AS x
+            WHERE x.tenant = t.tenant AND x.status = 'Enabled' AND x.deleted_at IS NULL
+                AND x.cursor < t.work_interruptions_head
+                AND (x.next_attempt_at IS NULL OR x.next_attempt_at <= :now)
+                AND x.valid_until > :now AND x.id NOT IN held
+        )
+    ORDER BY t.tenant
+    LIMIT :limit
+), earlier AS (
+    SELECT t.tenant, t.work_interruptions_head FROM tenants AS t
+    WHERE t.work_interruptions_head > t.settled_head AND t.tenant <= :after
+        AND t.tenant NOT IN full_tenants
+        AND EXISTS (
+            SELECT 1 FROM webhooks AS x
+            WHERE x.tenant = t.tenant AND x.status = 'Enabled' AND x.deleted_at IS NULL
+                AND x.cursor < t.work_interruptions_head
+                AND (x.next_attempt_at IS NULL OR x.next_attempt_at <= :now)
+                AND x.valid_until > :now AND x.id NOT IN held
+        )
+    ORDER BY t.tenant
+    LIMIT :limit
+), picked AS (
+    SELECT tenant, work_interruptions_head, 0 AS lap FROM later
+    UNION ALL
+    SELECT tenant, work_interruptions_head, 1 AS lap FROM earlier
 ), candidates AS (
-    SELECT w.id, w.tenant, w.cursor FROM tenants AS t JOIN webhooks AS w ON w.id IN (
+    SELECT w.id, w.tenant, w.cursor, t.lap FROM picked AS t JOIN webhooks AS w ON w.id IN (
         SELECT x.id FROM webhooks AS x
         WHERE x.tenant = t.tenant AND x.status = 'Enabled' AND x.deleted_at IS NULL
-            AND x.cursor < t.work_interruptions_head
-            AND (x.next_attempt_at IS NULL OR x.next_attempt_at <= :now)
-            AND x.valid_until > :now AND x.id NOT IN held
+                AND x.cursor < t.work_interruptions_head
+                AND (x.next_attempt_at IS NULL OR x.next_attempt_at <= :now)
+                AND x.valid_until > :now AND x.id NOT IN held
         ORDER BY x.cursor, x.id
         LIMIT :limit
     )
-    WHERE t.work_interruptions_head > t.settled_head
     UNION
-    SELECT w.id, w.tenant, w.cursor FROM webhooks AS w JOIN tenants AS t ON t.tenant = w.tenant
+    SELECT w.id, w.tenant, w.cursor, 0 AS lap FROM webhooks AS w
+    JOIN tenants AS t ON t.tenant = w.tenant
     WHERE w.status = 'Enabled' AND w.deleted_at IS NULL AND w.next_attempt_at IS NOT NULL
         AND w.next_attempt_at <= :now AND w.cursor < t.work_interruptions_head
-        AND w.valid_until > :now AND w.id NOT IN held
+        AND w.valid_until > :now AND w.id NOT IN held AND w.tenant NOT IN full_tenants
 ), turns AS (
-    SELECT c.id, row_number() OVER (PARTITION BY c.tenant ORDER BY c.cursor, c.id) AS turn
+    SELECT c.id, c.lap, row_number() OVER (PARTITION BY c.tenant ORDER BY c.cursor, c.id) AS turn
     FROM candidates AS c
 )
 SELECT w.* FROM turns JOIN webhooks AS w ON w.id = turns.id
-ORDER BY turns.turn, COALESCE(w.caught_up_at, w.created_at), w.id
+ORDER BY turns.turn, turns.lap, w.tenant, w.id
 LIMIT :limit
 
 -- name: settle_tenants

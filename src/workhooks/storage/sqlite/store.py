@@ -424,6 +424,27 @@ class SqliteStore:
         rows = await self._read(lambda c: c.execute(Q["read_changes"], params).fetchall())
         return [_record(r) for r in rows]
 
+    async def read_changes_many(
+        self, requests: Sequence[tuple[str, int, int]]
+    ) -> list[list[WorkInterruption]]:
+        """Every request's range read, in one read transaction and one thread hop.
+
+        (SQLite takes no correlated ``LIMIT``, so each request is its own statement.)
+        """
+
+        def run(c: sqlite3.Connection) -> list[list[WorkInterruption]]:
+            return [
+                [
+                    _record(r)
+                    for r in c.execute(
+                        Q["read_changes"], {"tenant": tenant, "after": after, "limit": limit}
+                    )
+                ]
+                for tenant, after, limit in requests
+            ]
+
+        return await self._read(run)
+
     async def head_version(self, tenant: str) -> int:
         """Return the tenant's latest committed version."""
         row = await self._read(
@@ -475,10 +496,22 @@ class SqliteStore:
 
     # -- delivery ---------------------------------------------------------------------
     async def due_webhooks(
-        self, *, now: dt.datetime, limit: int, holding: Many[str] = ()
+        self,
+        *,
+        now: dt.datetime,
+        limit: int,
+        holding: Many[str] = (),
+        after: str = "",
+        full: Many[str] = (),
     ) -> list[Webhook]:
         """Webhooks with work that may send now, tenants taking turns (a read: no leases)."""
-        params = {"now": _ts(now), "limit": limit, "holding": _encode_json(sorted(holding))}
+        params = {
+            "now": _ts(now),
+            "limit": limit,
+            "holding": _encode_json(sorted(holding)),
+            "after": after,
+            "full": _encode_json(sorted(full)),
+        }
         rows = await self._read(lambda c: c.execute(Q["due_webhooks"], params).fetchall())
         return [_webhook(r) for r in rows]
 
