@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import msgspec
 
@@ -29,6 +30,8 @@ from workhooks.storage.protocol import Store, WindowOutcome
 __all__ = ["GroupCommit", "SharedReads", "Window"]
 
 _encode = msgspec.json.Encoder().encode
+A = TypeVar("A")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,7 +50,9 @@ class SharedReads:
 
     def __init__(self, store: Store, *, max_entries: int = 64, max_age: float = 1.0) -> None:
         self._store = store
-        self._batches = _BatchedReads(store)
+        self._batches: _Batches[tuple[str, int, int], list[WorkInterruption]] = _Batches(
+            store.read_changes_many, name="delivery-batched-reads"
+        )
         self._max_entries = max_entries
         self._max_age = max_age
         self._entries: OrderedDict[_Key, tuple[float, asyncio.Task[Window]]] = OrderedDict()
@@ -80,7 +85,7 @@ class SharedReads:
         return window
 
     async def _read(self, tenant: str, *, after: int, size: int, keys: tuple[str, ...]) -> Window:
-        records = await self._batches.read(tenant, after=after, limit=size)
+        records = await self._batches((tenant, after, size))
         references = None
         if keys and records:
             people = {r.person_id for r in records if not r.deleted}
@@ -92,35 +97,36 @@ class SharedReads:
         return Window(records=records, bodies=bodies)
 
 
-class _BatchedReads:
-    """Range reads of the change log, batched: the first at once, the rest as they gather."""
+class _Batches(Generic[A, R]):
+    """Calls ``run`` with a batch of items: the first at once, then whatever gathered while
+    the previous batch ran; each caller gets its own item's result (or the batch's error)."""
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._pending: list[tuple[tuple[str, int, int], asyncio.Future[list[WorkInterruption]]]]
-        self._pending = []
-        self._reader: asyncio.Task[None] | None = None
+    def __init__(self, run: Callable[[list[A]], Awaitable[Sequence[R]]], *, name: str) -> None:
+        self._run = run
+        self._name = name
+        self._pending: list[tuple[A, asyncio.Future[R]]] = []
+        self._runner: asyncio.Task[None] | None = None
 
-    async def read(self, tenant: str, *, after: int, limit: int) -> list[WorkInterruption]:
-        done: asyncio.Future[list[WorkInterruption]] = asyncio.get_running_loop().create_future()
-        self._pending.append(((tenant, after, limit), done))
-        if self._reader is None or self._reader.done():
-            self._reader = asyncio.create_task(self._read(), name="delivery-batched-reads")
+    async def __call__(self, item: A) -> R:
+        done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, done))
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._drain(), name=self._name)
         return await done
 
-    async def _read(self) -> None:
+    async def _drain(self) -> None:
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                found = await self._store.read_changes_many([request for request, _ in batch])
-            except Exception as exc:  # reported to every read of the batch
+                results = await self._run([item for item, _ in batch])
+            except Exception as exc:  # reported to every caller of the batch
                 for _, done in batch:
                     if not done.done():
                         done.set_exception(exc)
                 continue
-            for (_, done), records in zip(batch, found, strict=True):
+            for (_, done), result in zip(batch, results, strict=True):
                 if not done.done():
-                    done.set_result(records)
+                    done.set_result(result)
 
 
 def _people(references: dict[int, dict[str, str]] | None, person: int) -> dict[str, str] | None:
@@ -132,8 +138,7 @@ class GroupCommit:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._pending: list[tuple[WindowOutcome, asyncio.Future[bool | None]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._batches = _Batches(self._apply, name="delivery-group-commit")
 
     async def apply(self, outcome: WindowOutcome) -> bool | None:
         """Apply ``outcome`` (with whatever else is waiting).
@@ -141,22 +146,8 @@ class GroupCommit:
         None if it did not land (the cursor moved or the lease was lost); else whether the
         webhook may send on (still enabled and not deleted).
         """
-        done: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
-        self._pending.append((outcome, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write(), name="delivery-group-commit")
-        return await done
+        return await self._batches(outcome)
 
-    async def _write(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, []
-            try:
-                applied = await self._store.apply_windows([outcome for outcome, _ in batch])
-            except Exception as exc:  # reported to every window of the batch
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                continue
-            for outcome, done in batch:
-                if not done.done():
-                    done.set_result(applied.get(outcome.webhook_id))
+    async def _apply(self, outcomes: list[WindowOutcome]) -> list[bool | None]:
+        applied = await self._store.apply_windows(outcomes)
+        return [applied.get(outcome.webhook_id) for outcome in outcomes]
