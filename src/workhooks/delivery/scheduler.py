@@ -111,6 +111,11 @@ class Scheduler(Generic[T]):
         limit = self._tenant_hold_limit
         return [name for name, tenant in self._tenants.items() if tenant.held >= limit]
 
+    def full(self, tenant: str | None) -> bool:
+        """Whether ``tenant`` holds as many webhooks as one tenant may."""
+        found = None if tenant is None else self._tenants.get(tenant)
+        return found is not None and found.held >= self._tenant_hold_limit
+
     def starved(self) -> bool:
         """Whether slots are free that no waiting webhook can use (all wait on their share
         or a closed origin): then the worker should look for other tenants' work."""

@@ -138,6 +138,7 @@ class DeliveryWorker:
         self._continuous = False
         self._more_due = False
         self._rotation = ""  # the tenant the last search stopped at: the next starts after it
+        self._left_out: set[str] = set()  # tenants a search skipped because enough were held
         self._attempted = 0
         self._next_sweep_at: dt.datetime | None = None
         self._next_purge_at: dt.datetime | None = None
@@ -237,12 +238,14 @@ class DeliveryWorker:
         if limit <= 0:
             self._more_due = True
             return
+        full = self._scheduler.full_tenants()
+        self._left_out.update(full)  # their next freed webhook looks for more of theirs
         claimed = await self._store.due_webhooks(
             now=now,
             limit=limit,
             holding=self._held_ids(),
             after=self._rotation,
-            full=self._scheduler.full_tenants(),
+            full=full,
         )
         self._more_due = len(claimed) == limit
         self._rotation = _stopped_at(self._rotation, claimed) if self._more_due else ""
@@ -340,9 +343,12 @@ class DeliveryWorker:
     def _free(self, slot: Slot[Webhook], *, answered: bool | None) -> None:
         """Give the slot back and start whatever may start now."""
         self._scheduler.finished(slot.webhook_id, answered=answered)
-        self._refill()
+        self._refill(slot.tenant)
 
-    def _refill(self) -> None:
+    def _refill(self, tenant: str | None = None) -> None:
+        if tenant in self._left_out and not self._scheduler.full(tenant):
+            self._left_out.discard(tenant)
+            self._wake.set()  # a search skipped it for being full: it may have more now
         if self._continuous:
             self._dispatch()
             if self._more_due and (
