@@ -10,8 +10,10 @@ import pytest
 
 from tests.unit.worker_helpers import TENANT, always, event, ids_of, make_world
 from workhooks.delivery.sender import SendResult
+from workhooks.domain.records import PersonDraft
 from workhooks.domain.retry import FailureClass
 from workhooks.domain.webhooks import WebhookStatus
+from workhooks.services.webhooks import DestinationRules
 
 # -- cursor, back-off, recovery ----------------------------------------------------------
 
@@ -228,3 +230,67 @@ async def test_soft_deleted_webhook_gets_nothing() -> None:
     assert world.sender.requests == []
     kept = await world.webhooks.get(TENANT, created.webhook.id, include_deleted=True)
     assert kept.deleted_at == world.clock.now()
+
+
+async def test_after_a_recovered_probe_the_loop_sends_full_windows_again() -> None:
+    """A webhook that succeeds after backing off goes back to full windows at once."""
+    import asyncio
+    import random
+    from collections.abc import Sequence
+
+    from workhooks.delivery.worker import DeliveryWorker, WorkerOptions
+    from workhooks.domain.retry import RetryPolicy
+    from workhooks.storage.memory import InMemoryStore
+    from workhooks.storage.protocol import WindowOutcome
+
+    class WindowSizes(InMemoryStore):
+        """Records how many deliveries each applied window carried."""
+
+        sizes: list[int]
+
+        async def apply_windows(self, outcomes: Sequence[WindowOutcome]) -> dict[str, bool]:
+            self.sizes = [*getattr(self, "sizes", []), *(len(o.attempts) for o in outcomes)]
+            return await super().apply_windows(outcomes)
+
+    world = await make_world(window=5)
+    store = WindowSizes()
+    await store.open()
+    world.store = store
+    worker = DeliveryWorker(
+        store,
+        world.sender,
+        world.clock,
+        policy=RetryPolicy.from_seconds("1"),
+        rng=random.Random(0),
+        options=WorkerOptions(window=5, poll_interval_seconds=0.01),
+    )
+    world.worker = worker
+    world.records = type(world.records)(store, on_change=worker.wake)
+    world.webhooks = type(world.webhooks)(
+        store, world.clock, rules=DestinationRules(), validity=dt.timedelta(days=30)
+    )
+    await world.records.put_people(TENANT, [PersonDraft(id=1)])
+    await world.webhook()
+    await world.put(1)
+    world.answer(always(500))
+    assert await worker.run_once() == 1
+    for record_id in range(2, 13):
+        await world.put(record_id)
+    all_sent = asyncio.Event()
+
+    def answer(_url: str, _body: bytes) -> int:
+        if len(world.sender.requests) == 13:  # the failed one, then all 12 records
+            all_sent.set()
+        return 204
+
+    world.answer(answer)
+    world.clock.advance(60)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(worker.run(stop))
+    async with asyncio.timeout(10):
+        await all_sent.wait()
+    stop.set()
+    await loop
+    assert store.sizes[0] == 1  # the failed probe
+    assert store.sizes[1] == 1  # the next probe, after the back-off
+    assert store.sizes[2:] == [5, 5, 1]  # then full windows for the 11 records left

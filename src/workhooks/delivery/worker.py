@@ -414,7 +414,10 @@ class DeliveryWorker:
             may_send_on = await self._commits.apply(outcome)
         finally:
             self._committing.discard(webhook.id)
-        return dataclasses.replace(webhook, cursor=outcome.cursor) if may_send_on and more else None
+        if not (may_send_on and more):
+            return None
+        # It succeeded: back-off over, so its next window is a full one again.
+        return dataclasses.replace(webhook, cursor=outcome.cursor, failures=0, next_attempt_at=None)
 
     async def _send_all(self, webhook: Webhook, window: Window) -> list[SendResult]:
         """POST the window, at most ``webhook_concurrency`` requests in flight."""
