@@ -201,7 +201,8 @@ WHERE tenants.tenant = o.tenant AND tenants.settled_head > o.cursor
     AND tenants.work_interruptions_head > o.cursor
 
 -- name: disable_expired
-UPDATE webhooks SET status = 'Disabled', disabled_reason = 'expired'
+-- Through the partial expiry index (the planner would otherwise read every enabled webhook).
+UPDATE webhooks INDEXED BY webhooks_expiry SET status = 'Disabled', disabled_reason = 'expired'
 WHERE status = 'Enabled' AND valid_until <= :now
 
 -- name: apply_windows
@@ -307,12 +308,13 @@ SELECT status, COUNT(*) AS count FROM webhooks WHERE deleted_at IS NULL GROUP BY
 -- unsettled tenants' webhooks and webhooks with a retry time can be, so the others are
 -- never read. The first row also carries how many there are of each.
 WITH found AS (
-    SELECT w.id FROM tenants AS t JOIN webhooks AS w ON w.tenant = t.tenant
-    WHERE t.work_interruptions_head > t.settled_head
+    SELECT w.id FROM tenants AS t INDEXED BY tenants_unsettled
+    CROSS JOIN webhooks AS w INDEXED BY webhooks_cursor
+    WHERE w.tenant = t.tenant AND t.work_interruptions_head > t.settled_head
         AND w.status = 'Enabled' AND w.deleted_at IS NULL
         AND w.cursor < t.work_interruptions_head
     UNION
-    SELECT w.id FROM webhooks AS w
+    SELECT w.id FROM webhooks AS w INDEXED BY webhooks_retry
     WHERE w.status = 'Enabled' AND w.deleted_at IS NULL AND w.next_attempt_at IS NOT NULL
 ), measured AS (
     SELECT w.id, w.tenant, w.created_at, w.caught_up_at, w.failures,
