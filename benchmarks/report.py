@@ -403,7 +403,7 @@ All figures below come from one run of the benchmark command on this project's d
 ```sh
 {results["command"]}
 ```
-
+{_reruns(results)}
 ## Goals
 
 {goals_table(results)}
@@ -430,6 +430,16 @@ def write_docs(results: dict[str, Any], docs: Path) -> list[Path]:
     page = docs / "performance.md"
     page.write_text(render_docs(results, [p.name for p in plots]), encoding="utf-8")
     return [page, *plots]
+
+
+def _reruns(results: dict[str, Any]) -> str:
+    """Measures measured again after a fix, each with why and its command (none: nothing)."""
+    lines = [
+        f"\nThe {', '.join(r['measures'])} figures come from a second run, {r['why']}:\n\n"
+        f"```sh\n{r['command']}\n```\n"
+        for r in results.get("reruns", [])
+    ]
+    return "".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
