@@ -64,6 +64,7 @@ class Scheduler(Generic[T]):
             raise ValueError("capacity and origin_limit must be at least 1")
         self._capacity = capacity
         self._tenant_hold_limit = max(1, capacity // 2)
+        self._full: set[str] = set()  # tenants holding ``_tenant_hold_limit`` webhooks
         self._origin_limit = origin_limit
         self._tenants: dict[str, _Tenant[T]] = {}
         self._line: deque[str] = deque()  # tenants that may start, in turn order
@@ -100,21 +101,14 @@ class Scheduler(Generic[T]):
         """Ids of every webhook held."""
         return set(self._held)
 
-    def held_by(self, tenant: str) -> int:
-        """Webhooks of ``tenant`` held (waiting or in flight)."""
-        found = self._tenants.get(tenant)
-        return 0 if found is None else found.held
-
     def full_tenants(self) -> list[str]:
         """Tenants holding as many webhooks as one tenant may (half the capacity, the most
         its share can ever be): the worker claims no more of theirs."""
-        limit = self._tenant_hold_limit
-        return [name for name, tenant in self._tenants.items() if tenant.held >= limit]
+        return list(self._full)
 
     def full(self, tenant: str | None) -> bool:
         """Whether ``tenant`` holds as many webhooks as one tenant may."""
-        found = None if tenant is None else self._tenants.get(tenant)
-        return found is not None and found.held >= self._tenant_hold_limit
+        return tenant in self._full
 
     def starved(self) -> bool:
         """Whether slots are free that no waiting webhook can use (all wait on their share
@@ -142,7 +136,7 @@ class Scheduler(Generic[T]):
         tenant = self._tenants.get(slot.tenant)
         if tenant is None:
             tenant = self._tenants[slot.tenant] = _Tenant()
-        tenant.held += 1
+        self._count(slot.tenant, tenant, +1)
         queue = tenant.origins.get(slot.origin)
         if queue is None:
             queue = tenant.origins[slot.origin] = deque()
@@ -164,7 +158,7 @@ class Scheduler(Generic[T]):
         del self._held[webhook_id]
         share_before = self.share()
         tenant = self._tenants[slot.tenant]
-        tenant.held -= 1
+        self._count(slot.tenant, tenant, -1)
         queue = tenant.origins[slot.origin]
         queue.remove(slot)
         if not queue:
@@ -219,7 +213,7 @@ class Scheduler(Generic[T]):
         share_before = self.share()
         tenant = self._tenants[slot.tenant]
         tenant.in_flight -= 1
-        tenant.held -= 1
+        self._count(slot.tenant, tenant, -1)
         left = self._origin_in_flight[slot.origin] - 1
         if left:
             self._origin_in_flight[slot.origin] = left
@@ -272,6 +266,14 @@ class Scheduler(Generic[T]):
                 del tenant.origins[origin]
             return slot
         return None
+
+    def _count(self, name: str, tenant: _Tenant[T], change: int) -> None:
+        """Change what the tenant holds, keeping the set of full tenants with it."""
+        tenant.held += change
+        if tenant.held >= self._tenant_hold_limit:
+            self._full.add(name)
+        else:
+            self._full.discard(name)
 
     def _start(self, slot: Slot[T], tenant: _Tenant[T]) -> None:
         self._running[slot.webhook_id] = slot
