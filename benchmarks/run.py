@@ -38,7 +38,7 @@ from benchmarks.takeover import takeover
 from benchmarks.tenants import tenants
 from benchmarks.writes import writes
 
-__all__ = ["MEASURES", "main", "run_benchmarks"]
+__all__ = ["MEASURES", "checkout", "main", "run_benchmarks"]
 
 ScalingMeasure = Callable[[Backend, Receiver, Path, Sizes], Awaitable[dict[str, Any]]]
 # Each against its own reference in the same run; takeover needs PostgreSQL (two workers).
@@ -183,7 +183,7 @@ async def run_benchmarks(
     }
     with tempfile.TemporaryDirectory(prefix="workhooks-bench-") as tmp:
         folder = Path(tmp)
-        source = None if reference is None else _checkout(reference, folder / "reference")
+        source = None if reference is None else checkout(reference, folder / "reference")
         if source is not None:
             results["reference"] = reference
         backends = [Backend.sqlite(folder)]
@@ -200,7 +200,7 @@ async def run_benchmarks(
     return results
 
 
-def _checkout(revision: str, folder: Path) -> Path:
+def checkout(revision: str, folder: Path) -> Path:
     """The ``src`` folder of ``revision`` of this repository, extracted into ``folder``."""
     folder.mkdir(parents=True)
     archive = subprocess.run(  # noqa: S603 - git, with a revision the operator named

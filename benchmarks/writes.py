@@ -15,7 +15,7 @@ import os
 import random
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -140,14 +140,19 @@ async def _token(http: aiohttp.ClientSession, base_url: str, client: dict[str, s
 
 
 async def writes(
-    backend: Backend, folder: Path, *, seconds: float, reference: Path | None = None
+    backend: Backend,
+    folder: Path,
+    *,
+    seconds: float,
+    reference: Path | None = None,
+    shapes: Sequence[tuple[int, int]] = SHAPES,
 ) -> dict[str, Any]:
-    """Writes/s per shape and path, today's code and (when given) the reference's."""
+    """Writes/s per shape (tenants, writers) and path, today's code and the reference's."""
     versions: dict[str, Path | None] = {"today": None}
     if reference is not None:
         versions["reference"] = reference
     found: dict[str, Any] = {"shapes": [], "reference": str(reference) if reference else None}
-    for tenants, writers in SHAPES:
+    for tenants, writers in shapes:
         row: dict[str, Any] = {"tenants": tenants, "writers": writers}
         for path in ("store", "api"):
             for version, source in versions.items():
