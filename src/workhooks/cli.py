@@ -13,6 +13,7 @@ from typing import Any
 from workhooks import __version__
 from workhooks.config import ConfigError, Settings
 from workhooks.domain.scopes import KNOWN_SCOPES, parse_scopes
+from workhooks.errors import WorkhooksError
 from workhooks.mirror.command import add_mirror_parser, run_mirror_command
 
 __all__ = ["main"]
@@ -23,6 +24,17 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--database-url",
         help="sqlite:///<path> or postgresql://... (default sqlite:///workhooks.db; "
         "env WORKHOOKS_DATABASE_URL)",
+    )
+
+
+def _add_dev(parser: argparse.ArgumentParser) -> None:
+    """The one development switch of every process that accepts or delivers to destinations."""
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        default=None,
+        help="development mode: accept http and loopback destinations (never in production; "
+        "env WORKHOOKS_DEV)",
     )
 
 
@@ -38,12 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
     serve.add_argument("--public-url", help="URL clients use to reach this server")
-    serve.add_argument(
-        "--dev",
-        action="store_true",
-        default=None,
-        help="development mode: accept http and loopback destinations (never in production)",
-    )
+    _add_dev(serve)
     serve.add_argument(
         "--no-worker", dest="run_worker", action="store_false", default=None, help="API only"
     )
@@ -52,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         "worker", help="run the delivery worker only (scale out on PostgreSQL)"
     )
     _add_common(worker)
+    _add_dev(worker)
 
     clients = commands.add_parser("clients", help="manage API clients")
     client_commands = clients.add_subparsers(dest="clients_command", required=True)
@@ -140,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "worker":
             from workhooks.bootstrap import work
 
-            _run(work(Settings.from_env(database_url=args.database_url)))
+            _run(work(Settings.from_env(database_url=args.database_url, dev=args.dev)))
         elif args.command == "clients":
             settings = Settings.from_env(database_url=args.database_url)
             info = _run(_create_client(settings, args.tenant, args.scopes))
@@ -158,6 +166,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_mirror_command(args)
     except ConfigError as exc:
         print(f"workhooks: {exc}", file=sys.stderr)
+        return 2
+    except WorkhooksError as exc:
+        reasons = "".join(f"\n  {reason}" for reason in exc.reasons)
+        print(f"workhooks: {exc.message}{reasons}", file=sys.stderr)
         return 2
 
     except KeyboardInterrupt:

@@ -34,7 +34,10 @@ def test_environment_is_read_and_flags_win() -> None:
 
 def test_missing_required_settings_are_named() -> None:
     """Without server, tenant and credentials the error lists each missing flag."""
-    with pytest.raises(ConfigError, match="--server-url, --tenant, --client-id, --client-secret"):
+    with pytest.raises(
+        ConfigError,
+        match=r"--server-url \(or --environment\), --tenant, --client-id, --client-secret",
+    ):
         MirrorSettings.from_env({})
 
 
