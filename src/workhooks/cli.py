@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--changes", type=int, default=40, help="simulated changes (default 40)")
     demo.add_argument("--database-url", default=None, help="default: sqlite:///workhooks-demo.db")
 
+    commands.add_parser(
+        "openapi", help="print the OpenAPI document (JSON), e.g. to generate a client offline"
+    )
     add_mirror_parser(commands)
     return parser
 
@@ -114,6 +117,14 @@ async def _create_client(settings: Settings, tenant: str, scope_text: str) -> di
         "scopes": sorted(new.client.scopes),
         "token_url": f"{settings.base_url}/tenants/{tenant}/connect/token",
     }
+
+
+async def _openapi_document() -> dict[str, Any]:
+    from workhooks.bootstrap import runtime
+
+    async with runtime(Settings(database_url="memory://")) as rt:
+        document: dict[str, Any] = rt.app.openapi_schema.to_schema()
+    return document
 
 
 def _print_client(info: dict[str, Any], *, as_json: bool) -> None:
@@ -162,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 dev=True,
             )
             _run(run_demo(settings, receiver_port=args.receiver_port, changes=args.changes))
+        elif args.command == "openapi":
+            print(json.dumps(_run(_openapi_document()), indent=2))
         elif args.command == "mirror":
             return run_mirror_command(args)
     except ConfigError as exc:
