@@ -129,3 +129,17 @@ def test_a_bad_environment_is_a_config_error() -> None:
     """An environment that is no domain names its variable."""
     with pytest.raises(ConfigError, match="ENVIRONMENT"):
         MirrorSettings.from_env(ENV, environment="ftp://nowhere").endpoints()
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("WORKHOOKS_MIRROR_PORT", "99999"),
+        ("WORKHOOKS_MIRROR_POLL_SECONDS", "0"),
+        ("WORKHOOKS_MIRROR_RENEW_BEFORE_HOURS", "-1"),
+    ],
+)
+def test_values_the_mirror_cannot_run_with_are_refused(name: str, raw: str) -> None:
+    """A port out of range, no poll interval or a negative renewal margin name their variable."""
+    with pytest.raises(ConfigError, match=name):
+        MirrorSettings.from_env({**ENV, name: raw})

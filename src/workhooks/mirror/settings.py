@@ -51,6 +51,15 @@ class MirrorSettings:
     renew_before_hours: float = 24.0
     user_agent: str = "workhooks-mirror/0.1.0 (workhooks)"
 
+    def __post_init__(self) -> None:
+        """Refuse values the mirror cannot run with, naming the variable."""
+        if not 1 <= self.port <= 65535:
+            raise ConfigError(f"{ENV_PREFIX}PORT {self.port} is not a TCP port (1 to 65535)")
+        if not self.poll_seconds > 0:
+            raise ConfigError(f"{ENV_PREFIX}POLL_SECONDS must be more than 0")
+        if not self.renew_before_hours >= 0:
+            raise ConfigError(f"{ENV_PREFIX}RENEW_BEFORE_HOURS must not be negative")
+
     def endpoints(self) -> Endpoints:
         """Where the API and the token endpoint are."""
         if self.environment is not None:
