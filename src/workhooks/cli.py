@@ -27,6 +27,17 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _port(text: str) -> int:
+    """A TCP port from the command line (argparse reports a bad one and exits 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (1 to 65535)")
+    return value
+
+
 def _add_dev(parser: argparse.ArgumentParser) -> None:
     """The one development switch of every process that accepts or delivers to destinations."""
     parser.add_argument(
@@ -48,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the API and the delivery worker")
     _add_common(serve)
     serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.add_argument("--port", type=_port, help="port to listen on (default 8000)")
     serve.add_argument("--public-url", help="URL clients use to reach this server")
     _add_dev(serve)
     serve.add_argument(
@@ -74,8 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--json", action="store_true", help="print JSON for scripts")
 
     demo = commands.add_parser("demo", help="run the server with a live demo on SQLite")
-    demo.add_argument("--port", type=int, default=None, help="API port (default 8000)")
-    demo.add_argument("--receiver-port", type=int, default=8001, help="demo receiver port")
+    demo.add_argument("--port", type=_port, default=None, help="API port (default 8000)")
+    demo.add_argument("--receiver-port", type=_port, default=8001, help="demo receiver port")
     demo.add_argument("--changes", type=int, default=40, help="simulated changes (default 40)")
     demo.add_argument("--database-url", default=None, help="default: sqlite:///workhooks-demo.db")
 

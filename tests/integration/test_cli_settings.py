@@ -54,6 +54,7 @@ def _cases(tmp: Path) -> dict[str, tuple[list[str], dict[str, str], str]]:
             "TOKEN_TTL_SECONDS",
         ),
         "port out of range": (["serve", "--port", "99999"], {}, "not a TCP port"),
+        "port out of range in the environment": (["serve"], {"WORKHOOKS_PORT": "99999"}, "PORT"),
     }
 
 
@@ -68,6 +69,7 @@ def _cases(tmp: Path) -> dict[str, tuple[list[str], dict[str, str], str]]:
         "page size zero",
         "negative token lifetime",
         "port out of range",
+        "port out of range in the environment",
     ],
 )
 def test_bad_input_exits_2_with_a_message(
@@ -78,7 +80,11 @@ def test_bad_input_exits_2_with_a_message(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
-    assert main(args) == 2
+    try:
+        code = main(args)
+    except SystemExit as stop:  # argparse refuses a bad flag value itself
+        code = int(stop.code or 0)
+    assert code == 2
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
