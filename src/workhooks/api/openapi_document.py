@@ -38,6 +38,7 @@ from litestar.types import Method
 
 from workhooks.api.openapi_examples import EVENT_EXAMPLE, EXAMPLES
 from workhooks.api.paths import API_PREFIX
+from workhooks.api.security import ScopeGuard
 from workhooks.domain.scopes import Scope
 
 __all__ = ["SECURITY_SCHEMES", "TAGS", "finish", "operation_id"]
@@ -135,10 +136,9 @@ def _scopes(app: Litestar) -> dict[tuple[str, str], str]:
             continue
         for handler in route.route_handlers:
             for guard in handler.guards or ():
-                scope = getattr(guard, "scope", None)
-                if isinstance(scope, Scope):
+                if isinstance(guard, ScopeGuard):
                     for method in handler.http_methods:
-                        found[(route.path_format, method.lower())] = scope.value
+                        found[(route.path_format, method.lower())] = guard.scope.value
     return found
 
 
