@@ -138,6 +138,7 @@ class DeliveryWorker:
         self._commits = GroupCommit(store)
         self._windows: dict[str, asyncio.Task[None]] = {}
         self._committing: set[str] = set()  # sent; outcome being written; slot already free
+        self._refused: set[str] = set()  # webhooks whose refused destination was logged
         self._wake = asyncio.Event()
         self._woken: dict[str, int] = {}
         self._continuous = False
@@ -408,6 +409,7 @@ class DeliveryWorker:
         It sends on at once, keeping its lease, after a full window or when its tenant wrote
         meanwhile, as long as it succeeded and is still enabled, live and unexpired.
         """
+        self._log_refused(webhook, results)
         outcome = self._outcome(webhook, window.records, results)
         if len(window.records) < size and outcome.cursor == window.records[-1].change_version:
             # A short window fully acknowledged: the webhook has delivered everything.
@@ -429,6 +431,22 @@ class DeliveryWorker:
             return None
         # It succeeded: back-off over, so its next window is a full one again.
         return dataclasses.replace(webhook, cursor=outcome.cursor, failures=0, next_attempt_at=None)
+
+    def _log_refused(self, webhook: Webhook, results: Sequence[SendResult]) -> None:
+        """Say once per webhook that the SSRF guard refuses its destination, and why."""
+        if webhook.id in self._refused:
+            return
+        for result in results:
+            if result.failure is FailureClass.FORBIDDEN_DESTINATION:
+                self._refused.add(webhook.id)
+                logger.warning(
+                    "webhook %s: destination %s refused: %s (development mode accepts "
+                    "loopback: --dev or WORKHOOKS_DEV=1)",
+                    webhook.id,
+                    webhook.destination_url,
+                    result.error,
+                )
+                return
 
     async def _send_all(self, webhook: Webhook, window: Window) -> list[SendResult]:
         """POST the window, at most ``webhook_concurrency`` requests in flight."""
