@@ -13,6 +13,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import HeaderParameter
 
 from workhooks import __version__
+from workhooks.api.allow import allowed_methods, fix_allow_header
 from workhooks.api.errors import exception_handlers
 from workhooks.api.limits import uri_length_limit
 from workhooks.api.paths import API_PREFIX
@@ -72,7 +73,8 @@ def create_app(
             )
         },
     )
-    return Litestar(
+    allowed: dict[str, str] = {}
+    app = Litestar(
         route_handlers=[api, token, discovery, jwks, health, metrics_route, openapi_document],
         exception_handlers=exception_handlers(),
         state=State({"services": services, "metrics": metrics, "metrics_token": metrics_token}),
@@ -94,4 +96,7 @@ def create_app(
         debug=debug,
         request_max_body_size=4 * 1024 * 1024,
         middleware=[uri_length_limit],
+        before_send=[fix_allow_header(allowed)],
     )
+    allowed.update(allowed_methods(app))
+    return app

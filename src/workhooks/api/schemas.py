@@ -126,6 +126,14 @@ async def check_body_types(request: Request[Any, Any, Any]) -> None:
         raw = await request.json()
     except SerializationException:
         return  # malformed JSON: Litestar's own body parsing reports it
+    except (UnicodeDecodeError, RecursionError) as exc:
+        # msgspec raises these past Litestar's own handling: invalid UTF-8 in a string,
+        # and nesting deeper than the decoder follows (Python's recursion limit).
+        problem = "not valid UTF-8" if isinstance(exc, UnicodeDecodeError) else "nested too deeply"
+        raise ValidationException(
+            detail="Validation failed",
+            extra=[{"key": "", "message": f"the JSON body is {problem}", "source": "body"}],
+        ) from exc
     try:
         msgspec.convert(raw, field.annotation, strict=True)
     except msgspec.ValidationError as exc:

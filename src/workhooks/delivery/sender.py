@@ -49,17 +49,21 @@ def _classify_exception(exc: BaseException) -> FailureClass:
     """Map a client-side failure to its class."""
     if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
         return FailureClass.TIMEOUT
+    # Before DNS: aiohttp reports a resolver's refusal of a name as a DNS error.
+    if isinstance(exc, aiohttp.ClientConnectorError) and isinstance(
+        exc.os_error, ForbiddenDestinationError
+    ):
+        return FailureClass.FORBIDDEN_DESTINATION
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return FailureClass.DNS
     if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
         return FailureClass.TLS
     if isinstance(exc, ssl.SSLError):
         return FailureClass.TLS
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        if isinstance(exc.os_error, ConnectionRefusedError):
-            return FailureClass.CONNECTION_REFUSED
-        if isinstance(exc.os_error, ForbiddenDestinationError):
-            return FailureClass.FORBIDDEN_DESTINATION
+    if isinstance(exc, aiohttp.ClientConnectorError) and isinstance(
+        exc.os_error, ConnectionRefusedError
+    ):
+        return FailureClass.CONNECTION_REFUSED
     return FailureClass.CONNECTION_ERROR
 
 

@@ -7,10 +7,25 @@ event's ``webhook-id`` (``msg_<changeVersion>``). Each POST of it is a ``Deliver
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["Delivery", "DeliveryAttempt", "DeliveryQuery", "DeliveryStatus", "message_id"]
+__all__ = [
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliveryQuery",
+    "DeliveryStatus",
+    "is_message_id",
+    "message_id",
+]
+
+_MESSAGE_ID = re.compile(r"msg_[0-9A-F]{20}")
+
+
+def is_message_id(text: str) -> bool:
+    """Whether ``text`` is spelled like a message id (``msg_`` and a change version)."""
+    return _MESSAGE_ID.fullmatch(text) is not None
 
 
 def message_id(change_version: str) -> str:
