@@ -140,6 +140,8 @@ async def runtime(
                 webhook_concurrency=settings.webhook_concurrency,
                 origin_windows=settings.delivery_concurrency,
                 claim_batch=settings.claim_batch,
+                excerpt_bytes=settings.excerpt_bytes,
+                failure_excerpt_bytes=settings.failure_excerpt_bytes,
             ),
             metrics=delivery_metrics,
         )

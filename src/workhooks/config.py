@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 
+from workhooks.domain.deliveries import MAX_EXCERPT_BYTES
+
 __all__ = ["ConfigError", "Settings"]
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -48,6 +50,8 @@ class Settings:
     poll_interval_seconds: float = 1.0
     history_retention_days: int = 7
     history_page_size: int = 100
+    excerpt_bytes: int = 256
+    failure_excerpt_bytes: int = 65536
     page_size: int = 1000
     allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()
     log_level: str = "info"
@@ -65,6 +69,11 @@ class Settings:
                 raise ConfigError(f"WORKHOOKS_{name.upper()} must be at least 1")
         if self.metrics_webhook_series < 0:
             raise ConfigError("WORKHOOKS_METRICS_WEBHOOK_SERIES must not be negative")
+        for name in ("excerpt_bytes", "failure_excerpt_bytes"):
+            if not 0 <= getattr(self, name) <= MAX_EXCERPT_BYTES:
+                raise ConfigError(
+                    f"WORKHOOKS_{name.upper()} must be between 0 and {MAX_EXCERPT_BYTES}"
+                )
 
     @property
     def base_url(self) -> str:

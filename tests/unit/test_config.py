@@ -111,3 +111,16 @@ def test_allowed_networks_parse_a_comma_list() -> None:
         IPv6Network("fd00::/8"),
     )
     assert Settings.from_env({"WORKHOOKS_ALLOWED_NETWORKS": ""}).allowed_networks == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("WORKHOOKS_EXCERPT_BYTES", "-1"),
+        ("WORKHOOKS_FAILURE_EXCERPT_BYTES", "65537"),
+    ],
+)
+def test_excerpt_sizes_are_bounded(name: str, raw: str) -> None:
+    """Excerpt sizes outside 0 to 64 KiB (what the sender reads) are refused by name."""
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: raw})

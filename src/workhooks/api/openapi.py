@@ -171,7 +171,8 @@ class Delivery(msgspec.Struct):
 
 
 class DeliveryAttempt(msgspec.Struct):
-    """One POST of an event; ``response`` is the first 64 KiB of the answer (or the error)."""
+    """One POST of an event; ``response`` is the start of the answer (or the error):
+    256 bytes for a success, up to 64 KiB for the failure that decided a back-off."""
 
     attemptedAt: str
     succeeded: bool

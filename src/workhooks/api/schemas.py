@@ -175,7 +175,7 @@ def delivery_document(delivery: Delivery) -> dict[str, Any]:
 
 
 def attempt_document(attempt: DeliveryAttempt) -> dict[str, Any]:
-    """The JSON document of one attempt, with the response excerpt (at most 64 KiB)."""
+    """The JSON document of one attempt, with the start of the receiver's answer."""
     return {
         "attemptedAt": _time(attempt.attempted_at),
         "succeeded": attempt.succeeded,
