@@ -20,6 +20,7 @@ from litestar import Litestar
 
 from workhooks import __version__
 from workhooks.api.app import create_app
+from workhooks.api.connections import ConnectionLimits, limited_protocol
 from workhooks.config import ConfigError, Settings
 from workhooks.delivery.metrics import DeliveryMetrics, render_backlogs
 from workhooks.delivery.sender import AiohttpSender, Sender
@@ -238,15 +239,24 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def uvicorn_server(rt: Runtime) -> uvicorn.Server:
-    """A uvicorn server for the runtime's app (no access log: it is the hot path)."""
+    """A uvicorn server for the runtime's app (no access log: it is the hot path), with the
+    connection limits of the settings."""
+    settings = rt.settings
+    limits = ConnectionLimits(
+        max_header_bytes=settings.max_header_bytes,
+        header_timeout_seconds=settings.header_timeout_seconds,
+        body_timeout_seconds=settings.body_timeout_seconds,
+        max_connections=settings.max_connections,
+    )
     config = uvicorn.Config(
         rt.app,
-        host=rt.settings.host,
-        port=rt.settings.port,
-        log_level=rt.settings.log_level,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
         access_log=False,
         server_header=False,
         lifespan="on",
+        http=limited_protocol(limits),
     )
     return _GracefulServer(config)
 

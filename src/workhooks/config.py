@@ -55,6 +55,10 @@ class Settings:
     page_size: int = 1000
     allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()
     log_level: str = "info"
+    max_header_bytes: int = 16 * 1024
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 30.0
+    max_connections: int = 1000
     metrics_token: str | None = None
     metrics_webhook_series: int = 100
     db_pool_min: int = 2
@@ -69,6 +73,9 @@ class Settings:
                 raise ConfigError(f"WORKHOOKS_{name.upper()} must be at least 1")
         if self.metrics_webhook_series < 0:
             raise ConfigError("WORKHOOKS_METRICS_WEBHOOK_SERIES must not be negative")
+        for name in ("header_timeout_seconds", "body_timeout_seconds"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"WORKHOOKS_{name.upper()} must be positive")
         for name in ("excerpt_bytes", "failure_excerpt_bytes"):
             if not 0 <= getattr(self, name) <= MAX_EXCERPT_BYTES:
                 raise ConfigError(
@@ -100,6 +107,8 @@ _AT_LEAST_ONE = (
     "windows_in_flight",
     "max_webhooks_per_tenant",
     "claim_batch",
+    "max_header_bytes",
+    "max_connections",
 )
 
 

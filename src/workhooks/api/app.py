@@ -15,7 +15,7 @@ from litestar.params import HeaderParameter
 from workhooks import __version__
 from workhooks.api.allow import allowed_methods, fix_allow_header
 from workhooks.api.errors import exception_handlers
-from workhooks.api.limits import uri_length_limit
+from workhooks.api.limits import BATCH_BODY_BYTES, uri_length_limit
 from workhooks.api.paths import API_PREFIX
 from workhooks.api.routes_auth import discovery, jwks, token
 from workhooks.api.routes_metrics import MetricsSource
@@ -94,7 +94,7 @@ def create_app(
             ),
         ),
         debug=debug,
-        request_max_body_size=4 * 1024 * 1024,
+        request_max_body_size=BATCH_BODY_BYTES,
         middleware=[uri_length_limit],
         before_send=[fix_allow_header(allowed)],
     )
