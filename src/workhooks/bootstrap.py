@@ -21,6 +21,7 @@ from litestar import Litestar
 from workhooks import __version__
 from workhooks.api.app import create_app
 from workhooks.api.connections import ConnectionLimits, limited_protocol
+from workhooks.api.rate_limits import RateLimits
 from workhooks.config import ConfigError, Settings
 from workhooks.delivery.metrics import DeliveryMetrics, render_backlogs
 from workhooks.delivery.sender import AiohttpSender, Sender
@@ -186,6 +187,14 @@ async def runtime(
                         store, clock, delivery_metrics, series=settings.metrics_webhook_series
                     ),
                     metrics_token=settings.metrics_token,
+                    rate_limits=(
+                        RateLimits(
+                            rate=settings.rate_limit_per_second,
+                            burst=settings.rate_limit_burst,
+                        )
+                        if settings.rate_limit_per_second > 0
+                        else None
+                    ),
                 ),
             )
         finally:

@@ -59,6 +59,8 @@ class Settings:
     header_timeout_seconds: float = 10.0
     body_timeout_seconds: float = 30.0
     max_connections: int = 1000
+    rate_limit_per_second: float = 50.0
+    rate_limit_burst: int = 100
     metrics_token: str | None = None
     metrics_webhook_series: int = 100
     db_pool_min: int = 2
@@ -73,6 +75,11 @@ class Settings:
                 raise ConfigError(f"WORKHOOKS_{name.upper()} must be at least 1")
         if self.metrics_webhook_series < 0:
             raise ConfigError("WORKHOOKS_METRICS_WEBHOOK_SERIES must not be negative")
+        if self.rate_limit_per_second < 0 or self.rate_limit_burst < 1:
+            raise ConfigError(
+                "WORKHOOKS_RATE_LIMIT_PER_SECOND must not be negative (0 turns the limit off)"
+                " and WORKHOOKS_RATE_LIMIT_BURST must be at least 1"
+            )
         for name in ("header_timeout_seconds", "body_timeout_seconds"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"WORKHOOKS_{name.upper()} must be positive")

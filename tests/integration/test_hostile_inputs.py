@@ -84,7 +84,7 @@ async def test_hostile_input_is_a_clear_client_error(
 @pytest.mark.parametrize(
     "raw",
     [
-        b"[" * 100_000 + b"]" * 100_000,
+        b"[" * 30_000 + b"]" * 30_000,
         b'{"value": ' * 5_000 + b"1" + b"}" * 5_000,
         b'{"badgeNumber": "\xc3\x28"}',
     ],

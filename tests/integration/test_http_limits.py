@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.conftest import API, USER_AGENT, Api
+from tests.conftest import API, USER_AGENT, Api, ApiFactory
 from tests.integration.errors_helpers import assert_error
 from workhooks.bootstrap import runtime, uvicorn_server
 from workhooks.config import Settings
@@ -245,3 +245,32 @@ async def test_batches_may_be_larger_than_single_records(api: Api) -> None:
     body = json.dumps({"value": [{"id": i, "badgeNumber": "b" * 200} for i in range(1, 400)]})
     response = await api.http.post(f"{API}/people/batch", content=body, headers=headers)
     assert response.status_code == 200, response.text
+
+
+# -- API rate limits ----------------------------------------------------------------------
+
+
+async def test_a_client_beyond_its_rate_gets_429_with_retry_after(api_factory: ApiFactory) -> None:
+    """A client past its burst is answered 429 with ``Retry-After`` and a Protime body;
+    another client of the same tenant is not limited by it."""
+    api = await api_factory(
+        Settings(database_url="memory://", rate_limit_per_second=0.1, rate_limit_burst=3)
+    )
+    headers = await api.headers()
+    for _ in range(3):
+        assert (await api.http.get(f"{API}/webhooks", headers=headers)).status_code == 200
+    refused = await api.http.get(f"{API}/webhooks", headers=headers)
+    assert_error(refused, 429, code="TooManyRequests", reasons=True)
+    assert int(refused.headers["Retry-After"]) >= 1
+    other = await api.headers()
+    assert (await api.http.get(f"{API}/webhooks", headers=other)).status_code == 200
+
+
+async def test_rate_limits_can_be_turned_off(api_factory: ApiFactory) -> None:
+    """With ``WORKHOOKS_RATE_LIMIT_PER_SECOND=0`` a client is never answered 429."""
+    api = await api_factory(
+        Settings(database_url="memory://", rate_limit_per_second=0, rate_limit_burst=1)
+    )
+    headers = await api.headers()
+    for _ in range(20):
+        assert (await api.http.get(f"{API}/webhooks", headers=headers)).status_code == 200

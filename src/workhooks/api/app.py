@@ -17,6 +17,7 @@ from workhooks.api.allow import allowed_methods, fix_allow_header
 from workhooks.api.errors import exception_handlers
 from workhooks.api.limits import BATCH_BODY_BYTES, uri_length_limit
 from workhooks.api.paths import API_PREFIX
+from workhooks.api.rate_limits import RateLimits
 from workhooks.api.routes_auth import discovery, jwks, token
 from workhooks.api.routes_metrics import MetricsSource
 from workhooks.api.routes_metrics import metrics as metrics_route
@@ -53,12 +54,14 @@ def create_app(
     *,
     metrics: MetricsSource = _no_metrics,
     metrics_token: str | None = None,
+    rate_limits: RateLimits | None = None,
     lifespan: Sequence[Lifespan] = (),
     debug: bool = False,
 ) -> Litestar:
     """Build the workhooks ASGI application around ``services``.
 
     ``metrics`` renders ``/metrics``; without ``metrics_token`` only loopback may read it.
+    ``rate_limits``, when given, limits each client's API requests (429).
     """
     api = Router(
         path=API_PREFIX,
@@ -77,7 +80,14 @@ def create_app(
     app = Litestar(
         route_handlers=[api, token, discovery, jwks, health, metrics_route, openapi_document],
         exception_handlers=exception_handlers(),
-        state=State({"services": services, "metrics": metrics, "metrics_token": metrics_token}),
+        state=State(
+            {
+                "services": services,
+                "metrics": metrics,
+                "metrics_token": metrics_token,
+                "rate_limits": rate_limits,
+            }
+        ),
         lifespan=list(lifespan),
         openapi_config=OpenAPIConfig(
             title="workhooks",

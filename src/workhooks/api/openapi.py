@@ -211,8 +211,9 @@ _ERROR_TEXT = {
     404: "Unknown id in this tenant",
     409: "Conflict: a value already taken, or a bad continuation token",
     410: "The delta token has expired",
-    413: "The body is larger than 4 MiB",
+    413: "The body is larger than the route takes: 64 KiB for one resource, 4 MiB for a batch",
     414: "The URI is longer than 4,096 characters",
+    429: "The client made too many requests: wait the seconds of Retry-After",
 }
 
 ERRORS: dict[int, ResponseSpec] = {
@@ -228,13 +229,13 @@ ERRORS: dict[int, ResponseSpec] = {
 def documented(status: int, model: Any, description: str, *errors: int) -> dict[int, ResponseSpec]:
     """The ``responses`` of a route: its success model and the errors it can answer."""
     success = ResponseSpec(data_container=model, description=description, generate_examples=False)
-    chosen = {400, 401, 414, *errors}
+    chosen = {400, 401, 414, 429, *errors}
     return {status: success, **{code: ERRORS[code] for code in sorted(chosen)}}
 
 
 def errors(*codes: int) -> dict[int, ResponseSpec]:
     """The error responses of a route without a body on success (``204``)."""
-    return {code: ERRORS[code] for code in sorted({400, 401, 414, *codes})}
+    return {code: ERRORS[code] for code in sorted({400, 401, 414, 429, *codes})}
 
 
 def replaced_or_created(model: Any, description: str) -> dict[int, ResponseSpec]:
@@ -255,5 +256,6 @@ def token_responses() -> dict[int, ResponseSpec]:
         ),
         400: ERRORS[400],
         401: ERRORS[401],
+        413: ERRORS[413],
         414: ERRORS[414],
     }
