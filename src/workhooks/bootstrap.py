@@ -23,6 +23,8 @@ from litestar import Litestar
 
 from workhooks import __version__
 from workhooks.api.app import create_app
+from workhooks.api.connections import ConnectionLimits, limited_protocol
+from workhooks.api.rate_limits import RateLimits
 from workhooks.config import ConfigError, Settings
 from workhooks.delivery.metrics import DeliveryMetrics, render_backlogs
 from workhooks.delivery.sender import AiohttpSender, Sender
@@ -161,6 +163,8 @@ async def runtime(
                 webhook_concurrency=settings.webhook_concurrency,
                 origin_windows=settings.delivery_concurrency,
                 claim_batch=settings.claim_batch,
+                excerpt_bytes=settings.excerpt_bytes,
+                failure_excerpt_bytes=settings.failure_excerpt_bytes,
             ),
             metrics=delivery_metrics,
         )
@@ -204,6 +208,14 @@ async def runtime(
                         store, clock, delivery_metrics, series=settings.metrics_webhook_series
                     ),
                     metrics_token=settings.metrics_token,
+                    rate_limits=(
+                        RateLimits(
+                            rate=settings.rate_limit_per_second,
+                            burst=settings.rate_limit_burst,
+                        )
+                        if settings.rate_limit_per_second > 0
+                        else None
+                    ),
                 ),
             )
         finally:
@@ -257,15 +269,24 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def uvicorn_server(rt: Runtime) -> uvicorn.Server:
-    """A uvicorn server for the runtime's app (no access log: it is the hot path)."""
+    """A uvicorn server for the runtime's app (no access log: it is the hot path), with the
+    connection limits of the settings."""
+    settings = rt.settings
+    limits = ConnectionLimits(
+        max_header_bytes=settings.max_header_bytes,
+        header_timeout_seconds=settings.header_timeout_seconds,
+        body_timeout_seconds=settings.body_timeout_seconds,
+        max_connections=settings.max_connections,
+    )
     config = uvicorn.Config(
         rt.app,
-        host=rt.settings.host,
-        port=rt.settings.port,
-        log_level=rt.settings.log_level,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
         access_log=False,
         server_header=False,
         lifespan="on",
+        http=limited_protocol(limits),
     )
     return _GracefulServer(config)
 

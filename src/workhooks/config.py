@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 
+from workhooks.domain.deliveries import MAX_EXCERPT_BYTES
 from workhooks.domain.retry import RetryPolicy
 
 __all__ = ["ConfigError", "Settings"]
@@ -50,9 +51,17 @@ class Settings:
     poll_interval_seconds: float = 1.0
     history_retention_days: int = 7
     history_page_size: int = 100
+    excerpt_bytes: int = 256
+    failure_excerpt_bytes: int = 65536
     page_size: int = 1000
     allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()
     log_level: str = "info"
+    max_header_bytes: int = 16 * 1024
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 30.0
+    max_connections: int = 1000
+    rate_limit_per_second: float = 50.0
+    rate_limit_burst: int = 100
     metrics_token: str | None = None
     metrics_webhook_series: int = 100
     db_pool_min: int = 2
@@ -62,14 +71,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         """Refuse every value that would stop delivery, break a route or make no sense."""
-        for name in _AT_LEAST_ONE:
-            if getattr(self, name) < 1:
-                raise ConfigError(f"WORKHOOKS_{name.upper()} must be at least 1")
-        for name in _ABOVE_ZERO:
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"WORKHOOKS_{name.upper()} must be more than 0")
-        if self.metrics_webhook_series < 0:
-            raise ConfigError("WORKHOOKS_METRICS_WEBHOOK_SERIES must not be negative")
+        self._check_ranges()
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"WORKHOOKS_PORT {self.port} is not a TCP port (1 to 65535)")
         if self.db_pool_min > self.db_pool_max:
@@ -82,6 +84,22 @@ class Settings:
             RetryPolicy.from_seconds(self.retry_schedule)
         except ValueError as exc:
             raise ConfigError(f"WORKHOOKS_RETRY_SCHEDULE {self.retry_schedule!r}: {exc}") from exc
+
+    def _check_ranges(self) -> None:
+        for name in _AT_LEAST_ONE:
+            if getattr(self, name) < 1:
+                raise ConfigError(f"WORKHOOKS_{name.upper()} must be at least 1")
+        for name in _ABOVE_ZERO:
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"WORKHOOKS_{name.upper()} must be more than 0")
+        for name in _NOT_NEGATIVE:
+            if not getattr(self, name) >= 0:
+                raise ConfigError(f"WORKHOOKS_{name.upper()} must not be negative (0 = off)")
+        for name in ("excerpt_bytes", "failure_excerpt_bytes"):
+            if not 0 <= getattr(self, name) <= MAX_EXCERPT_BYTES:
+                raise ConfigError(
+                    f"WORKHOOKS_{name.upper()} must be between 0 and {MAX_EXCERPT_BYTES}"
+                )
 
     @property
     def base_url(self) -> str:
@@ -114,8 +132,18 @@ _AT_LEAST_ONE = (
     "webhook_validity_days",
     "history_retention_days",
     "db_pool_max",
+    "max_header_bytes",
+    "max_connections",
+    "rate_limit_burst",
 )
-_ABOVE_ZERO = ("delivery_timeout_seconds", "poll_interval_seconds", "lease_seconds")
+_ABOVE_ZERO = (
+    "delivery_timeout_seconds",
+    "poll_interval_seconds",
+    "lease_seconds",
+    "header_timeout_seconds",
+    "body_timeout_seconds",
+)
+_NOT_NEGATIVE = ("metrics_webhook_series", "rate_limit_per_second")
 _LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 

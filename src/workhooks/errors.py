@@ -18,6 +18,7 @@ __all__ = [
     "InvalidRecordError",
     "InvalidRequestError",
     "NotFoundError",
+    "RateLimitedError",
     "StoreUnavailableError",
     "TooManyWebhooksError",
     "UnknownCollectionError",
@@ -136,6 +137,23 @@ class DeltaTokenExpiredError(WorkhooksError):
     """A delta token was last used more than 72 hours ago: sync again from the start."""
 
     code = "DeltaTokenExpired"
+
+
+class RateLimitedError(WorkhooksError):
+    """A client made more requests than its rate allows: wait ``retry_after_seconds``."""
+
+    code = "TooManyRequests"
+    retry_after_seconds = 1
+
+    @classmethod
+    def wait(cls, seconds: int, *, rate: float, burst: int) -> RateLimitedError:
+        """The error for a client whose next request is allowed in ``seconds``."""
+        error = cls(
+            f"Too many requests; try again in {seconds} s",
+            reasons=(f"rate: at most {rate:g} requests per second per client, bursts of {burst}",),
+        )
+        error.retry_after_seconds = seconds
+        return error
 
 
 class StoreUnavailableError(WorkhooksError):

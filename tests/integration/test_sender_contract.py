@@ -121,3 +121,21 @@ async def test_real_sender_refuses_a_guarded_destination_before_sending() -> Non
         await receiver.stop()
     assert result.failure is FailureClass.FORBIDDEN_DESTINATION
     assert receiver.requests == []
+
+
+async def test_real_sender_records_a_refused_name_as_forbidden_destination() -> None:
+    """A name that resolves to loopback is refused at connect time as ``forbidden_destination``
+    (the resolver's refusal is not a DNS failure)."""
+    receiver = Receiver()
+    url = await receiver.start()
+    sender = AiohttpSender(timeout_seconds=5, user_agent="t/1 (t)", allow_loopback=False)
+    await sender.start()
+    try:
+        result = await sender.send(
+            url.replace("127.0.0.1", "localhost"), headers=HEADERS, body=BODY
+        )
+    finally:
+        await sender.close()
+        await receiver.stop()
+    assert result.failure is FailureClass.FORBIDDEN_DESTINATION, result.error
+    assert receiver.requests == []

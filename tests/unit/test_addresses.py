@@ -13,6 +13,7 @@ from workhooks.domain.addresses import (
     check_destination_host,
     forbidden_reason,
     is_forbidden_address,
+    normalize_host,
     parse_ip_literal,
 )
 from workhooks.errors import InvalidDestinationError
@@ -282,6 +283,15 @@ FORBIDDEN_HOSTS = [
     "localhost.",
     "api.localhost",
     "x.y.localhost.",
+    # IDNA spellings that a client folds to ASCII before it connects
+    "１２７.０.０.１",
+    "１２７。０。０。１",
+    "ｌｏｃａｌｈｏｓｔ",
+    "locaⅼhost",
+    "ＬＯＣＡＬＨＯＳＴ",
+    "api.ｌocalhost",
+    "①②⑦.0.0.1",
+    "１６９.２５４.１６９.２５４",
 ]
 
 
@@ -304,6 +314,8 @@ def test_check_destination_host_refuses_bypass_forms(host: str) -> None:
         "2606:4700::1111",
         "localhost.example.com",
         "mylocalhost",
+        "bücher.example",
+        "ｅｘａｍｐｌｅ.com",
     ],
 )
 def test_check_destination_host_accepts_public_hosts_and_names(host: str) -> None:
@@ -323,7 +335,7 @@ def test_check_destination_host_reason_names_the_address() -> None:
         check_destination_host("0x7f.1", allow_loopback=False)
 
 
-@pytest.mark.parametrize("host", ["", "[not-an-ip]", "[1.2.3.4]", "a:b"])
+@pytest.mark.parametrize("host", ["", "[not-an-ip]", "[1.2.3.4]", "a:b", "ü" * 70 + ".example"])
 def test_check_destination_host_refuses_malformed_hosts(host: str) -> None:
     """Empty hosts and brackets or colons around something not IPv6 are refused."""
     with pytest.raises(InvalidDestinationError):
@@ -335,3 +347,18 @@ def test_check_destination_host_honours_allow_list() -> None:
     allowed = (IPv4Network("10.0.0.0/8"),)
     assert refusal("10.1.2.3", allow_loopback=False, allowed=allowed) is None
     assert refusal("192.168.1.1", allow_loopback=False, allowed=allowed) is not None
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("１２７.０.０.１", "127.0.0.1"),
+        ("ｌｏｃａｌｈｏｓｔ", "localhost"),
+        ("locaⅼhost", "localhost"),
+        ("Hooks.Example.COM.", "hooks.example.com"),
+        ("bücher.example", "xn--bcher-kva.example"),
+    ],
+)
+def test_normalize_host_folds_to_the_spelling_clients_connect_to(host: str, expected: str) -> None:
+    """Hosts are compared in the ASCII form an HTTP client resolves (IDNA, lower case)."""
+    assert normalize_host(host) == expected

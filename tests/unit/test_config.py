@@ -139,3 +139,16 @@ def test_values_that_would_break_the_server_are_refused_at_start(name: str, raw:
     random port are refused when the settings are built, naming the variable."""
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: raw})
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("WORKHOOKS_EXCERPT_BYTES", "-1"),
+        ("WORKHOOKS_FAILURE_EXCERPT_BYTES", "65537"),
+    ],
+)
+def test_excerpt_sizes_are_bounded(name: str, raw: str) -> None:
+    """Excerpt sizes outside 0 to 64 KiB (what the sender reads) are refused by name."""
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: raw})

@@ -13,10 +13,12 @@ from litestar.openapi.spec import Components, License
 from litestar.params import HeaderParameter
 
 from workhooks import __version__
+from workhooks.api.allow import allowed_methods, fix_allow_header
 from workhooks.api.errors import exception_handlers
-from workhooks.api.limits import uri_length_limit
+from workhooks.api.limits import BATCH_BODY_BYTES, uri_length_limit
 from workhooks.api.openapi_document import SECURITY_SCHEMES, finish, operation_id
 from workhooks.api.paths import API_PREFIX
+from workhooks.api.rate_limits import RateLimits
 from workhooks.api.routes_auth import discovery, jwks, token
 from workhooks.api.routes_metrics import MetricsSource
 from workhooks.api.routes_metrics import metrics as metrics_route
@@ -53,12 +55,14 @@ def create_app(
     *,
     metrics: MetricsSource = _no_metrics,
     metrics_token: str | None = None,
+    rate_limits: RateLimits | None = None,
     lifespan: Sequence[Lifespan] = (),
     debug: bool = False,
 ) -> Litestar:
     """Build the workhooks ASGI application around ``services``.
 
     ``metrics`` renders ``/metrics``; without ``metrics_token`` only loopback may read it.
+    ``rate_limits``, when given, limits each client's API requests (429).
     """
     api = Router(
         path=API_PREFIX,
@@ -73,10 +77,18 @@ def create_app(
             )
         },
     )
+    allowed: dict[str, str] = {}
     app = Litestar(
         route_handlers=[api, token, discovery, jwks, health, metrics_route, openapi_document],
         exception_handlers=exception_handlers(),
-        state=State({"services": services, "metrics": metrics, "metrics_token": metrics_token}),
+        state=State(
+            {
+                "services": services,
+                "metrics": metrics,
+                "metrics_token": metrics_token,
+                "rate_limits": rate_limits,
+            }
+        ),
         lifespan=list(lifespan),
         openapi_config=OpenAPIConfig(
             title="workhooks",
@@ -92,8 +104,10 @@ def create_app(
             operation_id_creator=operation_id,
         ),
         debug=debug,
-        request_max_body_size=4 * 1024 * 1024,
+        request_max_body_size=BATCH_BODY_BYTES,
         middleware=[uri_length_limit],
+        before_send=[fix_allow_header(allowed)],
     )
+    allowed.update(allowed_methods(app))
     finish(app)
     return app

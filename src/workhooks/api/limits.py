@@ -1,4 +1,6 @@
-"""Protocol limits enforced before routing details: URIs longer than 4,096 characters get 414."""
+"""Request limits: URIs longer than 4,096 characters get 414 before routing; request bodies
+are bounded per route (413 before they are read past the bound, from ``Content-Length``
+when it is given), the token form by its number of fields (400)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,22 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from workhooks.api.errors import error_body
 from workhooks.api.paths import MAX_URI_LENGTH
 
-__all__ = ["uri_length_limit"]
+__all__ = [
+    "BATCH_BODY_BYTES",
+    "FORM_BODY_BYTES",
+    "FORM_FIELDS",
+    "RECORD_BODY_BYTES",
+    "uri_length_limit",
+]
+
+BATCH_BODY_BYTES = 4 * 1024 * 1024
+"""A batch of up to 1,000 records."""
+RECORD_BODY_BYTES = 64 * 1024
+"""One record, one webhook or one reference value."""
+FORM_BODY_BYTES = 8 * 1024
+"""The token request form."""
+FORM_FIELDS = 16
+"""Fields of the token request form (it has four)."""
 
 _BODY = msgspec.json.encode(
     error_body(

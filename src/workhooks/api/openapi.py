@@ -171,7 +171,8 @@ class Delivery(msgspec.Struct):
 
 
 class DeliveryAttempt(msgspec.Struct):
-    """One POST of an event; ``response`` is the first 64 KiB of the answer (or the error)."""
+    """One POST of an event; ``response`` is the start of the answer (or the error):
+    256 bytes for a success, up to 64 KiB for the failure that decided a back-off."""
 
     attemptedAt: str
     succeeded: bool
@@ -240,9 +241,9 @@ _ERROR_TEXT = {
     404: "Unknown id in this tenant",
     409: "Conflict: a value already taken, or a bad continuation token",
     410: "The delta token has expired",
-    413: "The body is larger than 4 MiB",
+    413: "The body is larger than the route takes: 64 KiB for one resource, 4 MiB for a batch",
     414: "The URI is longer than 4,096 characters",
-    429: "Too many requests: wait as Retry-After says",
+    429: "Too many requests: wait the seconds of Retry-After",
     503: "The store is unavailable for a moment: try again after Retry-After",
 }
 
@@ -298,5 +299,5 @@ def token_responses() -> dict[int, ResponseSpec]:
         200: ResponseSpec(
             data_container=AccessToken, description="An access token", generate_examples=False
         ),
-        **{code: ERRORS[code] for code in _ALWAYS},
+        **{code: ERRORS[code] for code in sorted({*_ALWAYS, 413})},
     }

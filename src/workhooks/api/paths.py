@@ -12,7 +12,15 @@ MAX_URI_LENGTH = 4096
 
 
 def path_id(text: str, *, what: str) -> int:
-    """A record id from the path: a positive 64-bit integer, else 404."""
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_RECORD_ID:
+    """A record id from the path: a positive 64-bit integer in canonical form, else 404.
+
+    Only the canonical spelling names a record: ``01`` is not record 1 (no id is written so).
+    """
+    if (
+        not text.isascii()
+        or not text.isdigit()
+        or text.startswith("0")
+        or not 1 <= int(text) <= MAX_RECORD_ID
+    ):
         raise NotFoundError(f"{what} {text[:40]!r} does not exist")
     return int(text)

@@ -9,6 +9,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
 from workhooks.api import openapi as doc
+from workhooks.api.limits import FORM_BODY_BYTES, FORM_FIELDS
 from workhooks.api.openapi import public, token_responses
 from workhooks.api.security import services_of
 from workhooks.domain.scopes import KNOWN_SCOPES
@@ -30,7 +31,12 @@ def _form_field(form: dict[str, list[str]], name: str) -> str | None:
     return values[0]
 
 
-@post("/tenants/{tenant:str}/connect/token", status_code=200, responses=token_responses())
+@post(
+    "/tenants/{tenant:str}/connect/token",
+    status_code=200,
+    request_max_body_size=FORM_BODY_BYTES,
+    responses=token_responses(),
+)
 async def token(tenant: FromPath[str], request: Request[Any, Any, Any]) -> Response[Any]:
     """Client credentials grant: form-encoded ``grant_type``, ``client_id``, ``client_secret``."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != _FORM:
@@ -40,9 +46,18 @@ async def token(tenant: FromPath[str], request: Request[Any, Any, Any]) -> Respo
         )
     body = await request.body()
     try:
-        form = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        form = parse_qs(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            strict_parsing=False,
+            max_num_fields=FORM_FIELDS,
+        )
     except UnicodeDecodeError as exc:
         raise InvalidRequestError("The form is not UTF-8", reasons=("body: not UTF-8",)) from exc
+    except ValueError as exc:  # more fields than max_num_fields
+        raise InvalidRequestError(
+            "The form has too many fields", reasons=(f"body: at most {FORM_FIELDS} fields",)
+        ) from exc
     grant_type = _form_field(form, "grant_type")
     if grant_type != "client_credentials":
         raise InvalidRequestError(

@@ -9,6 +9,7 @@ from litestar import Request, delete, get, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from workhooks.api import openapi as doc
+from workhooks.api.limits import RECORD_BODY_BYTES
 from workhooks.api.openapi import documented, errors
 from workhooks.api.params import Continuation, DeltaFlag, FilterText, References
 from workhooks.api.paths import API_PREFIX, path_id
@@ -105,6 +106,7 @@ async def get_person_references(
     "/people/{person_id:str}/external-references/{key:str}",
     guards=[requires(Scope.EXTERNAL_REFERENCES_WRITE)],
     status_code=204,
+    request_max_body_size=RECORD_BODY_BYTES,
     responses=errors(404, 409, 413),
 )
 async def set_person_reference(

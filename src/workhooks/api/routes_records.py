@@ -8,6 +8,7 @@ from litestar import Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
 from workhooks.api import openapi as doc
+from workhooks.api.limits import BATCH_BODY_BYTES, RECORD_BODY_BYTES
 from workhooks.api.openapi import documented, errors, replaced_or_created
 from workhooks.api.params import References
 from workhooks.api.paths import path_id
@@ -54,6 +55,7 @@ async def get_work_interruption(
 @put(
     "/work-interruptions/{record_id:str}",
     guards=[requires(Scope.WORK_INTERRUPTIONS_WRITE)],
+    request_max_body_size=RECORD_BODY_BYTES,
     responses=replaced_or_created(doc.WorkInterruption, "The stored work interruption"),
 )
 async def put_work_interruption(
@@ -75,6 +77,7 @@ async def put_work_interruption(
     "/work-interruptions/batch",
     status_code=200,
     guards=[requires(Scope.WORK_INTERRUPTIONS_WRITE)],
+    request_max_body_size=BATCH_BODY_BYTES,
     responses=documented(200, doc.WorkInterruptionBatch, "The stored records", 413),
 )
 async def put_work_interruptions_batch(
@@ -120,6 +123,7 @@ async def get_person(person_id: FromPath[str], request: Request[Any, Any, Any]) 
 @put(
     "/people/{person_id:str}",
     guards=[requires(Scope.PEOPLE_WRITE)],
+    request_max_body_size=RECORD_BODY_BYTES,
     responses=replaced_or_created(doc.Person, "The stored person"),
 )
 async def put_person(
@@ -137,6 +141,7 @@ async def put_person(
     "/people/batch",
     status_code=200,
     guards=[requires(Scope.PEOPLE_WRITE)],
+    request_max_body_size=BATCH_BODY_BYTES,
     responses=documented(200, doc.PersonBatch, "The stored people", 413),
 )
 async def put_people_batch(

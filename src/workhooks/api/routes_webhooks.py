@@ -9,6 +9,7 @@ from litestar import Request, Response, delete, get, post
 from litestar.params import FromPath, JSONBody
 
 from workhooks.api import openapi as doc
+from workhooks.api.limits import RECORD_BODY_BYTES
 from workhooks.api.openapi import documented, errors
 from workhooks.api.params import Continuation, FilterText, References
 from workhooks.api.paths import API_PREFIX
@@ -27,6 +28,7 @@ __all__ = ["WEBHOOK_HANDLERS"]
 @post(
     "/webhooks",
     guards=[requires(Scope.WEBHOOKS_WRITE)],
+    request_max_body_size=RECORD_BODY_BYTES,
     responses=documented(201, doc.CreatedWebhook, "The new webhook with its key (shown once)", 413),
 )
 async def create_webhook(

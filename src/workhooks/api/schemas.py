@@ -126,6 +126,14 @@ async def check_body_types(request: Request[Any, Any, Any]) -> None:
         raw = await request.json()
     except SerializationException:
         return  # malformed JSON: Litestar's own body parsing reports it
+    except (UnicodeDecodeError, RecursionError) as exc:
+        # msgspec raises these past Litestar's own handling: invalid UTF-8 in a string,
+        # and nesting deeper than the decoder follows (Python's recursion limit).
+        problem = "not valid UTF-8" if isinstance(exc, UnicodeDecodeError) else "nested too deeply"
+        raise ValidationException(
+            detail="Validation failed",
+            extra=[{"key": "", "message": f"the JSON body is {problem}", "source": "body"}],
+        ) from exc
     try:
         msgspec.convert(raw, field.annotation, strict=True)
     except msgspec.ValidationError as exc:
@@ -167,7 +175,7 @@ def delivery_document(delivery: Delivery) -> dict[str, Any]:
 
 
 def attempt_document(attempt: DeliveryAttempt) -> dict[str, Any]:
-    """The JSON document of one attempt, with the response excerpt (at most 64 KiB)."""
+    """The JSON document of one attempt, with the start of the receiver's answer."""
     return {
         "attemptedAt": _time(attempt.attempted_at),
         "succeeded": attempt.succeeded,

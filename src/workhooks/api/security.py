@@ -10,6 +10,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
+from workhooks.api.rate_limits import RateLimits
 from workhooks.domain.scopes import Scope
 from workhooks.errors import InvalidRequestError
 from workhooks.services.auth import Principal
@@ -44,7 +45,8 @@ def check_user_agent(request: ASGIConnection[Any, Any, Any, Any]) -> None:
 
 
 class ScopeGuard:
-    """A route guard: check the User-Agent, the token and ``scope`` before anything else.
+    """A route guard: check the User-Agent, the token, the client's rate and ``scope`` before
+    anything else.
 
     Guards run before the body is read, so an unauthenticated caller learns nothing about
     the body rules. The caller is kept on the connection for ``principal_of``. ``scope`` is
@@ -60,6 +62,9 @@ class ScopeGuard:
         principal = services_of(connection).auth.authenticate(
             connection.headers.get("authorization")
         )
+        limits: RateLimits | None = connection.app.state.get("rate_limits")
+        if limits is not None:
+            limits.take(principal.client_id)
         principal.require(self.scope)
         connection.state[_PRINCIPAL] = principal
 

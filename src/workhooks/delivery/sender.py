@@ -17,12 +17,11 @@ from typing import Protocol
 import aiohttp
 
 from workhooks.delivery.guard import ForbiddenDestinationError, make_connector
+from workhooks.domain.deliveries import MAX_EXCERPT_BYTES
 from workhooks.domain.retry import FailureClass, classify_status
 from workhooks.domain.webhooks import destination_origin
 
-__all__ = ["EXCERPT_LIMIT", "AiohttpSender", "SendResult", "Sender"]
-
-EXCERPT_LIMIT = 64 * 1024
+__all__ = ["AiohttpSender", "SendResult", "Sender"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,26 +48,30 @@ def _classify_exception(exc: BaseException) -> FailureClass:
     """Map a client-side failure to its class."""
     if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
         return FailureClass.TIMEOUT
+    # Before DNS: aiohttp reports a resolver's refusal of a name as a DNS error.
+    if isinstance(exc, aiohttp.ClientConnectorError) and isinstance(
+        exc.os_error, ForbiddenDestinationError
+    ):
+        return FailureClass.FORBIDDEN_DESTINATION
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return FailureClass.DNS
     if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
         return FailureClass.TLS
     if isinstance(exc, ssl.SSLError):
         return FailureClass.TLS
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        if isinstance(exc.os_error, ConnectionRefusedError):
-            return FailureClass.CONNECTION_REFUSED
-        if isinstance(exc.os_error, ForbiddenDestinationError):
-            return FailureClass.FORBIDDEN_DESTINATION
+    if isinstance(exc, aiohttp.ClientConnectorError) and isinstance(
+        exc.os_error, ConnectionRefusedError
+    ):
+        return FailureClass.CONNECTION_REFUSED
     return FailureClass.CONNECTION_ERROR
 
 
 async def _read_excerpt(response: aiohttp.ClientResponse) -> bytes:
-    """Read the body until its end or ``EXCERPT_LIMIT`` bytes, whichever comes first."""
+    """Read the body until its end or ``MAX_EXCERPT_BYTES`` bytes, whichever comes first."""
     chunks: list[bytes] = []
     size = 0
-    while size < EXCERPT_LIMIT:
-        chunk = await response.content.read(EXCERPT_LIMIT - size)
+    while size < MAX_EXCERPT_BYTES:
+        chunk = await response.content.read(MAX_EXCERPT_BYTES - size)
         if not chunk:
             break
         chunks.append(chunk)

@@ -29,7 +29,7 @@ from workhooks.delivery.scheduler import Scheduler, Slot
 from workhooks.delivery.sender import Sender, SendResult
 from workhooks.delivery.windows import GroupCommit, SharedReads, Window
 from workhooks.domain.change_version import format_version
-from workhooks.domain.deliveries import DeliveryAttempt, message_id
+from workhooks.domain.deliveries import DeliveryAttempt, excerpt, message_id
 from workhooks.domain.records import WorkInterruption
 from workhooks.domain.retry import (
     BackoffState,
@@ -73,6 +73,9 @@ class WorkerOptions:
     ``search_gap_seconds``: the least time between two searches, so the wake-ups of a burst
     of writes share one search instead of costing one each (an isolated write is searched
     for at once).
+    ``excerpt_bytes``: the receiver's answer kept per attempt (``WORKHOOKS_EXCERPT_BYTES``),
+    except for the failure that decides a window's back-off, which keeps up to
+    ``failure_excerpt_bytes`` (``WORKHOOKS_FAILURE_EXCERPT_BYTES``).
     """
 
     window: int = 500
@@ -85,6 +88,8 @@ class WorkerOptions:
     lease_renew_seconds: float = 10.0
     purge_interval: dt.timedelta = dt.timedelta(minutes=1)
     search_gap_seconds: float = 0.005
+    excerpt_bytes: int = 256
+    failure_excerpt_bytes: int = 64 * 1024
 
 
 async def _wait_any(*waits: Coroutine[Any, Any, Any], timeout: float) -> None:  # noqa: ASYNC109
@@ -506,6 +511,7 @@ class DeliveryWorker:
             if isinstance(decision, Disable):
                 disabled = decision.reason
                 logger.warning("webhook %s disabled: %s", webhook.id, decision.reason)
+        short, long = self._options.excerpt_bytes, self._options.failure_excerpt_bytes
         attempts = [
             DeliveryAttempt(
                 webhook_id=webhook.id,
@@ -517,7 +523,12 @@ class DeliveryWorker:
                 status_code=result.status_code,
                 latency_ms=result.latency_ms,
                 error_class=None if result.failure is None else result.failure.value,
-                response_excerpt=result.excerpt or (result.error or ""),
+                # Only the failure that decides the back-off keeps a long excerpt: a window
+                # whose every request fails stores one, not one per request.
+                response_excerpt=excerpt(
+                    result.excerpt or (result.error or ""),
+                    long if result is first_failure else short,
+                ),
                 next_attempt_at=None if result.failure is None else next_attempt_at,
             )
             for record, result in zip(records, results, strict=True)

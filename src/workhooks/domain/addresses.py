@@ -17,8 +17,9 @@ Two entry points:
   connect time by ``workhooks.delivery.guard`` on every resolved address);
 * :func:`check_destination_host` judges the host of a destination URL when a webhook is
   registered, refusing forbidden IP literals (including legacy numeric IPv4 spellings
-  such as ``2130706433`` or ``0x7f.1``) and ``localhost`` names. Other names pass: they
-  are judged when they are resolved.
+  such as ``2130706433`` or ``0x7f.1``) and ``localhost`` names, after folding the host
+  to the ASCII spelling a client connects to (IDNA). Other names pass: they are judged
+  when they are resolved.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ __all__ = [
     "check_destination_host",
     "forbidden_reason",
     "is_forbidden_address",
+    "normalize_host",
     "parse_ip_literal",
 ]
 
@@ -269,6 +271,27 @@ def _host_reason(
     return None
 
 
+def normalize_host(host: str) -> str:
+    """The ASCII, lower-case spelling of ``host`` that resolvers and HTTP clients act on.
+
+    A name with non-ASCII characters is converted with IDNA (nameprep), as HTTP clients do
+    before they resolve it: full-width and other compatibility spellings fold to ASCII, so
+    ``１２７.０.０.１`` is ``127.0.0.1`` and ``ｌｏｃａｌｈｏｓｔ`` or ``locaⅼhost`` is
+    ``localhost``. Raises :class:`~workhooks.errors.InvalidDestinationError` when IDNA
+    cannot convert the name (no client could connect to it either).
+    """
+    text = host.strip()
+    if not text.isascii():
+        try:
+            text = text.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            reason = f"the host is not a valid internationalised domain name ({exc})"
+            raise InvalidDestinationError(
+                f"The destination host {host!r} is not valid.", reasons=(reason,)
+            ) from None
+    return text.lower().rstrip(".")
+
+
 def check_destination_host(
     host: str,
     *,
@@ -280,7 +303,7 @@ def check_destination_host(
     Raises :class:`~workhooks.errors.InvalidDestinationError` naming the reason. Host
     names that are not literals pass: they are judged on every resolution at connect time.
     """
-    normalized = host.strip().lower().rstrip(".")
+    normalized = normalize_host(host)
     if not normalized:
         raise InvalidDestinationError(
             "The destination URL has no host.", reasons=("the host is empty",)

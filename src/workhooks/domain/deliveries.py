@@ -7,10 +7,37 @@ event's ``webhook-id`` (``msg_<changeVersion>``). Each POST of it is a ``Deliver
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["Delivery", "DeliveryAttempt", "DeliveryQuery", "DeliveryStatus", "message_id"]
+__all__ = [
+    "MAX_EXCERPT_BYTES",
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliveryQuery",
+    "DeliveryStatus",
+    "excerpt",
+    "is_message_id",
+    "message_id",
+]
+
+MAX_EXCERPT_BYTES = 64 * 1024
+"""The most of a receiver's answer read and kept per attempt."""
+
+_MESSAGE_ID = re.compile(r"msg_[0-9A-F]{20}")
+
+
+def is_message_id(text: str) -> bool:
+    """Whether ``text`` is spelled like a message id (``msg_`` and a change version)."""
+    return _MESSAGE_ID.fullmatch(text) is not None
+
+
+def excerpt(text: str, limit: int) -> str:
+    """The start of a receiver's answer kept in the history: at most ``limit`` UTF-8 bytes."""
+    if len(text) * 4 <= limit:  # no UTF-8 character takes more than 4 bytes
+        return text
+    return text.encode()[:limit].decode(errors="ignore")
 
 
 def message_id(change_version: str) -> str:

@@ -18,6 +18,7 @@ __all__ = [
     "MAX_REFERENCE_VALUE_LENGTH",
     "PREDEFINED",
     "ExternalReference",
+    "is_acceptable_value",
     "parse_external_references",
     "render_external_references",
     "validate_custom_key",
@@ -66,11 +67,18 @@ def validate_custom_key(key: str) -> str:
     return key
 
 
+def is_acceptable_value(value: str) -> bool:
+    """Whether ``value`` may be a reference value (custom or predefined, such as a badge
+    number): at most 256 characters and no control characters (NUL included), which
+    every store keeps alike."""
+    return len(value) <= MAX_REFERENCE_VALUE_LENGTH and not any(
+        unicodedata.category(ch) in _UNPRINTABLE for ch in value
+    )
+
+
 def validate_value(value: str) -> str:
     """Return a reference value if it is acceptable, else raise ``InvalidRequestError``."""
-    if len(value) > MAX_REFERENCE_VALUE_LENGTH or any(
-        unicodedata.category(ch) in _UNPRINTABLE for ch in value
-    ):
+    if not is_acceptable_value(value):
         raise InvalidRequestError(
             "Invalid reference value",
             reasons=(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import NoReturn
 
@@ -64,6 +64,11 @@ class ValueKind(StrEnum):
     ENUM = "enum"
 
 
+def _is_int64(value: Constant) -> bool:
+    """Whether ``value`` is an integer a 64-bit column can hold (ids are stored so)."""
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
+
+
 def _as_date(value: Constant) -> date | None:
     """The date a ``'YYYY-MM-DD'`` constant names, or ``None`` if it is not a valid date."""
     if not isinstance(value, str) or _DATE_RE.fullmatch(value) is None:
@@ -80,7 +85,9 @@ def _as_datetime(value: Constant) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+        # An instant whose UTC time falls outside years 1 to 9999 names no stored time.
+        parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
     return parsed if parsed.tzinfo is not None else None
 
@@ -109,8 +116,10 @@ class FilterField:
     def problem(self, value: Constant) -> str | None:
         """Why ``value`` is not acceptable for this field, or ``None`` if it is."""
         kind = self.kind
-        if kind is ValueKind.INT and isinstance(value, int) and not isinstance(value, bool):
+        if kind is ValueKind.INT and _is_int64(value):
             return None
+        if kind is ValueKind.INT and isinstance(value, int) and not isinstance(value, bool):
+            return f"Filter field {self.name!r} expects an integer of 64 bits, got {value}"
         if kind is ValueKind.BOOL and isinstance(value, bool):
             return None
         if kind is ValueKind.STR and isinstance(value, str):

@@ -46,7 +46,10 @@ class WorkInterruptionQuery:
     limit: int = 1000
 
 
-def _one_year_after(day: dt.date) -> dt.date:
+def _one_year_after(day: dt.date) -> dt.date | None:
+    """The same day a year later; ``None`` past the last representable year (no limit then)."""
+    if day.year == dt.MAXYEAR:
+        return None
     try:
         return day.replace(year=day.year + 1)
     except ValueError:  # 29 February
@@ -69,7 +72,8 @@ def parse_work_interruption_filter(
     selected = date_range(node, "date")
     assert selected is not None  # 'date' is a required field of the spec
     first, last = selected
-    if last >= _one_year_after(first):
+    limit = _one_year_after(first)
+    if limit is not None and last >= limit:
         raise _fail(f"the date range {first} to {last} is longer than one year")
     person_ids: set[int] | None = None
     for condition in conditions_for(node, "person"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from workhooks.domain.external_references import MAX_REFERENCE_VALUE_LENGTH, is_acceptable_value
 from workhooks.errors import InvalidRecordError
 
 __all__ = [
@@ -21,7 +22,6 @@ __all__ = [
 
 MINUTES_PER_DAY = 24 * 60
 MAX_RECORD_ID = 2**63 - 1  # ids are stored as signed 64-bit integers
-_MAX_REFERENCE_LENGTH = 256
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,7 +125,9 @@ def validate_person(draft: PersonDraft) -> None:
         ("badgeNumber", draft.badge_number),
         ("employeeNumber", draft.employee_number),
     ):
-        if value is not None and len(value) > _MAX_REFERENCE_LENGTH:
-            reasons.append(f"{field}: must be at most {_MAX_REFERENCE_LENGTH} characters")
+        if value is not None and not is_acceptable_value(value):
+            reasons.append(
+                f"{field}: at most {MAX_REFERENCE_VALUE_LENGTH} characters, no control characters"
+            )
     if reasons:
         raise InvalidRecordError("The person is not valid", reasons=tuple(reasons))

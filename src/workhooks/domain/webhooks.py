@@ -21,6 +21,7 @@ __all__ = [
     "Webhook",
     "WebhookStatus",
     "destination_origin",
+    "is_webhook_id",
     "parse_collection",
     "validate_destination",
 ]
@@ -92,6 +93,12 @@ class Webhook:
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_WEBHOOK_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def is_webhook_id(text: str) -> bool:
+    """Whether ``text`` is spelled like a webhook id (a lower-case GUID); others name none."""
+    return _WEBHOOK_ID.fullmatch(text) is not None
 
 
 def destination_origin(url: str) -> str:

@@ -122,7 +122,9 @@ class AuthService:
         self, tenant: str, *, client_id: str, client_secret: str, scope: str | None
     ) -> TokenGrant:
         """Grant a token for client credentials: the requested scopes, or all the client has."""
-        client = await self._store.get_client(client_id)
+        # Only printable ASCII ids are ever issued: others are unknown without asking the store.
+        known = client_id.isascii() and client_id.isprintable() and len(client_id) <= 128
+        client = await self._store.get_client(client_id) if known else None
         if (
             client is None
             or client.tenant != tenant

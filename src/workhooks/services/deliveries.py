@@ -9,10 +9,17 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery, DeliveryStatus
+from workhooks.domain.deliveries import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryQuery,
+    DeliveryStatus,
+    is_message_id,
+)
 from workhooks.domain.filter_specs import DELIVERIES_FILTER, conditions, parse_filter
 from workhooks.domain.filters import Comparison, InList, Operator
 from workhooks.domain.tokens import TokenCodec
+from workhooks.domain.webhooks import is_webhook_id
 from workhooks.errors import InvalidContinuationTokenError, InvalidFilterError, NotFoundError
 from workhooks.storage.protocol import Store
 
@@ -68,8 +75,11 @@ class DeliveryHistoryService:
         self._page_size = page_size
 
     async def _check_webhook(self, tenant: str, webhook_id: str) -> None:
-        if await self._store.get_webhook(tenant, webhook_id) is None:
-            raise NotFoundError(f"Webhook {webhook_id} does not exist")
+        if (
+            not is_webhook_id(webhook_id)
+            or await self._store.get_webhook(tenant, webhook_id) is None
+        ):
+            raise NotFoundError(f"Webhook {webhook_id[:80]!r} does not exist")
 
     async def page(
         self,
@@ -115,7 +125,11 @@ class DeliveryHistoryService:
     ) -> tuple[Delivery, list[DeliveryAttempt]]:
         """One delivery with every attempt, oldest first."""
         await self._check_webhook(tenant, webhook_id)
-        found = await self._store.get_delivery(webhook_id, delivery_id)
+        found = (
+            await self._store.get_delivery(webhook_id, delivery_id)
+            if is_message_id(delivery_id)
+            else None
+        )
         if found is None:
             raise NotFoundError(
                 f"Delivery {delivery_id[:80]} of webhook {webhook_id} does not exist"

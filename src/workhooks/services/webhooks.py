@@ -15,6 +15,7 @@ from workhooks.domain.signing import KEY_SIZE, encode_key
 from workhooks.domain.webhooks import (
     NewWebhook,
     Webhook,
+    is_webhook_id,
     parse_collection,
     validate_destination,
 )
@@ -116,12 +117,15 @@ class WebhookService:
 
     async def get(self, tenant: str, webhook_id: str, *, include_deleted: bool = False) -> Webhook:
         """Return one webhook of the tenant or raise ``NotFoundError``."""
-        webhook = await self._store.get_webhook(tenant, webhook_id)
+        known = is_webhook_id(webhook_id)
+        webhook = await self._store.get_webhook(tenant, webhook_id) if known else None
         if webhook is None or (webhook.deleted_at is not None and not include_deleted):
-            raise NotFoundError(f"Webhook {webhook_id} does not exist")
+            raise NotFoundError(f"Webhook {webhook_id[:80]!r} does not exist")
         return webhook
 
     async def delete(self, tenant: str, webhook_id: str) -> None:
         """Soft-delete: deliveries stop, the delivery history stays readable."""
-        if not await self._store.delete_webhook(tenant, webhook_id, at=self._clock.now()):
-            raise NotFoundError(f"Webhook {webhook_id} does not exist")
+        if not is_webhook_id(webhook_id) or not await self._store.delete_webhook(
+            tenant, webhook_id, at=self._clock.now()
+        ):
+            raise NotFoundError(f"Webhook {webhook_id[:80]!r} does not exist")

@@ -23,6 +23,7 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
+    asyncpg.DiskFullError,  # space runs out: the statement rolled back, retry later
 )
 
 

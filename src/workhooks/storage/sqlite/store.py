@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Collection as Many
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import msgspec
@@ -28,7 +29,12 @@ from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.scopes import parse_scopes
 from workhooks.domain.webhooks import Collection, NewWebhook, Webhook, WebhookStatus
-from workhooks.errors import ConflictError, TooManyWebhooksError, UnknownPersonError
+from workhooks.errors import (
+    ConflictError,
+    StoreUnavailableError,
+    TooManyWebhooksError,
+    UnknownPersonError,
+)
 from workhooks.storage.protocol import BacklogReport, WebhookBacklog, WindowOutcome, Written
 from workhooks.storage.sql import load_migrations, load_queries
 
@@ -152,6 +158,24 @@ def _connect(path: str) -> sqlite3.Connection:
     return conn
 
 
+@contextmanager
+def _full_disk_is_unavailable() -> Iterator[None]:
+    """A full disk (or database size limit) is a passing outage: 503, retry later.
+
+    The transaction was rolled back, so nothing acknowledged is lost and nothing half-written
+    stays; the write succeeds once space is freed.
+    """
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_FULL:
+            raise
+        raise StoreUnavailableError(
+            "The database is full; try again later",
+            reasons=("database: no space left for the SQLite file",),
+        ) from exc
+
+
 class SqliteStore:
     """The ``Store`` on one SQLite file (``path`` may be ``:memory:``-free paths only)."""
 
@@ -195,13 +219,16 @@ class SqliteStore:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 result = fn(conn)
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                # SQLite may have rolled back already (a full disk does that).
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
             return result
 
-        return await self._on(self._writer_pool, run)
+        with _full_disk_is_unavailable():
+            return await self._on(self._writer_pool, run)
 
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` in one read transaction on the reader thread (a consistent snapshot)."""
@@ -215,7 +242,8 @@ class SqliteStore:
             finally:
                 conn.execute("COMMIT")
 
-        return await self._on(self._reader_pool, run)
+        with _full_disk_is_unavailable():  # sorting may need temporary space
+            return await self._on(self._reader_pool, run)
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
