@@ -60,8 +60,8 @@ class Settings:
     header_timeout_seconds: float = 10.0
     body_timeout_seconds: float = 30.0
     max_connections: int = 1000
-    rate_limit_per_second: float = 50.0
-    rate_limit_burst: int = 100
+    rate_limit_per_second: float = 200.0
+    rate_limit_burst: int = 400
     metrics_token: str | None = None
     metrics_webhook_series: int = 100
     db_pool_min: int = 2

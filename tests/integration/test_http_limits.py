@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.conftest import API, USER_AGENT, Api, ApiFactory
+from tests.conftest import API, USER_AGENT, Api, ApiFactory, work_interruption
 from tests.integration.errors_helpers import assert_error
 from workhooks.bootstrap import runtime, uvicorn_server
 from workhooks.config import Settings
@@ -264,6 +264,25 @@ async def test_a_client_beyond_its_rate_gets_429_with_retry_after(api_factory: A
     assert int(refused.headers["Retry-After"]) >= 1
     other = await api.headers()
     assert (await api.http.get(f"{API}/webhooks", headers=other)).status_code == 200
+
+
+async def test_source_side_writes_are_not_rate_limited(api_factory: ApiFactory) -> None:
+    """The source feed (PUT/DELETE of people and work interruptions) is never answered 429,
+    while the same client's reads beyond its burst are."""
+    api = await api_factory(
+        Settings(database_url="memory://", rate_limit_per_second=0.1, rate_limit_burst=2)
+    )
+    headers = {**await api.headers(), "Content-Type": "application/json"}
+    await api.put_person(headers, 1)
+    for record_id in range(1, 11):
+        body = json.dumps(work_interruption(1))
+        answer = await api.http.put(
+            f"{API}/work-interruptions/{record_id}", content=body, headers=headers
+        )
+        assert answer.status_code == 201, answer.text
+    assert (await api.http.get(f"{API}/webhooks", headers=headers)).status_code == 200
+    assert (await api.http.get(f"{API}/webhooks", headers=headers)).status_code == 200
+    assert (await api.http.get(f"{API}/webhooks", headers=headers)).status_code == 429
 
 
 async def test_rate_limits_can_be_turned_off(api_factory: ApiFactory) -> None:

@@ -16,7 +16,7 @@ from workhooks.errors import InvalidRequestError
 from workhooks.services.auth import Principal
 from workhooks.services.container import Services
 
-__all__ = ["ScopeGuard", "principal_of", "requires", "services_of"]
+__all__ = ["SOURCE_FEED", "ScopeGuard", "principal_of", "requires", "services_of"]
 
 # ServiceName/Version (Company), as the Protime API asks of every caller.
 _USER_AGENT = re.compile(r"^[^\s/]+/[^\s/]+ \(.+\)$")
@@ -44,6 +44,11 @@ def check_user_agent(request: ASGIConnection[Any, Any, Any, Any]) -> None:
         )
 
 
+# The source side's writes (contract B12) feed every subscriber: a source system pushes at
+# its own pace and is not rate limited; the Protime API it serves to consumers is.
+SOURCE_FEED = frozenset({Scope.WORK_INTERRUPTIONS_WRITE, Scope.PEOPLE_WRITE})
+
+
 class ScopeGuard:
     """A route guard: check the User-Agent, the token, the client's rate and ``scope`` before
     anything else.
@@ -63,7 +68,7 @@ class ScopeGuard:
             connection.headers.get("authorization")
         )
         limits: RateLimits | None = connection.app.state.get("rate_limits")
-        if limits is not None:
+        if limits is not None and self.scope not in SOURCE_FEED:
             limits.take(principal.client_id)
         principal.require(self.scope)
         connection.state[_PRINCIPAL] = principal
