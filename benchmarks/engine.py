@@ -105,7 +105,7 @@ async def create_clients(rt: Runtime, tenants: Iterable[str]) -> dict[str, tuple
     """An API client (id, secret) with every scope for each tenant, made through the store."""
     found: dict[str, tuple[str, str]] = {}
     for tenant in tenants:
-        new = await rt.services.auth.create_client(tenant, frozenset(Scope))
+        new = await rt.services.clients.create(tenant, frozenset(Scope))
         found[tenant] = (new.client.id, new.secret)
     return found
 

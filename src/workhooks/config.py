@@ -57,6 +57,10 @@ class Settings:
     db_pool_max: int = 10
     lease_seconds: float = 30.0
     claim_batch: int = 256
+    master_key: str | None = dataclasses.field(default=None, repr=False)
+    master_key_file: str | None = None
+    token_failures_per_client: int = 10
+    token_failures_per_address: int = 50
 
     def __post_init__(self) -> None:
         """Refuse limits that would stop delivery or make no sense."""
@@ -91,6 +95,8 @@ _AT_LEAST_ONE = (
     "windows_in_flight",
     "max_webhooks_per_tenant",
     "claim_batch",
+    "token_failures_per_client",
+    "token_failures_per_address",
 )
 
 

@@ -142,7 +142,7 @@ async def _simulate(http: httpx.AsyncClient, console: Console, changes: int) -> 
 
 
 async def _authenticate(rt: Runtime, http: httpx.AsyncClient, console: Console) -> None:
-    new = await rt.services.auth.create_client(TENANT, frozenset(KNOWN_SCOPES))
+    new = await rt.services.clients.create(TENANT, frozenset(KNOWN_SCOPES))
     _print_tour(console, str(http.base_url).rstrip("/"), new.client.id, new.secret)
     answer = await http.post(
         f"/tenants/{TENANT}/connect/token",

@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "AuthenticationError",
     "ConflictError",
+    "DeliveryHeldError",
     "DeltaTokenExpiredError",
     "InsufficientScopeError",
     "InvalidClientError",
@@ -19,6 +20,7 @@ __all__ = [
     "InvalidRequestError",
     "NotFoundError",
     "StoreUnavailableError",
+    "TooManyAttemptsError",
     "TooManyWebhooksError",
     "UnknownCollectionError",
     "UnknownPersonError",
@@ -160,3 +162,21 @@ class InvalidClientError(WorkhooksError):
     """Client credentials are unknown or wrong (OAuth2 ``invalid_client``)."""
 
     code = "invalid_client"
+
+
+class TooManyAttemptsError(WorkhooksError):
+    """Too many failed credential attempts from this client or address: wait and retry."""
+
+    code = "TooManyRequests"
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(
+            message, reasons=(f"Retry-After: try again in {retry_after_seconds} seconds",)
+        )
+        self.retry_after_seconds = retry_after_seconds
+
+
+class DeliveryHeldError(WorkhooksError):
+    """Another process already delivers from this SQLite database (one deliverer per file)."""
+
+    code = "DeliveryHeld"

@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from workhooks.testing import TEST_MASTER_KEY
+
 AGENT = "WorkhooksTests/1.0 (workhooks)"
 
 
@@ -43,6 +45,7 @@ class ServerProcess:
             capture_output=True,
             check=True,
             timeout=60,
+            env=workhooks_env(),
         )
         return result.stdout.decode()
 
@@ -85,6 +88,7 @@ def workhooks_env(**extra: str) -> dict[str, str]:
     env["WORKHOOKS_POLL_INTERVAL_SECONDS"] = "0.2"
     # A killed process's leases block its webhooks for one lease period: keep it short here.
     env["WORKHOOKS_LEASE_SECONDS"] = "3"
+    env["WORKHOOKS_MASTER_KEY"] = TEST_MASTER_KEY
     env.update(extra)
     return env
 

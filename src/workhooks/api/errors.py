@@ -26,6 +26,7 @@ from workhooks.errors import (
     InvalidRequestError,
     NotFoundError,
     StoreUnavailableError,
+    TooManyAttemptsError,
     TooManyWebhooksError,
     UnknownCollectionError,
     WorkhooksError,
@@ -47,6 +48,7 @@ STATUS_OF: dict[type[WorkhooksError], int] = {
     NotFoundError: 404,
     ConflictError: 409,
     DeltaTokenExpiredError: 410,
+    TooManyAttemptsError: 429,
     StoreUnavailableError: 503,
 }
 
@@ -97,6 +99,8 @@ def handle_workhooks_error(_: Request[Any, Any, Any], exc: WorkhooksError) -> Re
     headers: dict[str, str] = {}
     if isinstance(exc, StoreUnavailableError):
         headers["Retry-After"] = "1"
+    if isinstance(exc, TooManyAttemptsError):
+        headers["Retry-After"] = str(exc.retry_after_seconds)
     if isinstance(exc, AuthenticationError):
         headers["WWW-Authenticate"] = _challenge(exc)
     return Response(

@@ -50,9 +50,9 @@ def requires(scope: Scope) -> Guard:
     the body rules. The caller is kept on the connection for ``principal_of``.
     """
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         check_user_agent(connection)
-        principal = services_of(connection).auth.authenticate(
+        principal = await services_of(connection).auth.authenticate(
             connection.headers.get("authorization")
         )
         principal.require(scope)
