@@ -17,6 +17,7 @@ from workhooks.api.errors import exception_handlers
 from workhooks.api.limits import uri_length_limit
 from workhooks.api.paths import API_PREFIX
 from workhooks.api.routes_auth import discovery, jwks, token
+from workhooks.api.routes_clients import CLIENT_HANDLERS, OPERATOR_PREFIX
 from workhooks.api.routes_metrics import MetricsSource
 from workhooks.api.routes_metrics import metrics as metrics_route
 from workhooks.api.routes_reads import READ_HANDLERS
@@ -59,21 +60,36 @@ def create_app(
 
     ``metrics`` renders ``/metrics``; without ``metrics_token`` only loopback may read it.
     """
-    api = Router(
-        path=API_PREFIX,
-        route_handlers=[*READ_HANDLERS, *RECORD_HANDLERS, *WEBHOOK_HANDLERS],
-        before_request=check_body_types,
-        security=[{"bearer": []}],
-        parameters={
-            "user_agent": HeaderParameter(
-                name="User-Agent",
-                required=True,
-                description="ServiceName/Version (Company), e.g. Payroll/2.1 (Acme)",
-            )
-        },
+    api, operator = (
+        Router(
+            path=path,
+            route_handlers=handlers,
+            before_request=check_body_types,
+            security=[{"bearer": []}],
+            parameters={
+                "user_agent": HeaderParameter(
+                    name="User-Agent",
+                    required=True,
+                    description="ServiceName/Version (Company), e.g. Payroll/2.1 (Acme)",
+                )
+            },
+        )
+        for path, handlers in (
+            (API_PREFIX, [*READ_HANDLERS, *RECORD_HANDLERS, *WEBHOOK_HANDLERS]),
+            (OPERATOR_PREFIX, CLIENT_HANDLERS),
+        )
     )
     return Litestar(
-        route_handlers=[api, token, discovery, jwks, health, metrics_route, openapi_document],
+        route_handlers=[
+            api,
+            operator,
+            token,
+            discovery,
+            jwks,
+            health,
+            metrics_route,
+            openapi_document,
+        ],
         exception_handlers=exception_handlers(),
         state=State({"services": services, "metrics": metrics, "metrics_token": metrics_token}),
         lifespan=list(lifespan),

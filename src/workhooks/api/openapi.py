@@ -195,6 +195,33 @@ class DeliveryPage(msgspec.Struct):
     nextLink: str | UnsetType = UNSET
 
 
+class ApiClient(msgspec.Struct):
+    """An API client (never its secret); ``revokedAt`` is null while it is live."""
+
+    id: str
+    tenant: str
+    scopes: list[str]
+    createdAt: str
+    revokedAt: str | None
+
+
+class ApiClientList(msgspec.Struct):
+    """API clients, by tenant and creation."""
+
+    value: list[ApiClient]
+
+
+class ApiClientWithSecret(msgspec.Struct):
+    """An API client just created or given a new secret: the ``secret`` is shown this once."""
+
+    id: str
+    tenant: str
+    scopes: list[str]
+    createdAt: str
+    revokedAt: str | None
+    secret: str
+
+
 class AccessToken(msgspec.Struct):
     """An OAuth 2.0 token answer."""
 
@@ -212,6 +239,7 @@ _ERROR_TEXT = {
     410: "The delta token has expired",
     413: "The body is larger than 4 MiB",
     414: "The URI is longer than 4,096 characters",
+    429: "Too many failed attempts: wait for Retry-After seconds",
 }
 
 ERRORS: dict[int, ResponseSpec] = {
@@ -255,4 +283,5 @@ def token_responses() -> dict[int, ResponseSpec]:
         400: ERRORS[400],
         401: ERRORS[401],
         414: ERRORS[414],
+        429: ERRORS[429],
     }

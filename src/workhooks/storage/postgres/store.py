@@ -220,10 +220,15 @@ class PostgresStore:
                 init=self._traced if self._trace is not None else None,
                 reset=_keep_session,
             )
+        try:
             async with self._tx() as conn:
                 await conn.execute("SELECT pg_advisory_xact_lock(7461737)")  # one migrator
                 await self._migrate(conn)
                 await self._seal_secrets(conn)
+        except BaseException:
+            await self._pool.close()
+            self._pool = None
+            raise
 
     async def _traced(self, conn: asyncpg.Connection) -> None:
         """Report every statement of a pooled connection (benchmarks; never in production)."""

@@ -234,8 +234,12 @@ class SqliteStore:
         """
         await self._on(self._writer_pool, _owner_only, self._path)
         self._writer = await self._on(self._writer_pool, _connect, self._path)
-        await self._write(self._migrate)
-        await self._write(self._seal_secrets)
+        try:
+            await self._write(self._migrate)
+            await self._write(self._seal_secrets)
+        except BaseException:
+            await self.close()
+            raise
         self._reader = await self._on(self._reader_pool, _connect, self._path)
         if self._trace is not None:
             # Statement counting for benchmarks; never set in production.
