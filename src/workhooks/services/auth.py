@@ -38,7 +38,7 @@ AUDIENCE = "connector-protimeapi"
 ALGORITHM = "EdDSA"
 # How often a server looks for a token signing key created elsewhere (`signing-keys rotate`).
 KEY_REFRESH = dt.timedelta(seconds=60)
-# A token naming an unknown key makes the server look again, at most this often.
+# A token naming an unknown key makes the server look for it, at most this often.
 _UNKNOWN_KID_REFRESH = dt.timedelta(seconds=1)
 
 
@@ -131,6 +131,7 @@ class AuthService:
         self._store = store
         self._clock = clock
         self._ring = _KeyRing(keys, loaded_at=clock.now())
+        self._looked_for_kid_at: dt.datetime | None = None
         self._base_url = base_url
         self._ttl = token_ttl
         self._overlap = dt.timedelta(seconds=token_ttl) + KEY_REFRESH
@@ -265,9 +266,13 @@ class AuthService:
             raise AuthenticationError("The access token is not valid") from exc
         if not isinstance(kid, str):
             raise AuthenticationError("The access token is not valid")
-        if kid not in self._ring.public:
+        now = self._clock.now()
+        if kid not in self._ring.public and (
+            self._looked_for_kid_at is None or now - self._looked_for_kid_at >= _UNKNOWN_KID_REFRESH
+        ):
             # Signed by a key another server created since this one last looked.
-            await self._refresh_keys(after=_UNKNOWN_KID_REFRESH)
+            self._looked_for_kid_at = now
+            await self._refresh_keys(after=dt.timedelta(0))
         if kid not in {k.kid for k in self._accepted()}:
             raise AuthenticationError("The access token was signed by a key no longer in use")
         return self._ring.public[kid]
