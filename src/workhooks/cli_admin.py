@@ -8,6 +8,7 @@ Secrets are printed once and never stored anywhere but (hashed or sealed) in the
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Coroutine
@@ -18,7 +19,7 @@ from workhooks.config import Settings
 from workhooks.domain.clients import Client
 from workhooks.domain.scopes import require_scopes
 from workhooks.errors import WorkhooksError
-from workhooks.master_key import create_key_file
+from workhooks.master_key import create_key_file, dev_key_path
 from workhooks.services.clients import NewClient
 from workhooks.storage.sealing import encode_master_key, new_master_key
 
@@ -146,12 +147,20 @@ def _create_master_key(path: Path | None) -> None:
     print(f"master key written to {path} (mode 0600); set WORKHOOKS_MASTER_KEY_FILE={path}")
 
 
+def _admin_settings(settings: Settings) -> Settings:
+    """Without a configured master key, a development database's key file is used."""
+    configured = settings.master_key or settings.master_key_file
+    if not configured and dev_key_path(settings.database_url).exists():
+        return dataclasses.replace(settings, dev=True)
+    return settings
+
+
 def run_admin_command(args: argparse.Namespace, run: Runner) -> int:
     """Run a ``clients``, ``signing-keys`` or ``master-key`` command; the exit status."""
     if args.command == "master-key" and args.master_command == "create":
         _create_master_key(args.file)
         return 0
-    settings = Settings.from_env(database_url=args.database_url)
+    settings = _admin_settings(Settings.from_env(database_url=args.database_url))
     try:
         if args.command == "clients":
             result = run(_clients(args, settings))

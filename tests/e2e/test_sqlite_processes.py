@@ -77,10 +77,25 @@ def test_a_second_deliverer_on_one_sqlite_file_is_refused(tmp_path: Path) -> Non
 def test_development_mode_needs_no_setup_and_production_mode_needs_a_master_key(
     tmp_path: Path,
 ) -> None:
-    """``serve --dev`` without a master key keeps one in ``<database>.master-key`` (0600);
-    ``serve`` without one exits 2 saying how to make one; with the key it starts."""
+    """``serve --dev`` without a master key keeps one in ``<database>.master-key`` (0600) and
+    the CLI's client commands find it; ``serve`` without a key exits 2 saying how to make one;
+    with the key it starts."""
     env = {k: v for k, v in workhooks_env().items() if k != "WORKHOOKS_MASTER_KEY"}
     dev = start_server(tmp_path, env=env)
+    made = _cli(
+        dev.database_url,
+        "clients",
+        "create",
+        "--tenant",
+        "acme",
+        "--scopes",
+        "all",
+        "--json",
+        env=env,
+    )
+    assert made.returncode == 0, made.stderr
+    client = json.loads(made.stdout)
+    assert _token(dev, "acme", client["client_id"], client["client_secret"]).status_code == 200
     stop_server(dev)
     key_file = Path(f"{dev.database_url.removeprefix('sqlite:///')}.master-key")
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
