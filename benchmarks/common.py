@@ -25,6 +25,7 @@ from workhooks.storage.postgres.connection import PoolSettings
 from workhooks.storage.postgres.store import PostgresStore
 from workhooks.storage.protocol import Store
 from workhooks.storage.sqlite.store import SqliteStore
+from workhooks.testing import TEST_MASTER_KEY
 
 __all__ = [
     "PEOPLE",
@@ -56,7 +57,7 @@ def say(text: str) -> None:
 
 def bench_settings(database_url: str, **overrides: Any) -> Settings:
     """Settings of the process under test: defaults, development mode (loopback receivers)."""
-    return Settings(database_url=database_url, dev=True, **overrides)
+    return Settings(database_url=database_url, dev=True, master_key=TEST_MASTER_KEY, **overrides)
 
 
 def draft(record_id: int, n: int) -> WorkInterruptionDraft:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import aiohttp
 
+from workhooks.testing import TEST_MASTER_KEY
+
 __all__ = ["WorkhooksProcess", "free_port", "serve_process", "worker_process"]
 
 _START_SECONDS = 60.0
@@ -42,6 +44,7 @@ def _environment(extra: Mapping[str, str]) -> dict[str, str]:
     """This environment without inherited ``WORKHOOKS_*`` settings, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKHOOKS_")}
     env["WORKHOOKS_DEV"] = "true"  # loopback receivers
+    env["WORKHOOKS_MASTER_KEY"] = TEST_MASTER_KEY  # the key of bench_settings
     env.update(extra)
     return env
 
