@@ -73,7 +73,7 @@ async def _prepare(url: str, records: int) -> tuple[str, str]:
     async with runtime(bench_settings(url)) as rt:
         await setup_tenant(rt, [])
         await load_changes(rt.store, records, records)
-        new = await rt.services.auth.create_client(TENANT, frozenset(Scope))
+        new = await rt.services.clients.create(TENANT, frozenset(Scope))
     return new.client.id, new.secret
 
 

@@ -20,10 +20,12 @@ from benchmarks.sizes import Sizes
 from workhooks.bootstrap import Runtime
 from workhooks.config import Settings
 from workhooks.domain.records import PersonDraft, WorkInterruptionDraft
+from workhooks.master_key import load_sealer
 from workhooks.storage.postgres.connection import PoolSettings
 from workhooks.storage.postgres.store import PostgresStore
 from workhooks.storage.protocol import Store
 from workhooks.storage.sqlite.store import SqliteStore
+from workhooks.testing import TEST_MASTER_KEY
 
 __all__ = [
     "PEOPLE",
@@ -55,7 +57,7 @@ def say(text: str) -> None:
 
 def bench_settings(database_url: str, **overrides: Any) -> Settings:
     """Settings of the process under test: defaults, development mode (loopback receivers)."""
-    return Settings(database_url=database_url, dev=True, **overrides)
+    return Settings(database_url=database_url, dev=True, master_key=TEST_MASTER_KEY, **overrides)
 
 
 def draft(record_id: int, n: int) -> WorkInterruptionDraft:
@@ -256,10 +258,13 @@ class Backend:
     def store(self, url: str, settings: Settings, trace: Callable[[str], None]) -> Store:
         """The store ``make_store`` would build for ``url``, reporting each SQL statement."""
         if url.startswith("sqlite:///"):
-            return SqliteStore(url.removeprefix("sqlite:///"), trace=trace)
+            return SqliteStore(
+                url.removeprefix("sqlite:///"), trace=trace, sealer=load_sealer(settings)
+            )
         return PostgresStore(
             url,
             pool=PoolSettings(min_size=settings.db_pool_min, max_size=settings.db_pool_max),
             lease_seconds=settings.lease_seconds,
             trace=trace,
+            sealer=load_sealer(settings),
         )

@@ -27,6 +27,7 @@ from workhooks.config import Settings
 from workhooks.domain.change_version import parse_version
 from workhooks.domain.records import WorkInterruptionDraft
 from workhooks.domain.scopes import Scope
+from workhooks.testing import TEST_MASTER_KEY
 
 __all__ = [
     "ENGINE_ENV",
@@ -59,7 +60,10 @@ def engine_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 def engine_settings(database_url: str, env: Mapping[str, str]) -> Settings:
     """Settings of an in-process engine from the same ``WORKHOOKS_*`` variables (dev mode)."""
-    return Settings.from_env({**env, "WORKHOOKS_DEV": "true"}, database_url=database_url)
+    return Settings.from_env(
+        {**env, "WORKHOOKS_DEV": "true", "WORKHOOKS_MASTER_KEY": TEST_MASTER_KEY},
+        database_url=database_url,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +109,7 @@ async def create_clients(rt: Runtime, tenants: Iterable[str]) -> dict[str, tuple
     """An API client (id, secret) with every scope for each tenant, made through the store."""
     found: dict[str, tuple[str, str]] = {}
     for tenant in tenants:
-        new = await rt.services.auth.create_client(tenant, frozenset(Scope))
+        new = await rt.services.clients.create(tenant, frozenset(Scope))
         found[tenant] = (new.client.id, new.secret)
     return found
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import aiohttp
 
+from workhooks.testing import TEST_MASTER_KEY
+
 __all__ = ["WorkhooksProcess", "free_port", "serve_process", "worker_process"]
 
 _START_SECONDS = 60.0
@@ -43,6 +45,7 @@ def _environment(extra: Mapping[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKHOOKS_")}
     env["WORKHOOKS_DEV"] = "true"  # loopback receivers
     env["WORKHOOKS_RATE_LIMIT_PER_SECOND"] = "0"  # the API measures drive one client flat out
+    env["WORKHOOKS_MASTER_KEY"] = TEST_MASTER_KEY  # the key of bench_settings
     env.update(extra)
     return env
 

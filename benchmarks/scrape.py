@@ -20,10 +20,9 @@ from typing import Any
 
 import httpx
 
-from benchmarks.common import Backend, draft
+from benchmarks.common import Backend, bench_settings, draft
 from benchmarks.fleet import insert_webhooks, seed_tenants
 from workhooks.bootstrap import runtime
-from workhooks.config import Settings
 
 __all__ = ["scrape"]
 
@@ -35,7 +34,7 @@ async def scrape(backend: Backend, *, webhooks: int, behind: int) -> dict[str, A
     """Seed, then time ``SCRAPES`` scrapes; return the figures."""
     tenants = [f"scrape-{n:05}" for n in range(min(TENANTS, webhooks))]
     per_tenant = max(1, webhooks // len(tenants))
-    async with backend.database() as url, runtime(Settings(database_url=url, dev=True)) as rt:
+    async with backend.database() as url, runtime(bench_settings(url)) as rt:
         await seed_tenants(rt.store, tenants)
         hooks = [
             (t, f"https://hooks.example.com/{t}/{i}") for t in tenants for i in range(per_tenant)

@@ -4,8 +4,10 @@
     python -m benchmarks.write_load store DATABASE_URL TENANTS WRITERS SECONDS
 
 It imports only what every version of workhooks measured so far offers (the runtime, the
-auth service, the store's ``put_work_interruptions``), so the same file drives today's code
-and a reference checkout put first on ``PYTHONPATH``. Answers one JSON document on stdout.
+settings, the store's ``put_work_interruptions``; clients from ``services.clients`` or, in
+older versions, ``services.auth``), so the same file drives today's code and a reference
+checkout put first on ``PYTHONPATH``. Answers one JSON document on stdout; the master key
+comes from ``WORKHOOKS_MASTER_KEY`` (older versions ignore it).
 """
 
 from __future__ import annotations
@@ -49,12 +51,16 @@ def _draft(rng: random.Random) -> WorkInterruptionDraft:
 async def prepare(url: str, tenants: int) -> dict[str, Any]:
     """Each tenant's people and an API client with every scope."""
     clients = []
-    async with runtime(Settings(database_url=url, dev=True)) as rt:
+    async with runtime(Settings.from_env(database_url=url, dev=True)) as rt:
         for n in range(tenants):
             tenant = tenant_name(n)
             people = [PersonDraft(id=i) for i in range(1, PEOPLE + 1)]
             await rt.services.records.put_people(tenant, people)
-            new = await rt.services.auth.create_client(tenant, frozenset(Scope))
+            # Versions before the client lifecycle created clients through the auth service.
+            service: Any = getattr(rt.services, "clients", None)
+            auth: Any = rt.services.auth
+            create = auth.create_client if service is None else service.create
+            new = await create(tenant, frozenset(Scope))
             clients.append({"tenant": tenant, "id": new.client.id, "secret": new.secret})
     return {"clients": clients}
 
@@ -62,7 +68,7 @@ async def prepare(url: str, tenants: int) -> dict[str, Any]:
 async def store_load(url: str, tenants: int, writers: int, seconds: float) -> dict[str, Any]:
     """``writers`` closed loops of one-record writes through the store, spread over tenants."""
     latencies: list[float] = []
-    async with runtime(Settings(database_url=url, dev=True)) as rt:
+    async with runtime(Settings.from_env(database_url=url, dev=True)) as rt:
         store = rt.store
 
         async def writer(n: int, until: float) -> None:

@@ -26,6 +26,7 @@ from benchmarks.common import ROOT, Backend, say
 from benchmarks.delivery import percentiles
 from benchmarks.processes import serve_process
 from workhooks.api.paths import API_PREFIX
+from workhooks.testing import TEST_MASTER_KEY
 
 __all__ = ["SHAPES", "writes"]
 
@@ -38,9 +39,10 @@ _PEOPLE = 10
 
 def _environment(source: Path | None) -> dict[str, str]:
     """Run ``source``'s workhooks (and this checkout's benchmarks) when given."""
-    if source is None:
-        return {}
-    return {"PYTHONPATH": os.pathsep.join([str(source), str(ROOT)])}
+    env = {"WORKHOOKS_MASTER_KEY": TEST_MASTER_KEY}
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(source), str(ROOT)])
+    return env
 
 
 async def _write_load(env: Mapping[str, str], *args: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from tests.postgres import postgres_database, reset_database
 from workhooks.bootstrap import Runtime, runtime
 from workhooks.config import Settings
 from workhooks.domain.scopes import Scope
-from workhooks.testing import FakeClock, ScriptedSender
+from workhooks.testing import TEST_MASTER_KEY, FakeClock, ScriptedSender
 
 # Shared test helpers live in plain modules; pytest rewrites their asserts like a test's.
 pytest.register_assert_rewrite(
@@ -41,7 +41,7 @@ class Api:
 
     async def credentials(self, tenant: str, scopes: Iterable[Scope]) -> tuple[str, str]:
         """Register a client of ``tenant`` with ``scopes``; return its id and secret."""
-        new = await self.rt.services.auth.create_client(tenant, frozenset(scopes))
+        new = await self.rt.services.clients.create(tenant, frozenset(scopes))
         return new.client.id, new.secret
 
     async def token_response(
@@ -123,7 +123,7 @@ async def api(request: pytest.FixtureRequest, api_factory: ApiFactory) -> Api:
         return await api_factory(Settings(database_url="memory://", dev=False))
     url = request.getfixturevalue("postgres_database")
     await reset_database(url)
-    return await api_factory(Settings(database_url=url, dev=False))
+    return await api_factory(Settings(database_url=url, dev=False, master_key=TEST_MASTER_KEY))
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import asyncpg
 
+from workhooks.testing import sealer_for_tests
+
 __all__ = ["SNAPSHOTS", "dump_postgres", "dump_sqlite"]
 
 SNAPSHOTS = Path(__file__).parent / "integration" / "schema"
@@ -75,7 +77,7 @@ async def _write_snapshots() -> None:
     from workhooks.storage.sqlite.store import SqliteStore
 
     with tempfile.TemporaryDirectory() as folder:
-        sqlite_store = SqliteStore(str(Path(folder) / "schema.db"))
+        sqlite_store = SqliteStore(str(Path(folder) / "schema.db"), sealer=sealer_for_tests())
         await sqlite_store.open()
         await sqlite_store.close()
         (SNAPSHOTS / "sqlite.txt").write_text(dump_sqlite(str(Path(folder) / "schema.db")))
@@ -84,7 +86,7 @@ async def _write_snapshots() -> None:
     await admin.execute('CREATE DATABASE "workhooks_schema_dump"')
     url = ADMIN_URL.rpartition("/")[0] + "/workhooks_schema_dump"
     try:
-        pg_store = PostgresStore(url)
+        pg_store = PostgresStore(url, sealer=sealer_for_tests())
         await pg_store.open()
         await pg_store.close()
         (SNAPSHOTS / "postgres.txt").write_text(await dump_postgres(url))

@@ -33,7 +33,9 @@ from workhooks.domain.clients import SigningKey
 from workhooks.domain.retry import RetryPolicy
 from workhooks.domain.tokens import TokenCodec
 from workhooks.errors import StoreUnavailableError
-from workhooks.services.auth import AuthService, generate_signing_key
+from workhooks.master_key import load_sealer
+from workhooks.services.auth import AuthService, FailureLimits, generate_signing_key
+from workhooks.services.clients import ClientService
 from workhooks.services.clock import Clock, SystemClock
 from workhooks.services.container import Services
 from workhooks.services.deliveries import DeliveryHistoryService
@@ -54,19 +56,22 @@ USER_AGENT = f"workhooks/{__version__} (workhooks)"
 
 
 def token_key(key: SigningKey) -> bytes:
-    """The key of continuation and delta tokens, derived from the token signing key.
+    """The key of continuation and delta tokens, derived from the first token signing key.
 
-    Every API node of one database derives the same key, so any node accepts any token.
+    Every API node of one database derives the same key, so any node accepts any token;
+    the first key is kept (sealed) when token signing keys are rotated, so continuation
+    and delta tokens in the hands of consumers survive a rotation.
     """
     return hmac.new(key.private_key, b"workhooks continuation tokens", hashlib.sha256).digest()
 
 
 def make_store(database_url: str, settings: Settings | None = None) -> Store:
     """Pick the store: ``sqlite:///<path>``, ``postgresql://...`` or ``memory://``."""
+    tuning = settings or Settings(database_url=database_url)
     if database_url.startswith(("postgresql://", "postgres://")):
-        tuning = settings or Settings()
         return PostgresStore(
             database_url,
+            sealer=load_sealer(tuning),
             pool=PoolSettings(min_size=tuning.db_pool_min, max_size=tuning.db_pool_max),
             lease_seconds=tuning.lease_seconds,
         )
@@ -74,7 +79,7 @@ def make_store(database_url: str, settings: Settings | None = None) -> Store:
         path = database_url.removeprefix("sqlite:///")
         if not path:
             raise ConfigError("WORKHOOKS_DATABASE_URL: sqlite:/// needs a file path")
-        return SqliteStore(path)
+        return SqliteStore(path, sealer=load_sealer(tuning))
     if database_url == "memory://":
         return InMemoryStore()
     raise ConfigError(
@@ -172,10 +177,15 @@ async def runtime(
             auth=AuthService(
                 store,
                 clock,
-                key=key,
+                keys=await store.signing_keys(),
                 base_url=settings.base_url,
                 token_ttl=settings.token_ttl_seconds,
+                limits=FailureLimits(
+                    per_client=settings.token_failures_per_client,
+                    per_address=settings.token_failures_per_address,
+                ),
             ),
+            clients=ClientService(store, clock),
             records=RecordService(store, on_change=worker.wake),
             webhooks=WebhookService(
                 store,
@@ -229,6 +239,7 @@ async def runtime(
 async def running_worker(rt: Runtime) -> AsyncIterator[None]:
     """Run the delivery worker in the background while the block runs."""
     stop = asyncio.Event()
+    await rt.store.hold_delivery()
     # Changes committed by other processes (API nodes) wake this worker at once.
     await rt.store.listen(rt.worker.wake)
     task = asyncio.create_task(rt.worker.run(stop), name="delivery-worker")

@@ -1,4 +1,4 @@
-"""The ``workhooks`` command line: serve, clients create, demo, mirror."""
+"""The ``workhooks`` command line: serve, worker, clients, keys, demo, mirror."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from workhooks import __version__
+from workhooks.cli_admin import add_admin_parsers, run_admin_command
 from workhooks.config import ConfigError, Settings
-from workhooks.domain.scopes import KNOWN_SCOPES, parse_scopes
-from workhooks.errors import WorkhooksError
+from workhooks.errors import DeliveryHeldError, WorkhooksError
 from workhooks.mirror.command import add_mirror_parser, run_mirror_command
+from workhooks.storage.sealing import MasterKeyError
 
 __all__ = ["main"]
 
@@ -72,17 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(worker)
     _add_dev(worker)
 
-    clients = commands.add_parser("clients", help="manage API clients")
-    client_commands = clients.add_subparsers(dest="clients_command", required=True)
-    create = client_commands.add_parser("create", help="create a client; prints its secret once")
-    _add_common(create)
-    create.add_argument("--tenant", required=True, help="the tenant the client belongs to")
-    create.add_argument(
-        "--scopes",
-        required=True,
-        help="space-separated scopes, e.g. 'connector-protimeapi-webhooks.read ...' or 'all'",
-    )
-    create.add_argument("--json", action="store_true", help="print JSON for scripts")
+    add_admin_parsers(commands)
 
     demo = commands.add_parser("demo", help="run the server with a live demo on SQLite")
     demo.add_argument("--port", type=_port, default=None, help="API port (default 8000)")
@@ -107,46 +98,12 @@ def _run(coro: Coroutine[Any, Any, Any]) -> Any:
         return runner.run(coro)
 
 
-async def _create_client(settings: Settings, tenant: str, scope_text: str) -> dict[str, Any]:
-    from workhooks.bootstrap import runtime
-
-    scopes = KNOWN_SCOPES if scope_text.strip() == "all" else None
-    if scopes is None:
-        known, unknown = parse_scopes(scope_text)
-        if unknown or not known:
-            raise ConfigError(
-                f"unknown scopes: {' '.join(unknown) or '(none given)'}; "
-                f"known: {' '.join(sorted(KNOWN_SCOPES))}"
-            )
-        scopes = known
-    async with runtime(settings) as rt:
-        new = await rt.services.auth.create_client(tenant, frozenset(scopes))
-    return {
-        "tenant": new.client.tenant,
-        "client_id": new.client.id,
-        "client_secret": new.secret,
-        "scopes": sorted(new.client.scopes),
-        "token_url": f"{settings.base_url}/tenants/{tenant}/connect/token",
-    }
-
-
 async def _openapi_document() -> dict[str, Any]:
     from workhooks.bootstrap import runtime
 
     async with runtime(Settings(database_url="memory://")) as rt:
         document: dict[str, Any] = rt.app.openapi_schema.to_schema()
     return document
-
-
-def _print_client(info: dict[str, Any], *, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(info))
-        return
-    print(f"tenant:        {info['tenant']}")
-    print(f"client_id:     {info['client_id']}")
-    print(f"client_secret: {info['client_secret']}   (shown once; store it now)")
-    print(f"scopes:        {' '.join(info['scopes'])}")
-    print(f"token URL:     {info['token_url']}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -171,10 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from workhooks.bootstrap import work
 
             _run(work(Settings.from_env(database_url=args.database_url, dev=args.dev)))
-        elif args.command == "clients":
-            settings = Settings.from_env(database_url=args.database_url)
-            info = _run(_create_client(settings, args.tenant, args.scopes))
-            _print_client(info, as_json=args.json)
+        elif args.command in ("clients", "signing-keys", "master-key"):
+            return run_admin_command(args, _run)
         elif args.command == "demo":
             from workhooks.demo import run_demo
 
@@ -188,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(_run(_openapi_document()), indent=2))
         elif args.command == "mirror":
             return run_mirror_command(args)
-    except ConfigError as exc:
+    except (ConfigError, MasterKeyError, DeliveryHeldError) as exc:
         print(f"workhooks: {exc}", file=sys.stderr)
         return 2
     except WorkhooksError as exc:

@@ -68,6 +68,10 @@ class Settings:
     db_pool_max: int = 10
     lease_seconds: float = 30.0
     claim_batch: int = 256
+    master_key: str | None = dataclasses.field(default=None, repr=False)
+    master_key_file: str | None = None
+    token_failures_per_client: int = 10
+    token_failures_per_address: int = 50
 
     def __post_init__(self) -> None:
         """Refuse every value that would stop delivery, break a route or make no sense."""
@@ -135,6 +139,8 @@ _AT_LEAST_ONE = (
     "max_header_bytes",
     "max_connections",
     "rate_limit_burst",
+    "token_failures_per_client",
+    "token_failures_per_address",
 )
 _ABOVE_ZERO = (
     "delivery_timeout_seconds",

@@ -169,7 +169,7 @@ async def _simulate(http: httpx.AsyncClient, console: Console, changes: int) -> 
 async def _authenticate(
     rt: Runtime, http: httpx.AsyncClient, console: Console, *, receiver: str
 ) -> None:
-    new = await rt.services.auth.create_client(TENANT, frozenset(KNOWN_SCOPES))
+    new = await rt.services.clients.create(TENANT, frozenset(KNOWN_SCOPES))
     text = tour(
         base=str(http.base_url).rstrip("/"),
         receiver=receiver,

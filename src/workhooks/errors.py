@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "AuthenticationError",
     "ConflictError",
+    "DeliveryHeldError",
     "DeltaTokenExpiredError",
     "InsufficientScopeError",
     "InvalidClientError",
@@ -155,6 +156,16 @@ class RateLimitedError(WorkhooksError):
         error.retry_after_seconds = seconds
         return error
 
+    @classmethod
+    def failed_attempts(cls, seconds: int) -> RateLimitedError:
+        """Too many failed token requests from this client or address: wait ``seconds``."""
+        error = cls(
+            "Too many failed token requests for this client or from this address",
+            reasons=(f"Retry-After: try again in {seconds} seconds",),
+        )
+        error.retry_after_seconds = seconds
+        return error
+
 
 class StoreUnavailableError(WorkhooksError):
     """The database cannot be reached right now (restart, lost connection): retry shortly."""
@@ -178,3 +189,9 @@ class InvalidClientError(WorkhooksError):
     """Client credentials are unknown or wrong (OAuth2 ``invalid_client``)."""
 
     code = "invalid_client"
+
+
+class DeliveryHeldError(WorkhooksError):
+    """Another process already delivers from this SQLite database (one deliverer per file)."""
+
+    code = "DeliveryHeld"

@@ -15,8 +15,24 @@ from aiohttp import web
 
 from workhooks.delivery.sender import SendResult
 from workhooks.domain.retry import classify_status
+from workhooks.storage.sealing import Sealer, parse_master_keys
 
-__all__ = ["FakeClock", "Receiver", "RecordedRequest", "ScriptedSender"]
+__all__ = [
+    "TEST_MASTER_KEY",
+    "FakeClock",
+    "Receiver",
+    "RecordedRequest",
+    "ScriptedSender",
+    "sealer_for_tests",
+]
+
+# A fixed master key for tests (``Settings(master_key=TEST_MASTER_KEY)``); never use it.
+TEST_MASTER_KEY = "dGVzdHMgb25seTogbmV2ZXIgYSByZWFsIG1hc3Rlcmw="
+
+
+def sealer_for_tests() -> Sealer:
+    """The sealer of ``TEST_MASTER_KEY``, for stores built directly in tests."""
+    return Sealer(parse_master_keys(TEST_MASTER_KEY, source="TEST_MASTER_KEY"))
 
 
 class FakeClock:

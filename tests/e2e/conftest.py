@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from workhooks.testing import TEST_MASTER_KEY
+
 AGENT = "WorkhooksTests/1.0 (workhooks)"
 
 
@@ -43,6 +45,7 @@ class ServerProcess:
             capture_output=True,
             check=True,
             timeout=60,
+            env=workhooks_env(),
         )
         return result.stdout.decode()
 
@@ -87,6 +90,7 @@ def workhooks_env(**extra: str) -> dict[str, str]:
     env["WORKHOOKS_LEASE_SECONDS"] = "3"
     # The writers of these scenarios drive one client flat out; they test durability, not rates.
     env["WORKHOOKS_RATE_LIMIT_PER_SECOND"] = "0"
+    env["WORKHOOKS_MASTER_KEY"] = TEST_MASTER_KEY
     env.update(extra)
     return env
 
@@ -109,8 +113,12 @@ def start_server(
     port: int | None = None,
     database_url: str | None = None,
     worker: bool = True,
+    env: dict[str, str] | None = None,
 ) -> ServerProcess:
-    """Start ``workhooks serve --dev`` and wait until it answers; the caller stops it."""
+    """Start ``workhooks serve --dev`` and wait until it answers; the caller stops it.
+
+    ``env`` replaces the environment (default ``workhooks_env()``).
+    """
     port = port or free_port()
     database_url = database_url or f"sqlite:///{tmp_path / 'workhooks.db'}"
     log = tmp_path / f"server-{time.monotonic_ns()}.log"
@@ -122,7 +130,7 @@ def start_server(
             [sys.executable, "-m", "workhooks", *args],
             stdout=sink,
             stderr=subprocess.STDOUT,
-            env=workhooks_env(),
+            env=workhooks_env() if env is None else env,
         )
     running = ServerProcess(process, f"http://127.0.0.1:{port}", database_url, log)
     try:

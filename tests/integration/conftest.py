@@ -12,6 +12,7 @@ from workhooks.storage.memory import InMemoryStore
 from workhooks.storage.postgres.store import PostgresStore
 from workhooks.storage.protocol import Store
 from workhooks.storage.sqlite.store import SqliteStore
+from workhooks.testing import sealer_for_tests
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
@@ -21,11 +22,11 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     if request.param == "memory":
         opened = InMemoryStore()
     elif request.param == "sqlite":
-        opened = SqliteStore(str(tmp_path / "contract.db"))
+        opened = SqliteStore(str(tmp_path / "contract.db"), sealer=sealer_for_tests())
     else:
         url = request.getfixturevalue("postgres_database")
         await reset_database(url)
-        opened = PostgresStore(url)
+        opened = PostgresStore(url, sealer=sealer_for_tests())
     await opened.open()
     try:
         yield opened

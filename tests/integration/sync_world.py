@@ -117,7 +117,7 @@ async def open_world(tmp_path: Path, *, page_size: int = 1000) -> AsyncIterator[
     sender = EngineSender()
     settings = Settings(database_url="memory://", page_size=page_size)
     async with runtime(settings, clock=clock, sender=sender) as rt:
-        new = await rt.services.auth.create_client("acme", frozenset(Scope))
+        new = await rt.services.clients.create("acme", frozenset(Scope))
         transport = HookedTransport(rt.app)
 
         def client() -> AsyncClient:

@@ -20,6 +20,7 @@ from tests.integration.errors_helpers import (
     reasons_text,
 )
 from workhooks.config import Settings
+from workhooks.testing import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -228,7 +229,11 @@ FUZZ_SETTINGS = settings(
 @pytest.fixture
 async def sqlite_api(api_factory: ApiFactory, tmp_path: Path) -> Api:
     """An app on a real SQLite file, production rules."""
-    return await api_factory(Settings(database_url=f"sqlite:///{tmp_path}/fuzz.db", dev=False))
+    return await api_factory(
+        Settings(
+            database_url=f"sqlite:///{tmp_path}/fuzz.db", dev=False, master_key=TEST_MASTER_KEY
+        )
+    )
 
 
 json_values = st.recursive(

@@ -17,6 +17,7 @@ from tests.conftest import API, USER_AGENT, Api, ApiFactory, open_api, work_inte
 from tests.integration.errors_helpers import assert_error, reasons_text
 from workhooks.config import Settings
 from workhooks.domain.scopes import Scope
+from workhooks.testing import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -32,7 +33,7 @@ Document = dict[str, Any]
 async def paged_api(request: pytest.FixtureRequest, api_factory: ApiFactory, tmp_path: Path) -> Api:
     """An app with pages of two records, on the in-memory store and on SQLite."""
     url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path}/delta.db"
-    return await api_factory(Settings(database_url=url, page_size=2))
+    return await api_factory(Settings(database_url=url, page_size=2, master_key=TEST_MASTER_KEY))
 
 
 def delta_url(filter_text: str = MARCH, **params: str) -> str:

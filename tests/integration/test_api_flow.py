@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import API, USER_AGENT, Api, ApiFactory, work_interruption
 from workhooks.config import Settings
 from workhooks.domain.scopes import Scope
+from workhooks.testing import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -26,7 +27,7 @@ CHANGE_VERSION = re.compile(r"[0-9A-F]{20}")
 async def any_api(request: pytest.FixtureRequest, api_factory: ApiFactory, tmp_path: Path) -> Api:
     """An app on the in-memory store and on a real SQLite file, production rules."""
     url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path}/flow.db"
-    return await api_factory(Settings(database_url=url, dev=False))
+    return await api_factory(Settings(database_url=url, dev=False, master_key=TEST_MASTER_KEY))
 
 
 async def create_webhook(

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from workhooks.cli import main
+from workhooks.testing import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -28,17 +29,23 @@ def _cases(tmp: Path) -> dict[str, tuple[list[str], dict[str, str], str]]:
     return {
         "bad tenant": (
             ["clients", "create", "--tenant", "no spaces", "--scopes", "all", "--database-url", db],
-            {},
+            {"WORKHOOKS_MASTER_KEY": TEST_MASTER_KEY},
             "Invalid tenant",
         ),
         "unopenable sqlite": (
             ["clients", "create", "--tenant", "acme", "--scopes", "all"],
-            {"WORKHOOKS_DATABASE_URL": f"sqlite:///{tmp / 'missing' / 'dir' / 'w.db'}"},
+            {
+                "WORKHOOKS_DATABASE_URL": f"sqlite:///{tmp / 'missing' / 'dir' / 'w.db'}",
+                "WORKHOOKS_MASTER_KEY": TEST_MASTER_KEY,
+            },
             "cannot open the database",
         ),
         "unreachable postgres": (
             ["clients", "create", "--tenant", "acme", "--scopes", "all"],
-            {"WORKHOOKS_DATABASE_URL": "postgresql://u:secret@127.0.0.1:1/none"},
+            {
+                "WORKHOOKS_DATABASE_URL": "postgresql://u:secret@127.0.0.1:1/none",
+                "WORKHOOKS_MASTER_KEY": TEST_MASTER_KEY,
+            },
             "cannot open the database postgresql://u:***@127.0.0.1:1/none",
         ),
         "bad retry schedule": (["worker"], {"WORKHOOKS_RETRY_SCHEDULE": "5,x"}, "RETRY_SCHEDULE"),

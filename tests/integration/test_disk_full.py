@@ -16,6 +16,7 @@ from tests.conftest import API, Api, ApiFactory, work_interruption
 from tests.integration.errors_helpers import HOOK, assert_error
 from workhooks.config import Settings
 from workhooks.storage.sqlite import store as sqlite_store
+from workhooks.testing import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -80,7 +81,10 @@ async def test_full_disk_answers_503_and_loses_nothing(
     """Writes on a full SQLite database answer 503 with ``Retry-After``; every acknowledged
     write stays readable, deliveries wait, and once space is freed the refused write and the
     deliveries go through."""
-    api = await api_factory(Settings(database_url=f"sqlite:///{tmp_path / 'full.db'}"))
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'full.db'}", master_key=TEST_MASTER_KEY
+    )
+    api = await api_factory(settings)
     headers = await api.headers()
     await api.put_person(headers, 1)
     created = await api.http.post(f"{API}/webhooks", json=HOOK, headers=headers)

@@ -16,6 +16,7 @@ from tests.integration.errors_helpers import (
 )
 from tests.postgres import reset_database
 from workhooks.config import Settings
+from workhooks.testing import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -29,10 +30,11 @@ async def stored_api(
 ) -> Api:
     """The app on each durable store (the stores must accept and refuse the same inputs)."""
     if request.param == "sqlite":
-        return await api_factory(Settings(database_url=f"sqlite:///{tmp_path / 'h.db'}"))
+        url = f"sqlite:///{tmp_path / 'h.db'}"
+        return await api_factory(Settings(database_url=url, master_key=TEST_MASTER_KEY))
     url = request.getfixturevalue("postgres_database")
     await reset_database(url)
-    return await api_factory(Settings(database_url=url))
+    return await api_factory(Settings(database_url=url, master_key=TEST_MASTER_KEY))
 
 
 REFUSED: list[tuple[str, str, dict[str, Any], int]] = [

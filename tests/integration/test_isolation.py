@@ -28,7 +28,7 @@ from workhooks.bootstrap import Runtime, running_worker, runtime
 from workhooks.config import Settings
 from workhooks.domain.records import PersonDraft, WorkInterruptionDraft
 from workhooks.domain.webhooks import WebhookStatus
-from workhooks.testing import Receiver, RecordedRequest
+from workhooks.testing import TEST_MASTER_KEY, Receiver, RecordedRequest
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.reliability]
 
@@ -230,6 +230,7 @@ async def open_rig(database_url: str, kind: str, *, windows_in_flight: int) -> A
     settings = Settings(
         database_url=database_url,
         dev=True,
+        master_key=TEST_MASTER_KEY,
         delivery_timeout_seconds=DELIVERY_TIMEOUT_SECONDS,
         windows_in_flight=windows_in_flight,
         delivery_concurrency=windows_in_flight,

@@ -34,9 +34,9 @@ def served() -> Iterator[tuple[Any, str]]:
     rt = loop.run_until_complete(context.__aenter__())
 
     async def prepare() -> str:
-        new = await rt.services.auth.create_client("acme", frozenset(Scope))
+        new = await rt.services.clients.create("acme", frozenset(Scope))
         grant = await rt.services.auth.issue_token(
-            "acme", client_id=new.client.id, client_secret=new.secret, scope=None
+            "acme", client_id=new.client.id, client_secret=new.secret, scope=None, source="test"
         )
         return grant.access_token
 

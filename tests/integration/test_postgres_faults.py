@@ -10,6 +10,7 @@ from tests.conftest import API, ApiFactory, work_interruption
 from tests.integration.errors_helpers import assert_error
 from tests.postgres import TcpProxy, reset_database
 from workhooks.config import Settings
+from workhooks.testing import TEST_MASTER_KEY
 
 
 @pytest.fixture
@@ -28,7 +29,9 @@ async def test_api_answers_503_during_an_outage_and_recovers_without_restart(
 ) -> None:
     """While the database is unreachable writes get 503 + Retry-After; afterwards they land."""
     await reset_database(postgres_database)
-    api = await api_factory(Settings(database_url=proxy.url(postgres_database)))
+    api = await api_factory(
+        Settings(database_url=proxy.url(postgres_database), master_key=TEST_MASTER_KEY)
+    )
     headers = await api.headers()
     await api.put_person(headers, 1)
 

@@ -16,6 +16,7 @@ from tests.postgres import reset_database
 from workhooks.domain.records import PersonDraft
 from workhooks.errors import UnknownPersonError
 from workhooks.storage.postgres.store import PostgresStore
+from workhooks.testing import sealer_for_tests
 
 WRITERS = 8
 WRITES_PER_WRITER = 60
@@ -62,8 +63,8 @@ async def test_concurrent_writers_never_commit_below_a_version_a_reader_has_seen
     database: str,
 ) -> None:
     """With 8 writers racing, a cursor reader sees every record's final version: nothing skipped."""
-    stores = [PostgresStore(database) for _ in range(WRITERS)]
-    reader_store = PostgresStore(database)
+    stores = [PostgresStore(database, sealer=sealer_for_tests()) for _ in range(WRITERS)]
+    reader_store = PostgresStore(database, sealer=sealer_for_tests())
     for store in (*stores, reader_store):
         await store.open()
     try:
@@ -86,8 +87,10 @@ async def test_concurrent_writers_never_commit_below_a_version_a_reader_has_seen
 async def test_a_lease_keeps_a_webhook_with_one_worker_until_it_expires(database: str) -> None:
     """A second worker cannot claim or advance a leased webhook until the lease runs out;
     applying a window releases the lease."""
-    first = PostgresStore(database, worker_id="first", lease_seconds=0.5)
-    second = PostgresStore(database, worker_id="second", lease_seconds=0.5)
+    first = PostgresStore(database, worker_id="first", lease_seconds=0.5, sealer=sealer_for_tests())
+    second = PostgresStore(
+        database, worker_id="second", lease_seconds=0.5, sealer=sealer_for_tests()
+    )
     await first.open()
     await second.open()
     try:
@@ -116,7 +119,9 @@ async def test_a_lease_keeps_a_webhook_with_one_worker_until_it_expires(database
 
 async def test_workers_claim_disjoint_sets_of_webhooks(database: str) -> None:
     """Concurrent claims split the due webhooks between workers without overlap."""
-    stores = [PostgresStore(database, worker_id=f"w{i}") for i in range(3)]
+    stores = [
+        PostgresStore(database, worker_id=f"w{i}", sealer=sealer_for_tests()) for i in range(3)
+    ]
     for store in stores:
         await store.open()
     try:
@@ -136,7 +141,10 @@ async def test_workers_claim_disjoint_sets_of_webhooks(database: str) -> None:
 
 async def test_a_commit_in_one_process_wakes_listeners_in_another(database: str) -> None:
     """LISTEN/NOTIFY: a write through one store calls the listener of another with the tenant."""
-    writer, worker = PostgresStore(database), PostgresStore(database)
+    writer, worker = (
+        PostgresStore(database, sealer=sealer_for_tests()),
+        PostgresStore(database, sealer=sealer_for_tests()),
+    )
     await writer.open()
     await worker.open()
     woken: asyncio.Queue[str] = asyncio.Queue()
@@ -190,7 +198,8 @@ async def _apply(store: PostgresStore, ops: list[tuple[str, Any, int]]) -> dict[
 
 async def _concurrent_scenario(database: str, writers: list[list[tuple[str, Any, int]]]) -> None:
     await reset_database(database)
-    store, reader_store = PostgresStore(database), PostgresStore(database)
+    store = PostgresStore(database, sealer=sealer_for_tests())
+    reader_store = PostgresStore(database, sealer=sealer_for_tests())
     await store.open()
     await reader_store.open()
     try:

@@ -18,6 +18,8 @@ from workhooks.storage.protocol import Store
 
 pytestmark = pytest.mark.timeout(60)
 
+HOUR = dt.timedelta(hours=1)
+
 
 # -- auth ------------------------------------------------------------------------------------
 
@@ -47,3 +49,58 @@ async def test_clients_round_trip_with_their_scopes(store: Store, scopes: frozen
     await store.add_client(client)
     assert await store.get_client("c1") == client
     assert await store.get_client("c2") is None
+
+
+def _client(client_id: str, tenant: str, minutes: int) -> Client:
+    return Client(
+        id=client_id,
+        tenant=tenant,
+        secret_hash="ab" * 32,
+        scopes=frozenset({Scope.WEBHOOKS_READ}),
+        created_at=T0 + dt.timedelta(minutes=minutes),
+    )
+
+
+async def test_clients_list_by_tenant_and_creation(store: Store) -> None:
+    """Clients list by tenant then creation; a tenant narrows the list; revoked ones stay."""
+    for client in (_client("c3", "beta", 0), _client("c2", "acme", 5), _client("c1", "acme", 1)):
+        await store.add_client(client)
+    await store.revoke_client("c1", at=T0)
+    assert [c.id for c in await store.list_clients()] == ["c1", "c2", "c3"]
+    assert [c.id for c in await store.list_clients("acme")] == ["c1", "c2"]
+    assert await store.list_clients("nobody") == []
+
+
+async def test_a_revocation_keeps_its_first_time(store: Store) -> None:
+    """Revoking sets ``revoked_at`` once; again changes nothing; an unknown id gives None."""
+    await store.add_client(_client("c1", "acme", 0))
+    first = await store.revoke_client("c1", at=T0 + dt.timedelta(hours=1))
+    assert first is not None
+    assert first.revoked_at == T0 + dt.timedelta(hours=1)
+    again = await store.revoke_client("c1", at=T0 + dt.timedelta(hours=2))
+    assert again == first
+    assert await store.get_client("c1") == first
+    assert await store.revoke_client("nope", at=T0) is None
+
+
+async def test_a_new_secret_hash_is_kept_for_live_clients_only(store: Store) -> None:
+    """A live client's secret hash is replaced; a revoked or unknown client gives None."""
+    await store.add_client(_client("c1", "acme", 0))
+    await store.add_client(_client("c2", "acme", 0))
+    changed = await store.set_client_secret("c1", "cd" * 32)
+    assert changed is not None
+    assert changed.secret_hash == "cd" * 32
+    assert await store.get_client("c1") == changed
+    await store.revoke_client("c2", at=T0)
+    assert await store.set_client_secret("c2", "cd" * 32) is None
+    assert await store.set_client_secret("nope", "cd" * 32) is None
+
+
+async def test_signing_keys_are_kept_oldest_first(store: Store) -> None:
+    """Added keys list oldest first; ``ensure_signing_key`` still answers the first one."""
+    first = SigningKey(kid="k1", private_key=b"-----PEM one-----", created_at=T0)
+    later = SigningKey(kid="k2", private_key=b"-----PEM two-----", created_at=T0 + HOUR)
+    await store.ensure_signing_key(first)
+    await store.add_signing_key(later)
+    assert await store.signing_keys() == [first, later]
+    assert await store.ensure_signing_key(later) == first

@@ -30,6 +30,7 @@ from workhooks.storage.memory import InMemoryStore
 from workhooks.storage.postgres.store import PostgresStore
 from workhooks.storage.protocol import Store
 from workhooks.storage.sqlite.store import SqliteStore
+from workhooks.testing import sealer_for_tests
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -488,7 +489,7 @@ def test_paging_under_concurrent_writes_in_sqlite(
 ) -> None:
     """On SQLite, records matching at the start appear once, in order, despite other writes."""
     path = tmp_path_factory.mktemp("paging") / "store.db"
-    _run_paging(lambda: SqliteStore(str(path)), data)
+    _run_paging(lambda: SqliteStore(str(path), sealer=sealer_for_tests()), data)
 
 
 @settings(
@@ -502,4 +503,4 @@ def test_paging_under_concurrent_writes_on_postgres(
 ) -> None:
     """On PostgreSQL, records matching at the start appear once, in order, despite other writes."""
     asyncio.run(reset_database(postgres_database))
-    _run_paging(lambda: PostgresStore(postgres_database), data)
+    _run_paging(lambda: PostgresStore(postgres_database, sealer=sealer_for_tests()), data)

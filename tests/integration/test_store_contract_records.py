@@ -22,6 +22,7 @@ from workhooks.storage.memory import InMemoryStore
 from workhooks.storage.postgres.store import PostgresStore
 from workhooks.storage.protocol import Store
 from workhooks.storage.sqlite.store import SqliteStore
+from workhooks.testing import sealer_for_tests
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -352,7 +353,7 @@ def test_change_log_replays_to_live_state_in_sqlite(
 ) -> None:
     """On SQLite, the change log holds each record once at its latest version and replays to get."""
     path = tmp_path_factory.mktemp("changelog") / "store.db"
-    _run_on(lambda: SqliteStore(str(path)), operations)
+    _run_on(lambda: SqliteStore(str(path), sealer=sealer_for_tests()), operations)
 
 
 @settings(
@@ -366,7 +367,7 @@ def test_change_log_replays_to_live_state_on_postgres(
 ) -> None:
     """On PostgreSQL, the change log holds each record once at its latest version and replays."""
     asyncio.run(reset_database(postgres_database))
-    _run_on(lambda: PostgresStore(postgres_database), operations)
+    _run_on(lambda: PostgresStore(postgres_database, sealer=sealer_for_tests()), operations)
 
 
 async def test_read_changes_many_answers_each_request_like_read_changes(store: Store) -> None:

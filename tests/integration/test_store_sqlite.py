@@ -22,6 +22,7 @@ from workhooks.domain.clients import Client, SigningKey
 from workhooks.domain.records import PersonDraft
 from workhooks.storage.sql import load_migrations
 from workhooks.storage.sqlite.store import SqliteStore
+from workhooks.testing import sealer_for_tests
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -32,7 +33,7 @@ pytestmark = pytest.mark.timeout(60)
 async def test_sqlite_data_survives_close_and_reopen(tmp_path: Path) -> None:
     """Everything written to the file is there again after closing and reopening it."""
     path = str(tmp_path / "reopen.db")
-    first = SqliteStore(path)
+    first = SqliteStore(path, sealer=sealer_for_tests())
     await first.open()
     try:
         await seed_people(first, "acme", 1)
@@ -48,7 +49,7 @@ async def test_sqlite_data_survives_close_and_reopen(tmp_path: Path) -> None:
     finally:
         await first.close()
 
-    second = SqliteStore(path)
+    second = SqliteStore(path, sealer=sealer_for_tests())
     await second.open()
     try:
         assert await second.head_version("acme") == head
@@ -84,7 +85,7 @@ async def test_sqlite_migrations_are_recorded_and_applied_once(tmp_path: Path) -
     expected = [(n, name) for n, name, _ in load_migrations("workhooks.storage.sqlite.migrations")]
     assert expected
     for _ in range(2):
-        store = SqliteStore(str(path))
+        store = SqliteStore(str(path), sealer=sealer_for_tests())
         await store.open()
         await store.close()
         assert _migration_rows(path) == expected
@@ -93,7 +94,7 @@ async def test_sqlite_migrations_are_recorded_and_applied_once(tmp_path: Path) -
 async def test_sqlite_file_is_in_wal_mode(tmp_path: Path) -> None:
     """Opening the store switches the file to write-ahead logging."""
     path = tmp_path / "wal.db"
-    store = SqliteStore(str(path))
+    store = SqliteStore(str(path), sealer=sealer_for_tests())
     await store.open()
     await store.close()
     assert _journal_mode(path) == "wal"

@@ -20,6 +20,7 @@ from workhooks.api.openapi_document import SECURITY_SCHEMES, finish, operation_i
 from workhooks.api.paths import API_PREFIX
 from workhooks.api.rate_limits import RateLimits
 from workhooks.api.routes_auth import discovery, jwks, token
+from workhooks.api.routes_clients import CLIENT_HANDLERS, OPERATOR_PREFIX
 from workhooks.api.routes_metrics import MetricsSource
 from workhooks.api.routes_metrics import metrics as metrics_route
 from workhooks.api.routes_reads import READ_HANDLERS
@@ -64,22 +65,37 @@ def create_app(
     ``metrics`` renders ``/metrics``; without ``metrics_token`` only loopback may read it.
     ``rate_limits``, when given, limits each client's API requests (429).
     """
-    api = Router(
-        path=API_PREFIX,
-        route_handlers=[*READ_HANDLERS, *RECORD_HANDLERS, *WEBHOOK_HANDLERS],
-        before_request=check_body_types,
-        parameters={
-            "user_agent": HeaderParameter(
-                name="User-Agent",
-                annotation=str,
-                required=True,
-                description="ServiceName/Version (Company), e.g. Payroll/2.1 (Acme)",
-            )
-        },
+    api, operator = (
+        Router(
+            path=path,
+            route_handlers=handlers,
+            before_request=check_body_types,
+            parameters={
+                "user_agent": HeaderParameter(
+                    name="User-Agent",
+                    annotation=str,
+                    required=True,
+                    description="ServiceName/Version (Company), e.g. Payroll/2.1 (Acme)",
+                )
+            },
+        )
+        for path, handlers in (
+            (API_PREFIX, [*READ_HANDLERS, *RECORD_HANDLERS, *WEBHOOK_HANDLERS]),
+            (OPERATOR_PREFIX, CLIENT_HANDLERS),
+        )
     )
     allowed: dict[str, str] = {}
     app = Litestar(
-        route_handlers=[api, token, discovery, jwks, health, metrics_route, openapi_document],
+        route_handlers=[
+            api,
+            operator,
+            token,
+            discovery,
+            jwks,
+            health,
+            metrics_route,
+            openapi_document,
+        ],
         exception_handlers=exception_handlers(),
         state=State(
             {

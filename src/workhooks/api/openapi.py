@@ -196,6 +196,33 @@ class DeliveryPage(msgspec.Struct):
     nextLink: str | UnsetType = UNSET
 
 
+class ApiClient(msgspec.Struct):
+    """An API client (never its secret); ``revokedAt`` is null while it is live."""
+
+    id: str
+    tenant: str
+    scopes: list[str]
+    createdAt: str
+    revokedAt: str | None
+
+
+class ApiClientList(msgspec.Struct):
+    """API clients, by tenant and creation."""
+
+    value: list[ApiClient]
+
+
+class ApiClientWithSecret(msgspec.Struct):
+    """An API client just created or given a new secret: the ``secret`` is shown this once."""
+
+    id: str
+    tenant: str
+    scopes: list[str]
+    createdAt: str
+    revokedAt: str | None
+    secret: str
+
+
 class AccessToken(msgspec.Struct):
     """An OAuth 2.0 token answer."""
 
@@ -243,7 +270,7 @@ _ERROR_TEXT = {
     410: "The delta token has expired",
     413: "The body is larger than the route takes: 64 KiB for one resource, 4 MiB for a batch",
     414: "The URI is longer than 4,096 characters",
-    429: "Too many requests: wait the seconds of Retry-After",
+    429: "Too many requests, or too many failed token requests: wait the seconds of Retry-After",
     503: "The store is unavailable for a moment: try again after Retry-After",
 }
 

@@ -53,6 +53,7 @@ _SCOPE_TEXT = {
     Scope.PEOPLE_READ: "Read people and their external references",
     Scope.PEOPLE_WRITE: "Write people (a workhooks extension)",
     Scope.EXTERNAL_REFERENCES_WRITE: "Set and remove a person's external references",
+    Scope.OPERATOR: "Operate workhooks across tenants: API clients (never part of 'all')",
 }
 SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
     _SCHEME: SecurityScheme(

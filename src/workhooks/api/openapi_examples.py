@@ -78,6 +78,14 @@ _DELTA = "/connector/protimeapi/api/v1/delta/work-interruptions?deltaToken=eyJ2I
 EVENT_EXAMPLE: dict[str, Any] = {"changeType": "InsertOrUpdate", "data": _RECORD}
 """The body of one delivery: the record as GET returns it, or ``{changeVersion, id}``."""
 
+_API_CLIENT = {
+    "id": "wh_3f9a0c2e7b1d4a65",
+    "tenant": "acme",
+    "scopes": ["connector-protimeapi-webhooks.read", "connector-protimeapi-webhooks.write"],
+    "createdAt": "2026-03-02T08:15:00Z",
+    "revokedAt": "2026-09-14T10:02:00Z",
+}
+
 EXAMPLES: dict[str, Any] = {
     "AccessToken": {
         "access_token": "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ3aF8xIn0.c2ln",
@@ -144,4 +152,8 @@ EXAMPLES: dict[str, Any] = {
         "destinationUrl": "https://payroll.example.com/hooks/protime",
         "collectionName": "work-interruptions",
     },
+    "ApiClient": _API_CLIENT,
+    "ApiClientList": {"value": [_API_CLIENT]},
+    "ApiClientWithSecret": {**_API_CLIENT, "secret": "Zq3v5mXcD1kF0bYp7T2wLr9sNaHe4GuJiQyCoV8xEtM"},
+    "ApiClientIn": {"tenant": "acme", "scopes": ["connector-protimeapi-webhooks.read"]},
 }

@@ -12,7 +12,7 @@ from workhooks.api import openapi as doc
 from workhooks.api.limits import FORM_BODY_BYTES, FORM_FIELDS
 from workhooks.api.openapi import public, token_responses
 from workhooks.api.security import services_of
-from workhooks.domain.scopes import KNOWN_SCOPES
+from workhooks.domain.scopes import Scope
 from workhooks.errors import InvalidClientError, InvalidRequestError
 
 __all__ = ["discovery", "jwks", "token"]
@@ -69,7 +69,11 @@ async def token(tenant: FromPath[str], request: Request[Any, Any, Any]) -> Respo
     if not client_id or not client_secret:
         raise InvalidClientError("client_id and client_secret are required")
     grant = await services_of(request).auth.issue_token(
-        tenant, client_id=client_id, client_secret=client_secret, scope=_form_field(form, "scope")
+        tenant,
+        client_id=client_id,
+        client_secret=client_secret,
+        scope=_form_field(form, "scope"),
+        source=request.client.host if request.client is not None else "unknown",
     )
     return Response(
         {
@@ -95,7 +99,7 @@ async def discovery(tenant: FromPath[str], request: Request[Any, Any, Any]) -> d
         "jwks_uri": f"{issuer}/.well-known/openid-configuration/jwks",
         "grant_types_supported": ["client_credentials"],
         "token_endpoint_auth_methods_supported": ["client_secret_post"],
-        "scopes_supported": sorted(KNOWN_SCOPES),
+        "scopes_supported": sorted(s.value for s in Scope),
         "response_types_supported": ["token"],
         "id_token_signing_alg_values_supported": ["EdDSA"],
     }
@@ -107,4 +111,4 @@ async def discovery(tenant: FromPath[str], request: Request[Any, Any, Any]) -> d
 )
 async def jwks(tenant: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
     """The public keys that verify this server's access tokens."""
-    return services_of(request).auth.jwks()
+    return await services_of(request).auth.jwks()

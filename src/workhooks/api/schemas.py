@@ -10,6 +10,7 @@ from litestar import Request
 from litestar.exceptions import SerializationException, ValidationException
 
 from workhooks.domain.change_version import format_version
+from workhooks.domain.clients import Client
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt
 from workhooks.domain.records import (
     Person,
@@ -21,6 +22,7 @@ from workhooks.domain.webhooks import Webhook
 from workhooks.errors import InvalidRecordError
 
 __all__ = [
+    "ApiClientIn",
     "PersonBatchIn",
     "PersonIn",
     "PersonRefIn",
@@ -30,6 +32,7 @@ __all__ = [
     "WorkInterruptionIn",
     "attempt_document",
     "check_body_types",
+    "client_document",
     "delivery_document",
     "person_document",
     "webhook_document",
@@ -113,6 +116,13 @@ class WebhookIn(msgspec.Struct, frozen=True):
     collectionName: str
 
 
+class ApiClientIn(msgspec.Struct, frozen=True):
+    """The body of ``POST /operator/clients``: the tenant and scope names (``all`` allowed)."""
+
+    tenant: str
+    scopes: list[str]
+
+
 async def check_body_types(request: Request[Any, Any, Any]) -> None:
     """Reject a JSON body whose values have the wrong JSON type, before Litestar converts it.
 
@@ -142,6 +152,17 @@ async def check_body_types(request: Request[Any, Any, Any]) -> None:
         raise ValidationException(
             detail="Validation failed", extra=[{"key": key, "message": message, "source": "body"}]
         ) from exc
+
+
+def client_document(client: Client) -> dict[str, Any]:
+    """The JSON document of an API client (never its secret or its hash)."""
+    return {
+        "id": client.id,
+        "tenant": client.tenant,
+        "scopes": sorted(client.scopes),
+        "createdAt": _time(client.created_at),
+        "revokedAt": _time(client.revoked_at),
+    }
 
 
 def person_document(person: Person) -> dict[str, Any]:

@@ -61,10 +61,12 @@ class ScopeGuard:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
 
-    def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def __call__(
+        self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+    ) -> None:
         """Raise unless the caller may use the route; remember who they are."""
         check_user_agent(connection)
-        principal = services_of(connection).auth.authenticate(
+        principal = await services_of(connection).auth.authenticate(
             connection.headers.get("authorization")
         )
         limits: RateLimits | None = connection.app.state.get("rate_limits")

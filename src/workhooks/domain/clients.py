@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from workhooks.domain.scopes import Scope
 
-__all__ = ["Client", "SigningKey", "hash_secret", "secret_matches"]
+__all__ = ["Client", "SigningKey", "accepted_keys", "hash_secret", "secret_matches"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -21,6 +22,12 @@ class Client:
     secret_hash: str = field(repr=False)
     scopes: frozenset[Scope]
     created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+
+    @property
+    def revoked(self) -> bool:
+        """A revoked client gets no token, and the tokens it holds stop working."""
+        return self.revoked_at is not None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,3 +51,20 @@ def hash_secret(secret: str) -> str:
 def secret_matches(secret: str, secret_hash: str) -> bool:
     """Compare a presented secret with a stored hash in constant time."""
     return hmac.compare_digest(hash_secret(secret), secret_hash)
+
+
+def accepted_keys(
+    keys: Sequence[SigningKey], *, now: dt.datetime, overlap: dt.timedelta
+) -> list[SigningKey]:
+    """The keys whose tokens may still be valid, oldest first (the last one signs).
+
+    A key stops signing when a newer one is created; the tokens it signed live at most
+    ``overlap`` longer (token lifetime plus the time a server may take to notice the new
+    key), so it is accepted and published until then, and never again after.
+    """
+    ordered = sorted(keys, key=lambda k: (k.created_at, k.kid))
+    return [
+        key
+        for key, successor in zip(ordered, [*ordered[1:], None], strict=True)
+        if successor is None or successor.created_at + overlap > now
+    ]

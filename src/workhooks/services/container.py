@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from workhooks.services.auth import AuthService
+from workhooks.services.clients import ClientService
 from workhooks.services.deliveries import DeliveryHistoryService
 from workhooks.services.reads import ReadService
 from workhooks.services.records import RecordService
@@ -19,6 +20,7 @@ class Services:
     """Use cases reachable from the API."""
 
     auth: AuthService
+    clients: ClientService
     records: RecordService
     webhooks: WebhookService
     deliveries: DeliveryHistoryService

@@ -25,7 +25,7 @@ class InMemoryStore:
 
     def __init__(self) -> None:
         self._clients: dict[str, Client] = {}
-        self._signing_key: SigningKey | None = None
+        self._signing_keys: list[SigningKey] = []
         self._heads: dict[str, int] = {}
         self._work_heads: dict[str, int] = {}
         self._settled: dict[str, int] = {}
@@ -56,11 +56,43 @@ class InMemoryStore:
         """Return a client by id."""
         return self._clients.get(client_id)
 
+    async def list_clients(self, tenant: str | None = None) -> list[Client]:
+        """Return the clients of ``tenant`` (of every tenant when None), revoked ones included."""
+        found = [c for c in self._clients.values() if tenant is None or c.tenant == tenant]
+        return sorted(found, key=lambda c: (c.tenant, c.created_at, c.id))
+
+    async def revoke_client(self, client_id: str, *, at: dt.datetime) -> Client | None:
+        """Revoke a client (a revoked one keeps its first revocation time)."""
+        client = self._clients.get(client_id)
+        if client is not None and client.revoked_at is None:
+            client = self._clients[client_id] = dataclasses.replace(client, revoked_at=at)
+        return client
+
+    async def set_client_secret(self, client_id: str, secret_hash: str) -> Client | None:
+        """Replace a live client's secret hash; None when unknown or revoked."""
+        client = self._clients.get(client_id)
+        if client is None or client.revoked_at is not None:
+            return None
+        client = self._clients[client_id] = dataclasses.replace(client, secret_hash=secret_hash)
+        return client
+
     async def ensure_signing_key(self, candidate: SigningKey) -> SigningKey:
-        """Keep the first key offered."""
-        if self._signing_key is None:
-            self._signing_key = candidate
-        return self._signing_key
+        """Keep ``candidate`` unless a key exists; return the oldest key."""
+        if not self._signing_keys:
+            self._signing_keys.append(candidate)
+        return (await self.signing_keys())[0]
+
+    async def add_signing_key(self, key: SigningKey) -> None:
+        """Keep a new token signing key (it signs from now on, as the newest)."""
+        self._signing_keys.append(key)
+
+    async def signing_keys(self) -> list[SigningKey]:
+        """Every token signing key, oldest first."""
+        return sorted(self._signing_keys, key=lambda k: (k.created_at, k.kid))
+
+    async def reseal_secrets(self) -> int:
+        """Nothing is at rest in memory: nothing to seal."""
+        return 0
 
     async def put_people(self, tenant: str, drafts: Sequence[PersonDraft]) -> list[Written[Person]]:
         """Upsert people, each with the next version."""
@@ -243,6 +275,9 @@ class InMemoryStore:
             ranked.append((turn, lap, w.tenant, w.id, w))
         ranked.sort(key=lambda item: item[:4])
         return [w for *_, w in ranked[:limit]]
+
+    async def hold_delivery(self) -> None:
+        """One process owns the memory: nothing to hold."""
 
     async def settle_tenants(self, *, now: dt.datetime) -> int:
         """Mark settled the tenants whose sendable webhooks have all caught up."""

@@ -96,8 +96,29 @@ class Store(Protocol):
     async def get_client(self, client_id: str) -> Client | None:
         """Return a client by id."""
 
+    async def list_clients(self, tenant: str | None = None) -> list[Client]:
+        """Return the clients of ``tenant`` (of every tenant when None), revoked ones included,
+        by tenant and creation."""
+
+    async def revoke_client(self, client_id: str, *, at: dt.datetime) -> Client | None:
+        """Revoke a client at ``at`` (once: a revoked client keeps its first revocation time);
+        return it, or None when it does not exist."""
+
+    async def set_client_secret(self, client_id: str, secret_hash: str) -> Client | None:
+        """Replace a client's secret hash; None when it does not exist or is revoked."""
+
     async def ensure_signing_key(self, candidate: SigningKey) -> SigningKey:
-        """Return the active token signing key, storing ``candidate`` if there is none yet."""
+        """Return the oldest token signing key, storing ``candidate`` if there is none yet."""
+
+    async def add_signing_key(self, key: SigningKey) -> None:
+        """Store a new token signing key."""
+
+    async def signing_keys(self) -> list[SigningKey]:
+        """Every token signing key, oldest first."""
+
+    async def reseal_secrets(self) -> int:
+        """Seal every stored secret under the newest master key (after a master key rotation);
+        return how many were sealed anew. Stores with nothing at rest return 0."""
 
     # -- records ----------------------------------------------------------------------
     async def put_people(self, tenant: str, drafts: Sequence[PersonDraft]) -> list[Written[Person]]:
@@ -171,6 +192,13 @@ class Store(Protocol):
         theirs) are left out. Tenants take turns in the answer: every tenant
         gets its first webhook in before any gets a second. Leasing stores lease what they
         return.
+        """
+
+    async def hold_delivery(self) -> None:
+        """Make this process a deliverer of the database, until ``close``.
+
+        Raise ``DeliveryHeldError`` when the store allows one deliverer and another process
+        is it (SQLite); stores whose workers lease webhooks (PostgreSQL) allow any number.
         """
 
     async def settle_tenants(self, *, now: dt.datetime) -> int:

@@ -27,7 +27,7 @@ SELECT head_version FROM tenants WHERE tenant = $1
 INSERT INTO clients (id, tenant, secret_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5)
 
 -- name: get_client
-SELECT id, tenant, secret_hash, scopes, created_at FROM clients WHERE id = $1
+SELECT id, tenant, secret_hash, scopes, created_at, revoked_at FROM clients WHERE id = $1
 
 -- name: insert_signing_key_if_none
 INSERT INTO signing_keys (kid, private_key, created_at)
@@ -350,3 +350,36 @@ ON CONFLICT (tenant, person_id, key) DO UPDATE SET value = excluded.value
 
 -- name: delete_person_reference
 DELETE FROM person_references WHERE tenant = $1 AND person_id = $2 AND key = $3
+
+-- name: list_clients
+SELECT id, tenant, secret_hash, scopes, created_at, revoked_at FROM clients
+WHERE $1::text IS NULL OR tenant = $1
+ORDER BY tenant, created_at, id
+
+-- name: revoke_client
+UPDATE clients SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1
+RETURNING id, tenant, secret_hash, scopes, created_at, revoked_at
+
+-- name: set_client_secret
+UPDATE clients SET secret_hash = $2 WHERE id = $1 AND revoked_at IS NULL
+RETURNING id, tenant, secret_hash, scopes, created_at, revoked_at
+
+-- name: insert_signing_key
+INSERT INTO signing_keys (kid, private_key, created_at) VALUES ($1, $2, $3)
+
+-- name: list_signing_keys
+SELECT kid, private_key, created_at FROM signing_keys ORDER BY created_at, kid
+
+-- name: set_signing_key_seal
+UPDATE signing_keys SET private_key = $2 WHERE kid = $1
+
+-- name: webhook_secret_prefixes
+SELECT DISTINCT substring(secret FROM 1 FOR $1) AS prefix FROM webhooks
+
+-- name: webhook_secrets_not_starting
+SELECT id, secret FROM webhooks WHERE substring(secret FROM 1 FOR length($1::bytea)) <> $1::bytea
+
+-- name: set_webhook_secrets
+UPDATE webhooks SET secret = u.secret
+FROM unnest($1::text[], $2::bytea[]) AS u(id, secret)
+WHERE webhooks.id = u.id

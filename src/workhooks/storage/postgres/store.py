@@ -41,6 +41,13 @@ from workhooks.errors import (
 from workhooks.storage.postgres.announcer import Announcer
 from workhooks.storage.postgres.connection import PoolSettings, translate_errors
 from workhooks.storage.protocol import BacklogReport, WebhookBacklog, WindowOutcome, Written
+from workhooks.storage.sealing import (
+    MAGIC,
+    PREFIX_SIZE,
+    Sealer,
+    signing_key_context,
+    webhook_context,
+)
 from workhooks.storage.sql import load_migrations, load_queries
 
 __all__ = ["PostgresStore"]
@@ -66,14 +73,14 @@ def _record(row: asyncpg.Record) -> WorkInterruption:
     )
 
 
-def _webhook(row: asyncpg.Record) -> Webhook:
+def _webhook(row: asyncpg.Record, sealer: Sealer) -> Webhook:
     pairs: list[list[str]] = msgspec.json.decode(row["external_references"])
     return Webhook(
         id=row["id"],
         tenant=row["tenant"],
         destination_url=row["destination_url"],
         collection=WebhookCollection(row["collection"]),
-        secret=bytes(row["secret"]),
+        secret=sealer.open(bytes(row["secret"]), context=webhook_context(row["id"])),
         status=WebhookStatus(row["status"]),
         created_at=row["created_at"],
         valid_until=row["valid_until"],
@@ -83,6 +90,17 @@ def _webhook(row: asyncpg.Record) -> Webhook:
         failures=row["failures"],
         next_attempt_at=row["next_attempt_at"],
         external_references=tuple(ExternalReference(collection=c, key=k) for c, k in pairs),
+    )
+
+
+def _client(row: asyncpg.Record) -> Client:
+    return Client(
+        id=row["id"],
+        tenant=row["tenant"],
+        secret_hash=row["secret_hash"],
+        scopes=parse_scopes(row["scopes"])[0],
+        created_at=row["created_at"],
+        revoked_at=row["revoked_at"],
     )
 
 
@@ -176,6 +194,9 @@ def _written(records: Sequence[_T], live: frozenset[int]) -> list[Written[_T]]:
 class PostgresStore:
     """The ``Store`` on PostgreSQL; ``worker_id`` names this process in webhook leases.
 
+    ``sealer`` seals the secrets it stores (webhook keys, token signing keys), so read
+    access to the database is not enough to sign events or tokens.
+
     ``trace``, when given, is called with every statement sent on a pooled connection
     (the benchmarks count SQL per delivery with it); never set in production.
     """
@@ -184,12 +205,14 @@ class PostgresStore:
         self,
         dsn: str,
         *,
+        sealer: Sealer,
         pool: PoolSettings | None = None,
         worker_id: str | None = None,
         lease_seconds: float = 30.0,
         trace: Callable[[str], None] | None = None,
     ) -> None:
         self._dsn = dsn
+        self._sealer = sealer
         self._trace = trace
         self._pool_settings = pool or PoolSettings()
         self._pool: asyncpg.Pool | None = None
@@ -201,7 +224,11 @@ class PostgresStore:
 
     # -- plumbing ---------------------------------------------------------------------
     async def open(self) -> None:
-        """Create the pool and apply pending migrations (serialised by an advisory lock)."""
+        """Create the pool and apply pending migrations (serialised by an advisory lock).
+
+        Secrets stored in clear by an older version are sealed; a secret sealed with a
+        master key that is not configured stops the start with ``MasterKeyError``.
+        """
         with translate_errors():
             self._pool = await asyncpg.create_pool(
                 self._dsn,
@@ -211,9 +238,15 @@ class PostgresStore:
                 init=self._traced if self._trace is not None else None,
                 reset=_keep_session,
             )
+        try:
             async with self._tx() as conn:
                 await conn.execute("SELECT pg_advisory_xact_lock(7461737)")  # one migrator
                 await self._migrate(conn)
+                await self._seal_secrets(conn)
+        except BaseException:
+            await self._pool.close()
+            self._pool = None
+            raise
 
     async def _traced(self, conn: asyncpg.Connection) -> None:
         """Report every statement of a pooled connection (benchmarks; never in production)."""
@@ -270,6 +303,37 @@ class PostgresStore:
                     "INSERT INTO schema_migrations (number, name) VALUES ($1, $2)", number, name
                 )
 
+    async def _seal_secrets(self, conn: asyncpg.Connection, *, prefix: bytes = MAGIC) -> int:
+        """Seal anew every secret not starting with ``prefix``: by default only clear ones."""
+        sealer = self._sealer
+        keys = [
+            (
+                r["kid"],
+                sealer.reseal(bytes(r["private_key"]), context=signing_key_context(r["kid"])),
+            )
+            for r in await conn.fetch(Q["list_signing_keys"])
+            if not bytes(r["private_key"]).startswith(prefix)
+        ]
+        if keys:
+            await conn.executemany(Q["set_signing_key_seal"], keys)
+        rows = await conn.fetch(Q["webhook_secrets_not_starting"], prefix)
+        secrets = [
+            sealer.reseal(bytes(r["secret"]), context=webhook_context(r["id"])) for r in rows
+        ]
+        if rows:
+            await conn.execute(Q["set_webhook_secrets"], [r["id"] for r in rows], secrets)
+        prefixes = [
+            bytes(r["prefix"]) for r in await conn.fetch(Q["webhook_secret_prefixes"], PREFIX_SIZE)
+        ]
+        sealer.check_prefixes(prefixes, what="webhook keys")
+        return len(keys) + len(rows)
+
+    async def reseal_secrets(self) -> int:
+        """Seal every secret under the newest master key; return how many were sealed anew."""
+        async with self._tx() as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock(7461737)")  # not during migration
+            return await self._seal_secrets(conn, prefix=self._sealer.current_prefix)
+
     async def _write(self, query: str, tenant: str, *args: Any) -> _Answer:
         """Run one write function (its own transaction); announce the tenant once committed."""
         answer = _Answer.read(await self._fetch(query, tenant, *args))
@@ -315,29 +379,49 @@ class PostgresStore:
     async def get_client(self, client_id: str) -> Client | None:
         """Return a client by id."""
         row = await self._fetchrow(Q["get_client"], client_id)
-        if row is None:
-            return None
-        return Client(
-            id=row["id"],
-            tenant=row["tenant"],
-            secret_hash=row["secret_hash"],
-            scopes=parse_scopes(row["scopes"])[0],
+        return None if row is None else _client(row)
+
+    async def list_clients(self, tenant: str | None = None) -> list[Client]:
+        """Return the clients of ``tenant`` (of every tenant when None), revoked ones included."""
+        return [_client(r) for r in await self._fetch(Q["list_clients"], tenant)]
+
+    async def revoke_client(self, client_id: str, *, at: dt.datetime) -> Client | None:
+        """Revoke a client (a revoked one keeps its first revocation time)."""
+        row = await self._fetchrow(Q["revoke_client"], client_id, at)
+        return None if row is None else _client(row)
+
+    async def set_client_secret(self, client_id: str, secret_hash: str) -> Client | None:
+        """Replace a live client's secret hash; None when unknown or revoked."""
+        row = await self._fetchrow(Q["set_client_secret"], client_id, secret_hash)
+        return None if row is None else _client(row)
+
+    def _signing_key(self, row: asyncpg.Record) -> SigningKey:
+        context = signing_key_context(row["kid"])
+        return SigningKey(
+            kid=row["kid"],
+            private_key=self._sealer.open(bytes(row["private_key"]), context=context),
             created_at=row["created_at"],
         )
 
+    def _sealed_key(self, key: SigningKey) -> tuple[str, bytes, dt.datetime]:
+        sealed = self._sealer.seal(key.private_key, context=signing_key_context(key.kid))
+        return key.kid, sealed, key.created_at
+
     async def ensure_signing_key(self, candidate: SigningKey) -> SigningKey:
-        """Insert ``candidate`` unless a key exists; return the active key."""
+        """Insert ``candidate`` unless a key exists; return the oldest key."""
         async with self._tx() as conn:
-            await conn.execute(
-                Q["insert_signing_key_if_none"],
-                candidate.kid,
-                candidate.private_key,
-                candidate.created_at,
-            )
+            await conn.execute(Q["insert_signing_key_if_none"], *self._sealed_key(candidate))
             row = await conn.fetchrow(Q["get_signing_key"])
-        return SigningKey(
-            kid=row["kid"], private_key=bytes(row["private_key"]), created_at=row["created_at"]
-        )
+        return self._signing_key(row)
+
+    async def add_signing_key(self, key: SigningKey) -> None:
+        """Store a new token signing key (it signs from now on, as the newest)."""
+        async with self._tx() as conn:
+            await conn.execute(Q["insert_signing_key"], *self._sealed_key(key))
+
+    async def signing_keys(self) -> list[SigningKey]:
+        """Every token signing key, oldest first."""
+        return [self._signing_key(r) for r in await self._fetch(Q["list_signing_keys"])]
 
     # -- records ----------------------------------------------------------------------
     async def put_people(self, tenant: str, drafts: Sequence[PersonDraft]) -> list[Written[Person]]:
@@ -490,21 +574,21 @@ class PostgresStore:
                 new.tenant,
                 new.destination_url,
                 new.collection.value,
-                new.secret,
+                self._sealer.seal(new.secret, context=webhook_context(new.id)),
                 new.created_at,
                 new.valid_until,
                 references,
             )
-        return _webhook(row)
+        return _webhook(row, self._sealer)
 
     async def get_webhook(self, tenant: str, webhook_id: str) -> Webhook | None:
         """The tenant's webhook, deleted or not."""
         row = await self._fetchrow(Q["get_webhook"], tenant, webhook_id)
-        return None if row is None else _webhook(row)
+        return None if row is None else _webhook(row, self._sealer)
 
     async def list_webhooks(self, tenant: str) -> list[Webhook]:
         """The tenant's live webhooks, oldest first."""
-        return [_webhook(r) for r in await self._fetch(Q["list_webhooks"], tenant)]
+        return [_webhook(r, self._sealer) for r in await self._fetch(Q["list_webhooks"], tenant)]
 
     async def delete_webhook(self, tenant: str, webhook_id: str, *, at: dt.datetime) -> bool:
         """Soft-delete a live webhook."""
@@ -537,7 +621,10 @@ class PostgresStore:
             after,
             list(full),
         )
-        return [_webhook(r) for r in rows]
+        return [_webhook(r, self._sealer) for r in rows]
+
+    async def hold_delivery(self) -> None:
+        """Workers lease each webhook they deliver: any number of them may deliver."""
 
     async def settle_tenants(self, *, now: dt.datetime) -> int:
         """Mark settled the tenants whose sendable webhooks have all caught up."""

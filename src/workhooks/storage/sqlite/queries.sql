@@ -19,7 +19,7 @@ INSERT INTO clients (id, tenant, secret_hash, scopes, created_at)
 VALUES (:id, :tenant, :secret_hash, :scopes, :created_at)
 
 -- name: get_client
-SELECT id, tenant, secret_hash, scopes, created_at FROM clients WHERE id = :id
+SELECT id, tenant, secret_hash, scopes, created_at, revoked_at FROM clients WHERE id = :id
 
 -- name: insert_signing_key_if_none
 INSERT INTO signing_keys (kid, private_key, created_at)
@@ -360,3 +360,32 @@ ON CONFLICT (tenant, person_id, key) DO UPDATE SET value = excluded.value
 
 -- name: delete_person_reference
 DELETE FROM person_references WHERE tenant = :tenant AND person_id = :id AND key = :key
+
+-- name: list_clients
+SELECT id, tenant, secret_hash, scopes, created_at, revoked_at FROM clients
+WHERE :tenant IS NULL OR tenant = :tenant
+ORDER BY tenant, created_at, id
+
+-- name: revoke_client
+UPDATE clients SET revoked_at = coalesce(revoked_at, :at) WHERE id = :id
+
+-- name: set_client_secret
+UPDATE clients SET secret_hash = :secret_hash WHERE id = :id AND revoked_at IS NULL
+
+-- name: insert_signing_key
+INSERT INTO signing_keys (kid, private_key, created_at) VALUES (:kid, :private_key, :created_at)
+
+-- name: list_signing_keys
+SELECT kid, private_key, created_at FROM signing_keys ORDER BY created_at, kid
+
+-- name: set_signing_key_seal
+UPDATE signing_keys SET private_key = :private_key WHERE kid = :kid
+
+-- name: webhook_secret_prefixes
+SELECT DISTINCT substr(secret, 1, :size) AS prefix FROM webhooks
+
+-- name: webhook_secrets_not_starting
+SELECT id, secret FROM webhooks WHERE substr(secret, 1, length(:prefix)) <> :prefix
+
+-- name: set_webhook_secret
+UPDATE webhooks SET secret = :secret WHERE id = :id

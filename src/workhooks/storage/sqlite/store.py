@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import fcntl
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Collection as Many
@@ -31,11 +33,19 @@ from workhooks.domain.scopes import parse_scopes
 from workhooks.domain.webhooks import Collection, NewWebhook, Webhook, WebhookStatus
 from workhooks.errors import (
     ConflictError,
+    DeliveryHeldError,
     StoreUnavailableError,
     TooManyWebhooksError,
     UnknownPersonError,
 )
 from workhooks.storage.protocol import BacklogReport, WebhookBacklog, WindowOutcome, Written
+from workhooks.storage.sealing import (
+    MAGIC,
+    PREFIX_SIZE,
+    Sealer,
+    signing_key_context,
+    webhook_context,
+)
 from workhooks.storage.sql import load_migrations, load_queries
 
 __all__ = ["SqliteStore"]
@@ -86,13 +96,13 @@ def _person(row: sqlite3.Row) -> Person:
     )
 
 
-def _webhook(row: sqlite3.Row) -> Webhook:
+def _webhook(row: sqlite3.Row, sealer: Sealer) -> Webhook:
     return Webhook(
         id=row["id"],
         tenant=row["tenant"],
         destination_url=row["destination_url"],
         collection=Collection(row["collection"]),
-        secret=bytes(row["secret"]),
+        secret=sealer.open(bytes(row["secret"]), context=webhook_context(row["id"])),
         status=WebhookStatus(row["status"]),
         created_at=_must_dt(row["created_at"]),
         valid_until=_must_dt(row["valid_until"]),
@@ -146,6 +156,47 @@ def _delivery(row: sqlite3.Row) -> Delivery:
     )
 
 
+def _client(row: sqlite3.Row) -> Client:
+    return Client(
+        id=row["id"],
+        tenant=row["tenant"],
+        secret_hash=row["secret_hash"],
+        scopes=parse_scopes(row["scopes"])[0],
+        created_at=_must_dt(row["created_at"]),
+        revoked_at=_dt(row["revoked_at"]),
+    )
+
+
+def _owner_only(path: str) -> None:
+    """Create the database file readable by its owner only, and tighten an existing one.
+
+    SQLite gives the ``-wal`` and ``-shm`` files the mode of the database file, so they
+    follow. The file holds sealed secrets, but also every record of every tenant.
+    """
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        if os.path.exists(name) and os.stat(name).st_mode & 0o077:
+            os.chmod(name, 0o600)
+
+
+def _lock_delivery(path: str) -> int:
+    """Take the file's delivery lock (held until closed, or until the process dies)."""
+    fd = os.open(f"{path}.delivery-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+        os.close(fd)
+        raise DeliveryHeldError(
+            f"another process (pid {holder}) already delivers from {path}; SQLite allows one "
+            "delivering process per database file: run this one with --no-worker (API only), "
+            "stop the other, or use PostgreSQL for several workers"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode("ascii"))
+    return fd
+
+
 def _connect(path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
@@ -177,21 +228,38 @@ def _full_disk_is_unavailable() -> Iterator[None]:
 
 
 class SqliteStore:
-    """The ``Store`` on one SQLite file (``path`` may be ``:memory:``-free paths only)."""
+    """The ``Store`` on one SQLite file (``path`` may be ``:memory:``-free paths only).
 
-    def __init__(self, path: str, *, trace: Callable[[str], None] | None = None) -> None:
+    ``sealer`` seals the secrets it stores (webhook keys, token signing keys).
+    """
+
+    def __init__(
+        self, path: str, *, sealer: Sealer, trace: Callable[[str], None] | None = None
+    ) -> None:
         self._path = path
+        self._sealer = sealer
         self._trace = trace
         self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._reader_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
+        self._delivery_lock: int | None = None
 
     # -- plumbing ---------------------------------------------------------------------
     async def open(self) -> None:
-        """Open both connections, switch to WAL and apply pending migrations."""
+        """Open both connections, switch to WAL and apply pending migrations.
+
+        Secrets stored in clear by an older version are sealed; a secret sealed with a
+        master key that is not configured stops the start with ``MasterKeyError``.
+        """
+        await self._on(self._writer_pool, _owner_only, self._path)
         self._writer = await self._on(self._writer_pool, _connect, self._path)
-        await self._write(self._migrate)
+        try:
+            await self._write(self._migrate)
+            await self._write(self._seal_secrets)
+        except BaseException:
+            await self.close()
+            raise
         self._reader = await self._on(self._reader_pool, _connect, self._path)
         if self._trace is not None:
             # Statement counting for benchmarks; never set in production.
@@ -205,6 +273,9 @@ class SqliteStore:
                 await self._on(pool, conn.close)
             pool.shutdown(wait=True)
         self._writer = self._reader = None
+        if self._delivery_lock is not None:
+            os.close(self._delivery_lock)
+            self._delivery_lock = None
 
     @staticmethod
     async def _on(pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
@@ -262,6 +333,34 @@ class SqliteStore:
                 "INSERT INTO schema_migrations (number, name) VALUES (?, ?)", (number, name)
             )
 
+    def _seal_secrets(self, conn: sqlite3.Connection, *, prefix: bytes = MAGIC) -> int:
+        """Seal anew every secret not starting with ``prefix``: by default only clear ones."""
+        sealer = self._sealer
+        count = 0
+        for row in conn.execute(Q["list_signing_keys"]).fetchall():
+            value = bytes(row["private_key"])
+            if not value.startswith(prefix):
+                sealed = sealer.reseal(value, context=signing_key_context(row["kid"]))
+                conn.execute(Q["set_signing_key_seal"], {"kid": row["kid"], "private_key": sealed})
+                count += 1
+        params = {"prefix": prefix}
+        for row in conn.execute(Q["webhook_secrets_not_starting"], params).fetchall():
+            sealed = sealer.reseal(bytes(row["secret"]), context=webhook_context(row["id"]))
+            conn.execute(Q["set_webhook_secret"], {"id": row["id"], "secret": sealed})
+            count += 1
+        prefixes = [
+            bytes(r["prefix"])
+            for r in conn.execute(Q["webhook_secret_prefixes"], {"size": PREFIX_SIZE})
+        ]
+        sealer.check_prefixes(prefixes, what="webhook keys")
+        return count
+
+    async def reseal_secrets(self) -> int:
+        """Seal every secret under the newest master key; return how many were sealed anew."""
+        return await self._write(
+            lambda c: self._seal_secrets(c, prefix=self._sealer.current_prefix)
+        )
+
     @staticmethod
     def _next_versions(
         conn: sqlite3.Connection, tenant: str, count: int, *, work: bool = False
@@ -289,35 +388,75 @@ class SqliteStore:
     async def get_client(self, client_id: str) -> Client | None:
         """Return a client by id."""
         row = await self._read(lambda c: c.execute(Q["get_client"], {"id": client_id}).fetchone())
-        if row is None:
-            return None
-        return Client(
-            id=row["id"],
-            tenant=row["tenant"],
-            secret_hash=row["secret_hash"],
-            scopes=parse_scopes(row["scopes"])[0],
+        return None if row is None else _client(row)
+
+    async def list_clients(self, tenant: str | None = None) -> list[Client]:
+        """Return the clients of ``tenant`` (of every tenant when None), revoked ones included."""
+        rows = await self._read(
+            lambda c: c.execute(Q["list_clients"], {"tenant": tenant}).fetchall()
+        )
+        return [_client(r) for r in rows]
+
+    async def revoke_client(self, client_id: str, *, at: dt.datetime) -> Client | None:
+        """Revoke a client (a revoked one keeps its first revocation time)."""
+
+        def run(c: sqlite3.Connection) -> sqlite3.Row | None:
+            c.execute(Q["revoke_client"], {"id": client_id, "at": _ts(at)})
+            row: sqlite3.Row | None = c.execute(Q["get_client"], {"id": client_id}).fetchone()
+            return row
+
+        row = await self._write(run)
+        return None if row is None else _client(row)
+
+    async def set_client_secret(self, client_id: str, secret_hash: str) -> Client | None:
+        """Replace a live client's secret hash; None when unknown or revoked."""
+
+        def run(c: sqlite3.Connection) -> sqlite3.Row | None:
+            params = {"id": client_id, "secret_hash": secret_hash}
+            if c.execute(Q["set_client_secret"], params).rowcount == 0:
+                return None
+            row: sqlite3.Row = c.execute(Q["get_client"], {"id": client_id}).fetchone()
+            return row
+
+        row = await self._write(run)
+        return None if row is None else _client(row)
+
+    def _signing_key(self, row: sqlite3.Row) -> SigningKey:
+        return SigningKey(
+            kid=row["kid"],
+            private_key=self._sealer.open(
+                bytes(row["private_key"]), context=signing_key_context(row["kid"])
+            ),
             created_at=_must_dt(row["created_at"]),
         )
 
-    async def ensure_signing_key(self, candidate: SigningKey) -> SigningKey:
-        """Insert ``candidate`` unless a key exists; return the active key."""
-        params = {
-            "kid": candidate.kid,
-            "private_key": candidate.private_key,
-            "created_at": _ts(candidate.created_at),
+    def _signing_key_params(self, key: SigningKey) -> dict[str, Any]:
+        return {
+            "kid": key.kid,
+            "private_key": self._sealer.seal(key.private_key, context=signing_key_context(key.kid)),
+            "created_at": _ts(key.created_at),
         }
+
+    async def ensure_signing_key(self, candidate: SigningKey) -> SigningKey:
+        """Insert ``candidate`` unless a key exists; return the oldest key."""
+        params = self._signing_key_params(candidate)
 
         def run(c: sqlite3.Connection) -> sqlite3.Row:
             c.execute(Q["insert_signing_key_if_none"], params)
             row: sqlite3.Row = c.execute(Q["get_signing_key"]).fetchone()
             return row
 
-        row = await self._write(run)
-        return SigningKey(
-            kid=row["kid"],
-            private_key=bytes(row["private_key"]),
-            created_at=_must_dt(row["created_at"]),
-        )
+        return self._signing_key(await self._write(run))
+
+    async def add_signing_key(self, key: SigningKey) -> None:
+        """Store a new token signing key (it signs from now on, as the newest)."""
+        params = self._signing_key_params(key)
+        await self._write(lambda c: c.execute(Q["insert_signing_key"], params))
+
+    async def signing_keys(self) -> list[SigningKey]:
+        """Every token signing key, oldest first."""
+        rows = await self._read(lambda c: c.execute(Q["list_signing_keys"]).fetchall())
+        return [self._signing_key(r) for r in rows]
 
     # -- records ----------------------------------------------------------------------
     async def put_people(self, tenant: str, drafts: Sequence[PersonDraft]) -> list[Written[Person]]:
@@ -488,7 +627,7 @@ class SqliteStore:
             "tenant": new.tenant,
             "destination_url": new.destination_url,
             "collection": new.collection.value,
-            "secret": new.secret,
+            "secret": self._sealer.seal(new.secret, context=webhook_context(new.id)),
             "created_at": _ts(new.created_at),
             "valid_until": _ts(new.valid_until),
             "external_references": _references_to_json(new.external_references).decode(),
@@ -500,7 +639,7 @@ class SqliteStore:
                 if enabled >= max_enabled:
                     raise TooManyWebhooksError.limit(max_enabled)
             c.execute(Q["insert_webhook"], params)
-            return _webhook(c.execute(Q["get_webhook"], params).fetchone())
+            return _webhook(c.execute(Q["get_webhook"], params).fetchone(), self._sealer)
 
         return await self._write(run)
 
@@ -508,14 +647,14 @@ class SqliteStore:
         """Return the tenant's webhook, deleted or not."""
         key = {"tenant": tenant, "id": webhook_id}
         row = await self._read(lambda c: c.execute(Q["get_webhook"], key).fetchone())
-        return None if row is None else _webhook(row)
+        return None if row is None else _webhook(row, self._sealer)
 
     async def list_webhooks(self, tenant: str) -> list[Webhook]:
         """Return the tenant's live webhooks, oldest first."""
         rows = await self._read(
             lambda c: c.execute(Q["list_webhooks"], {"tenant": tenant}).fetchall()
         )
-        return [_webhook(r) for r in rows]
+        return [_webhook(r, self._sealer) for r in rows]
 
     async def delete_webhook(self, tenant: str, webhook_id: str, *, at: dt.datetime) -> bool:
         """Soft-delete a live webhook."""
@@ -541,7 +680,17 @@ class SqliteStore:
             "full": _encode_json(sorted(full)),
         }
         rows = await self._read(lambda c: c.execute(Q["due_webhooks"], params).fetchall())
-        return [_webhook(r) for r in rows]
+        return [_webhook(r, self._sealer) for r in rows]
+
+    async def hold_delivery(self) -> None:
+        """Take the database's delivery lock; ``DeliveryHeldError`` if another process has it.
+
+        Two processes delivering from one file would send every window twice and could
+        send an older version of a record after a newer one; API-only processes share the
+        file freely. The lock is an OS file lock, so a killed deliverer frees it at once.
+        """
+        if self._delivery_lock is None:
+            self._delivery_lock = await self._on(self._writer_pool, _lock_delivery, self._path)
 
     async def settle_tenants(self, *, now: dt.datetime) -> int:
         """Mark settled the tenants whose sendable webhooks have all caught up."""

@@ -1,0 +1,100 @@
+"""The operator API: API clients of every tenant (list, create, get, revoke, new secret).
+
+Every route needs the ``workhooks-operator`` scope, which ``all`` never includes: it is
+granted by name to an operator's client (``workhooks clients create --scopes
+workhooks-operator``). Secrets appear in an answer once, with ``Cache-Control: no-store``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from workhooks.api import openapi as doc
+from workhooks.api.openapi import documented
+from workhooks.api.schemas import ApiClientIn, client_document
+from workhooks.api.security import requires, services_of
+from workhooks.domain.scopes import Scope, require_scopes
+from workhooks.services.clients import NewClient
+
+__all__ = ["CLIENT_HANDLERS", "OPERATOR_PREFIX"]
+
+OPERATOR_PREFIX = "/operator"
+_OPERATOR = [requires(Scope.OPERATOR)]
+_NO_STORE = {"Cache-Control": "no-store"}
+
+Tenant = Annotated[str | None, QueryParameter(name="tenant", description="Only this tenant's")]
+
+
+def _with_secret(new: NewClient) -> dict[str, Any]:
+    return {**client_document(new.client), "secret": new.secret}
+
+
+@get(
+    "/clients",
+    guards=_OPERATOR,
+    responses=documented(200, doc.ApiClientList, "The API clients, revoked ones included"),
+)
+async def list_clients(request: Request[Any, Any, Any], tenant: Tenant = None) -> dict[str, Any]:
+    """API clients of every tenant, or of ``?tenant=``."""
+    found = await services_of(request).clients.list(tenant=tenant)
+    return {"value": [client_document(c) for c in found]}
+
+
+@post(
+    "/clients",
+    guards=_OPERATOR,
+    responses=documented(201, doc.ApiClientWithSecret, "The new client and its secret (once)"),
+)
+async def create_client(
+    data: JSONBody[ApiClientIn], request: Request[Any, Any, Any]
+) -> Response[Any]:
+    """Create a client of ``tenant`` with ``scopes``: 201, ``Location``, the secret once."""
+    new = await services_of(request).clients.create(data.tenant, require_scopes(data.scopes))
+    return Response(
+        _with_secret(new),
+        status_code=201,
+        headers={"Location": f"{OPERATOR_PREFIX}/clients/{new.client.id}", **_NO_STORE},
+    )
+
+
+@get(
+    "/clients/{client_id:str}",
+    guards=_OPERATOR,
+    responses=documented(200, doc.ApiClient, "The client", 404),
+)
+async def get_client(client_id: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """One client (never its secret)."""
+    return client_document(await services_of(request).clients.get(client_id))
+
+
+@post(
+    "/clients/{client_id:str}/revoke",
+    status_code=200,
+    guards=_OPERATOR,
+    responses=documented(200, doc.ApiClient, "The revoked client", 404),
+)
+async def revoke_client(
+    client_id: FromPath[str], request: Request[Any, Any, Any]
+) -> dict[str, Any]:
+    """Revoke a client: no more tokens, and its tokens stop working at once (idempotent)."""
+    return client_document(await services_of(request).clients.revoke(client_id))
+
+
+@post(
+    "/clients/{client_id:str}/secret",
+    status_code=200,
+    guards=_OPERATOR,
+    responses=documented(200, doc.ApiClientWithSecret, "The new secret (once)", 404, 409),
+)
+async def rotate_client_secret(
+    client_id: FromPath[str], request: Request[Any, Any, Any]
+) -> Response[Any]:
+    """Give a client a new secret, shown this once; the old secret stops working at once."""
+    new = await services_of(request).clients.rotate_secret(client_id)
+    return Response(_with_secret(new), status_code=200, headers=_NO_STORE)
+
+
+CLIENT_HANDLERS = [list_clients, create_client, get_client, revoke_client, rotate_client_secret]

@@ -1,0 +1,74 @@
+"""Credential rules: failed attempts per key, accepted token signing keys, the token cache."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from workhooks.domain.attempts import FailedAttempts
+from workhooks.domain.clients import SigningKey, accepted_keys
+from workhooks.services.token_cache import TokenCache
+
+T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+MINUTE = dt.timedelta(minutes=1)
+
+
+def test_a_key_is_refused_after_its_limit_of_failures_until_the_window_ends() -> None:
+    """Three failures in a minute block the key for what is left of that minute, then free it."""
+    attempts = FailedAttempts(limit=3, window=MINUTE)
+    for second in range(3):
+        assert attempts.retry_after("c1", now=T0 + dt.timedelta(seconds=second)) is None
+        attempts.record_failure("c1", now=T0 + dt.timedelta(seconds=second))
+    assert attempts.retry_after("c1", now=T0 + dt.timedelta(seconds=20)) == dt.timedelta(seconds=40)
+    assert attempts.retry_after("c2", now=T0 + dt.timedelta(seconds=20)) is None
+    assert attempts.retry_after("c1", now=T0 + MINUTE) is None
+
+
+def test_failures_in_an_old_window_do_not_count() -> None:
+    """A failure after the window started anew counts from one again."""
+    attempts = FailedAttempts(limit=2, window=MINUTE)
+    attempts.record_failure("c1", now=T0)
+    attempts.record_failure("c1", now=T0 + 2 * MINUTE)
+    assert attempts.retry_after("c1", now=T0 + 2 * MINUTE) is None
+
+
+def test_the_memory_of_failures_is_bounded() -> None:
+    """Past ``max_keys`` keys the oldest window is forgotten."""
+    attempts = FailedAttempts(limit=1, window=MINUTE, max_keys=2)
+    for key in ("a", "b", "c"):
+        attempts.record_failure(key, now=T0)
+    assert attempts.retry_after("a", now=T0) is None
+    assert attempts.retry_after("c", now=T0) is not None
+
+
+def _key(kid: str, created_at: dt.datetime) -> SigningKey:
+    return SigningKey(kid=kid, private_key=b"pem", created_at=created_at)
+
+
+def test_an_old_signing_key_is_accepted_until_its_tokens_have_expired() -> None:
+    """A replaced key verifies for ``overlap`` after its successor was created, then never."""
+    keys = [_key("k2", T0 + dt.timedelta(hours=1)), _key("k1", T0)]
+    overlap = dt.timedelta(minutes=31)
+    during = T0 + dt.timedelta(hours=1, minutes=30)
+    assert [k.kid for k in accepted_keys(keys, now=during, overlap=overlap)] == ["k1", "k2"]
+    after = T0 + dt.timedelta(hours=1, minutes=31)
+    assert [k.kid for k in accepted_keys(keys, now=after, overlap=overlap)] == ["k2"]
+
+
+def test_the_token_cache_keeps_a_token_until_it_expires() -> None:
+    """A cached token is found until its expiry and gone at it."""
+    cache: TokenCache[str] = TokenCache()
+    cache.put("t", "who", expires_at=100, now=0)
+    assert cache.get("t", now=99.5) == "who"
+    assert cache.get("t", now=100) is None
+
+
+def test_the_token_cache_is_bounded() -> None:
+    """When full, expired tokens go first, then the oldest."""
+    cache: TokenCache[str] = TokenCache(size=2)
+    cache.put("expired", "a", expires_at=5, now=0)
+    cache.put("old", "b", expires_at=100, now=0)
+    cache.put("new", "c", expires_at=100, now=10)
+    assert (cache.get("expired", now=10), cache.get("old", now=10)) == (None, "b")
+    cache.put("newest", "d", expires_at=100, now=10)
+    assert cache.get("old", now=10) is None
+    assert cache.get("newest", now=10) == "d"
