@@ -41,7 +41,7 @@ from workhooks.storage.postgres.store import PostgresStore
 from workhooks.storage.protocol import Store
 from workhooks.storage.sqlite.store import SqliteStore
 
-__all__ = ["USER_AGENT", "Runtime", "make_store", "runtime", "serve", "work"]
+__all__ = ["USER_AGENT", "Runtime", "make_store", "migrate", "runtime", "serve", "work"]
 
 logger = logging.getLogger("workhooks")
 USER_AGENT = f"workhooks/{__version__} (workhooks)"
@@ -75,6 +75,22 @@ def make_store(database_url: str, settings: Settings | None = None) -> Store:
         f"WORKHOOKS_DATABASE_URL: unsupported URL {database_url.split(':', 1)[0]!r}; "
         "use sqlite:///<path> or postgresql://user@host:port/database (memory:// for tests)"
     )
+
+
+async def migrate(settings: Settings) -> tuple[int, tuple[str, ...]]:
+    """Apply the pending migrations of the configured database.
+
+    Returns the schema version reached and the migrations applied (none if up to date).
+
+    Idempotent and safe from several nodes at once: PostgreSQL serialises migrators with an
+    advisory lock, SQLite with its write lock. A schema newer than this release refuses.
+    """
+    store = make_store(settings.database_url, settings)
+    await store.open()
+    try:
+        return store.schema_version, store.migrations_applied
+    finally:
+        await store.close()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

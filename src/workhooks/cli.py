@@ -13,6 +13,7 @@ from typing import Any
 from workhooks import __version__
 from workhooks.config import ConfigError, Settings
 from workhooks.domain.scopes import KNOWN_SCOPES, parse_scopes
+from workhooks.errors import SchemaTooNewError
 from workhooks.mirror.command import add_mirror_parser, run_mirror_command
 
 __all__ = ["main"]
@@ -52,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
         "worker", help="run the delivery worker only (scale out on PostgreSQL)"
     )
     _add_common(worker)
+
+    migrate = commands.add_parser(
+        "migrate", help="bring the database schema up to date (idempotent; then exit)"
+    )
+    _add_common(migrate)
 
     clients = commands.add_parser("clients", help="manage API clients")
     client_commands = clients.add_subparsers(dest="clients_command", required=True)
@@ -119,9 +125,34 @@ def _print_client(info: dict[str, Any], *, as_json: bool) -> None:
     print(f"token URL:     {info['token_url']}")
 
 
+def _migrate(settings: Settings) -> int:
+    from workhooks.bootstrap import migrate
+
+    version, applied = _run(migrate(settings))
+    done = f"applied {', '.join(applied)}" if applied else "already up to date"
+    print(f"schema version {version}: {done}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``workhooks`` command."""
     args = _parser().parse_args(argv)
+    try:
+        return _command(args)
+    except SchemaTooNewError as exc:
+        print(f"workhooks: refusing to start: {exc}", file=sys.stderr)
+        return 3
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("workhooks."):
+            raise
+        # workhooks-client alone: the SDK and the mirror, without the server's modules.
+        print(
+            f"workhooks: '{args.command}' needs the server: pip install workhooks", file=sys.stderr
+        )
+        return 2
+
+
+def _command(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
@@ -141,6 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from workhooks.bootstrap import work
 
             _run(work(Settings.from_env(database_url=args.database_url)))
+        elif args.command == "migrate":
+            return _migrate(Settings.from_env(database_url=args.database_url))
         elif args.command == "clients":
             settings = Settings.from_env(database_url=args.database_url)
             info = _run(_create_client(settings, args.tenant, args.scopes))

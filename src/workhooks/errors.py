@@ -18,6 +18,7 @@ __all__ = [
     "InvalidRecordError",
     "InvalidRequestError",
     "NotFoundError",
+    "SchemaTooNewError",
     "StoreUnavailableError",
     "TooManyWebhooksError",
     "UnknownCollectionError",
@@ -160,3 +161,18 @@ class InvalidClientError(WorkhooksError):
     """Client credentials are unknown or wrong (OAuth2 ``invalid_client``)."""
 
     code = "invalid_client"
+
+
+class SchemaTooNewError(WorkhooksError):
+    """The database was migrated by a newer workhooks than this one: it refuses to start."""
+
+    code = "SchemaTooNew"
+
+    def __init__(self, *, found: int, known: int, version: str) -> None:
+        super().__init__(
+            f"the database schema is at version {found}, but workhooks {version} knows "
+            f"versions up to {known}: a newer workhooks has migrated this database; "
+            "run that release (or a later one) against it, never an older one"
+        )
+        self.found = found
+        self.known = known

@@ -30,7 +30,7 @@ from workhooks.domain.scopes import parse_scopes
 from workhooks.domain.webhooks import Collection, NewWebhook, Webhook, WebhookStatus
 from workhooks.errors import ConflictError, TooManyWebhooksError, UnknownPersonError
 from workhooks.storage.protocol import BacklogReport, WebhookBacklog, WindowOutcome, Written
-from workhooks.storage.sql import load_migrations, load_queries
+from workhooks.storage.sql import load_migrations, load_queries, pending_migrations
 
 __all__ = ["SqliteStore"]
 
@@ -38,6 +38,7 @@ _encode_json = msgspec.json.Encoder().encode
 
 T = TypeVar("T")
 Q = load_queries("workhooks.storage.sqlite")
+_MIGRATIONS = "workhooks.storage.sqlite.migrations"
 
 
 def _ts(value: dt.datetime) -> str:
@@ -158,6 +159,8 @@ class SqliteStore:
     def __init__(self, path: str, *, trace: Callable[[str], None] | None = None) -> None:
         self._path = path
         self._trace = trace
+        self.migrations_applied: tuple[str, ...] = ()
+        self.schema_version = 0
         self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._reader_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
         self._writer: sqlite3.Connection | None = None
@@ -167,7 +170,8 @@ class SqliteStore:
     async def open(self) -> None:
         """Open both connections, switch to WAL and apply pending migrations."""
         self._writer = await self._on(self._writer_pool, _connect, self._path)
-        await self._write(self._migrate)
+        self.migrations_applied = await self._write(self._migrate)
+        self.schema_version = len(load_migrations(_MIGRATIONS))
         self._reader = await self._on(self._reader_pool, _connect, self._path)
         if self._trace is not None:
             # Statement counting for benchmarks; never set in production.
@@ -181,6 +185,10 @@ class SqliteStore:
                 await self._on(pool, conn.close)
             pool.shutdown(wait=True)
         self._writer = self._reader = None
+
+    async def ping(self) -> None:
+        """Answer a trivial query on the reader connection."""
+        await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
 
     @staticmethod
     async def _on(pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
@@ -218,21 +226,22 @@ class SqliteStore:
         return await self._on(self._reader_pool, run)
 
     @staticmethod
-    def _migrate(conn: sqlite3.Connection) -> None:
+    def _migrate(conn: sqlite3.Connection) -> tuple[str, ...]:
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(number INTEGER PRIMARY KEY, name TEXT NOT NULL)"
         )
         done = {n for (n,) in conn.execute("SELECT number FROM schema_migrations")}
-        for number, name, sql in load_migrations("workhooks.storage.sqlite.migrations"):
-            if number in done:
-                continue
+        applied = []
+        for number, name, sql in pending_migrations(_MIGRATIONS, done):
             for statement in sql.split(";"):
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(
                 "INSERT INTO schema_migrations (number, name) VALUES (?, ?)", (number, name)
             )
+            applied.append(f"{number:04d}_{name}")
+        return tuple(applied)
 
     @staticmethod
     def _next_versions(
