@@ -10,6 +10,7 @@ import hmac
 import logging
 import random
 import signal
+import socket
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -17,9 +18,11 @@ from dataclasses import dataclass
 
 import uvicorn
 from litestar import Litestar
+from prometheus_client import CollectorRegistry, generate_latest
 
 from workhooks import __version__
 from workhooks.api.app import create_app
+from workhooks.api.probes import Readiness, create_probe_app
 from workhooks.config import ConfigError, Settings
 from workhooks.delivery.metrics import DeliveryMetrics, render_backlogs
 from workhooks.delivery.sender import AiohttpSender, Sender
@@ -27,6 +30,7 @@ from workhooks.delivery.worker import DeliveryWorker, WorkerOptions
 from workhooks.domain.clients import SigningKey
 from workhooks.domain.retry import RetryPolicy
 from workhooks.domain.tokens import TokenCodec
+from workhooks.process_metrics import process_registry
 from workhooks.services.auth import AuthService, generate_signing_key
 from workhooks.services.clock import Clock, SystemClock
 from workhooks.services.container import Services
@@ -102,16 +106,46 @@ class Runtime:
     services: Services
     worker: DeliveryWorker
     app: Litestar
+    metrics: Callable[[], Awaitable[bytes]]
+    readiness: Readiness
 
 
 def _metrics_source(
-    store: Store, clock: Clock, delivery_metrics: DeliveryMetrics, *, series: int
+    store: Store,
+    clock: Clock,
+    delivery_metrics: DeliveryMetrics,
+    process: CollectorRegistry,
+    *,
+    series: int,
 ) -> Callable[[], Awaitable[bytes]]:
     async def render() -> bytes:
         report = await store.webhook_backlogs(limit=series)
-        return delivery_metrics.render() + render_backlogs(report, now=clock.now())
+        return (
+            generate_latest(process)
+            + delivery_metrics.render()
+            + render_backlogs(report, now=clock.now())
+        )
 
     return render
+
+
+def _readiness(store: Store, clock: Clock, worker: DeliveryWorker) -> Readiness:
+    """Ready while the database answers and the worker (if it runs here) renews its leases."""
+
+    async def check() -> list[str]:
+        problems = []
+        try:
+            await asyncio.wait_for(store.ping(), timeout=_PING_SECONDS)
+        except Exception as exc:
+            problems.append(f"database unreachable ({type(exc).__name__})")
+        if worker.renewal_overdue(clock.now()):
+            problems.append("delivery worker: leases not renewed for longer than a lease lasts")
+        return problems
+
+    return check
+
+
+_PING_SECONDS = 2.0
 
 
 @asynccontextmanager
@@ -122,8 +156,12 @@ async def runtime(
     clock: Clock | None = None,
     sender: Sender | None = None,
     rng: random.Random | None = None,
+    role: str = "serve",
 ) -> AsyncIterator[Runtime]:
-    """Open the store, build services, worker and app; close everything on exit."""
+    """Open the store, build services, worker and app; close everything on exit.
+
+    ``role`` (``serve`` or ``worker``) is reported in ``workhooks_build_info``.
+    """
     store = store if store is not None else make_store(settings.database_url, settings)
     clock = clock if clock is not None else SystemClock()
     own_sender = None
@@ -187,6 +225,14 @@ async def runtime(
         )
         if own_sender is not None:
             await own_sender.start()
+        metrics = _metrics_source(
+            store,
+            clock,
+            delivery_metrics,
+            process_registry(version=__version__, role=role),
+            series=settings.metrics_webhook_series,
+        )
+        readiness = _readiness(store, clock, worker)
         try:
             yield Runtime(
                 settings=settings,
@@ -195,11 +241,12 @@ async def runtime(
                 worker=worker,
                 app=create_app(
                     services,
-                    metrics=_metrics_source(
-                        store, clock, delivery_metrics, series=settings.metrics_webhook_series
-                    ),
+                    metrics=metrics,
                     metrics_token=settings.metrics_token,
+                    readiness=readiness,
                 ),
+                metrics=metrics,
+                readiness=readiness,
             )
         finally:
             if own_sender is not None:
@@ -251,6 +298,14 @@ class _GracefulServer(uvicorn.Server):
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+class _ProbeServer(uvicorn.Server):
+    """uvicorn for a worker's probes: the worker's own signal handling stops it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 def uvicorn_server(rt: Runtime) -> uvicorn.Server:
     """A uvicorn server for the runtime's app (no access log: it is the hot path)."""
     config = uvicorn.Config(
@@ -258,11 +313,61 @@ def uvicorn_server(rt: Runtime) -> uvicorn.Server:
         host=rt.settings.host,
         port=rt.settings.port,
         log_level=rt.settings.log_level,
+        log_config=None,  # our logging setup (workhooks.logs) formats uvicorn's lines too
         access_log=False,
         server_header=False,
         lifespan="on",
     )
     return _GracefulServer(config)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket for the worker's probes (port 0: any free port, logged at start)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        raise ConfigError(f"WORKHOOKS_WORKER_PORT: cannot listen on {host}:{port}: {exc}") from exc
+
+
+def probe_server(rt: Runtime) -> uvicorn.Server:
+    """The worker's ``/health``, ``/ready`` and ``/metrics`` on ``WORKHOOKS_WORKER_PORT``."""
+    app = create_probe_app(
+        metrics=rt.metrics, metrics_token=rt.settings.metrics_token, readiness=rt.readiness
+    )
+    config = uvicorn.Config(
+        app,
+        host=rt.settings.host,
+        port=rt.settings.worker_port,
+        log_level=rt.settings.log_level,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        lifespan="off",
+    )
+    return _ProbeServer(config)
+
+
+def _log_start(settings: Settings, role: str, *, worker: bool, listen: str) -> None:
+    """The start-up line: release, role, database kind (never its URL), worker, dev mode."""
+    database = settings.database_url.split(":", 1)[0]
+    logger.info(
+        "workhooks %s %s started: database %s, worker %s, development mode %s, listening on %s",
+        __version__,
+        role,
+        database,
+        "on" if worker else "off",
+        "on" if settings.dev else "off",
+        listen,
+        extra={
+            "version": __version__,
+            "role": role,
+            "database": database,
+            "worker": worker,
+            "dev": settings.dev,
+            "listen": listen,
+        },
+    )
 
 
 async def work(settings: Settings) -> None:
@@ -271,15 +376,24 @@ async def work(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in _STOP_SIGNALS:
         loop.add_signal_handler(sig, stopping.set)
-    async with runtime(settings) as rt, running_worker(rt):
-        logger.info("delivery worker started")
+    async with runtime(settings, role="worker") as rt, running_worker(rt):
+        listener = _listen(settings.host, settings.worker_port)
+        probes = probe_server(rt)
+        serving = asyncio.create_task(probes.serve(sockets=[listener]), name="worker-probes")
+        host, port = listener.getsockname()[:2]
+        _log_start(settings, "worker", worker=True, listen=f"{host}:{port}")
         await stopping.wait()
+        probes.should_exit = True
+        await serving
     logger.info("delivery worker stopped")
 
 
 async def serve(settings: Settings) -> None:
     """Run the API and, unless disabled, the delivery worker until SIGINT/SIGTERM."""
     async with runtime(settings) as rt:
+        _log_start(
+            settings, "serve", worker=settings.run_worker, listen=f"{settings.host}:{settings.port}"
+        )
         if settings.dev:
             logger.warning("development mode: http and loopback destinations are accepted")
         server = uvicorn_server(rt)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from collections.abc import Coroutine, Sequence
 from typing import Any
@@ -14,6 +13,7 @@ from workhooks import __version__
 from workhooks.config import ConfigError, Settings
 from workhooks.domain.scopes import KNOWN_SCOPES, parse_scopes
 from workhooks.errors import SchemaTooNewError
+from workhooks.logs import configure_logging
 from workhooks.mirror.command import add_mirror_parser, run_mirror_command
 
 __all__ = ["main"]
@@ -153,8 +153,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _command(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        logged = Settings.from_env()
+    except ConfigError:
+        logged = Settings()  # the command itself reports the bad setting
+    configure_logging(level=logged.log_level, fmt=logged.log_format)
     try:
         if args.command == "serve":
             from workhooks.bootstrap import serve

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 
+from workhooks.logs import LOG_FORMATS, LOG_LEVELS
+
 __all__ = ["ConfigError", "Settings"]
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -51,6 +53,8 @@ class Settings:
     page_size: int = 1000
     allowed_networks: tuple[IPv4Network | IPv6Network, ...] = ()
     log_level: str = "info"
+    log_format: str = "text"  # or "json": one object per line
+    worker_port: int = 8001  # `workhooks worker`: /health, /ready, /metrics (0: any free port)
     metrics_token: str | None = None
     metrics_webhook_series: int = 100
     db_pool_min: int = 2
@@ -65,6 +69,13 @@ class Settings:
                 raise ConfigError(f"WORKHOOKS_{name.upper()} must be at least 1")
         if self.metrics_webhook_series < 0:
             raise ConfigError("WORKHOOKS_METRICS_WEBHOOK_SERIES must not be negative")
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigError(f"WORKHOOKS_LOG_FORMAT must be text or json, not {self.log_format!r}")
+        if self.log_level not in LOG_LEVELS:
+            raise ConfigError(
+                f"WORKHOOKS_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, "
+                f"not {self.log_level!r}"
+            )
 
     @property
     def base_url(self) -> str:

@@ -98,7 +98,7 @@ def _install(bin_dir: Path, wheel: Path, wheels: Path, constraints: Path) -> set
     """Install one wheel (other wheels of this checkout findable); return what is installed."""
     _pip(bin_dir, "install", "-q", "-c", str(constraints), "--find-links", str(wheels), str(wheel))
     listed = json.loads(_pip(bin_dir, "list", "--format", "json"))
-    return {entry["name"].lower() for entry in listed}
+    return {entry["name"].lower().replace("_", "-") for entry in listed}
 
 
 def test_sdk_distribution_installs_alone_and_verifies_signatures(

@@ -16,6 +16,7 @@ from workhooks import __version__
 from workhooks.api.errors import exception_handlers
 from workhooks.api.limits import uri_length_limit
 from workhooks.api.paths import API_PREFIX
+from workhooks.api.probes import Readiness, always_ready, health, ready
 from workhooks.api.routes_auth import discovery, jwks, token
 from workhooks.api.routes_metrics import MetricsSource
 from workhooks.api.routes_metrics import metrics as metrics_route
@@ -37,12 +38,6 @@ async def openapi_document(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return document
 
 
-@get("/health", include_in_schema=False)
-async def health() -> dict[str, str]:
-    """Liveness probe."""
-    return {"status": "ok"}
-
-
 async def _no_metrics() -> bytes:
     return b""
 
@@ -52,12 +47,14 @@ def create_app(
     *,
     metrics: MetricsSource = _no_metrics,
     metrics_token: str | None = None,
+    readiness: Readiness = always_ready,
     lifespan: Sequence[Lifespan] = (),
     debug: bool = False,
 ) -> Litestar:
     """Build the workhooks ASGI application around ``services``.
 
     ``metrics`` renders ``/metrics``; without ``metrics_token`` only loopback may read it.
+    ``readiness`` answers ``/ready``.
     """
     api = Router(
         path=API_PREFIX,
@@ -73,9 +70,25 @@ def create_app(
         },
     )
     return Litestar(
-        route_handlers=[api, token, discovery, jwks, health, metrics_route, openapi_document],
+        route_handlers=[
+            api,
+            token,
+            discovery,
+            jwks,
+            health,
+            ready,
+            metrics_route,
+            openapi_document,
+        ],
         exception_handlers=exception_handlers(),
-        state=State({"services": services, "metrics": metrics, "metrics_token": metrics_token}),
+        state=State(
+            {
+                "services": services,
+                "metrics": metrics,
+                "metrics_token": metrics_token,
+                "readiness": readiness,
+            }
+        ),
         lifespan=list(lifespan),
         openapi_config=OpenAPIConfig(
             title="workhooks",
