@@ -85,6 +85,8 @@ def workhooks_env(**extra: str) -> dict[str, str]:
     env["WORKHOOKS_POLL_INTERVAL_SECONDS"] = "0.2"
     # A killed process's leases block its webhooks for one lease period: keep it short here.
     env["WORKHOOKS_LEASE_SECONDS"] = "3"
+    # Several workers on one machine: each probe listener on a free port of its own.
+    env["WORKHOOKS_WORKER_PORT"] = "0"
     env.update(extra)
     return env
 
@@ -107,6 +109,7 @@ def start_server(
     port: int | None = None,
     database_url: str | None = None,
     worker: bool = True,
+    env: dict[str, str] | None = None,
 ) -> ServerProcess:
     """Start ``workhooks serve --dev`` and wait until it answers; the caller stops it."""
     port = port or free_port()
@@ -120,7 +123,7 @@ def start_server(
             [sys.executable, "-m", "workhooks", *args],
             stdout=sink,
             stderr=subprocess.STDOUT,
-            env=workhooks_env(),
+            env=env or workhooks_env(),
         )
     running = ServerProcess(process, f"http://127.0.0.1:{port}", database_url, log)
     try:

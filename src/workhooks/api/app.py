@@ -105,6 +105,7 @@ def create_app(
             ),
         ),
         debug=debug,
+        logging_config=None,  # workhooks.logs configures logging for the whole process
         request_max_body_size=4 * 1024 * 1024,
         middleware=[uri_length_limit],
     )

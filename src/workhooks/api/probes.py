@@ -54,4 +54,5 @@ def create_probe_app(
         exception_handlers=exception_handlers(),
         state=State({"metrics": metrics, "metrics_token": metrics_token, "readiness": readiness}),
         openapi_config=None,
+        logging_config=None,
     )
