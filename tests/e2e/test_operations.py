@@ -7,6 +7,9 @@ import asyncio
 import base64
 import json
 import signal
+import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -168,3 +171,34 @@ async def test_worker_probes_json_logs_state_lines_and_no_secret_logged(
 def _log_of(tmp_path: Path, command: str) -> Path:
     (log,) = tmp_path.glob(f"{command}-*.log")
     return log
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "workhooks", *args],
+        capture_output=True,
+        text=True,
+        env=workhooks_env(),
+        timeout=60,
+        check=False,
+    )
+
+
+def test_migrate_is_idempotent_and_a_newer_schema_stops_every_command(tmp_path: Path) -> None:
+    """``workhooks migrate`` applies the migrations once, then reports the schema up to date;
+    after a newer release's migration, serve, worker and migrate exit 3 naming both versions."""
+    database = f"sqlite:///{tmp_path / 'ops.db'}"
+    first = _cli("migrate", "--database-url", database)
+    assert first.returncode == 0, first.stderr
+    assert "applied 0001_initial" in first.stdout
+    again = _cli("migrate", "--database-url", database)
+    assert again.stdout.startswith("schema version ")
+    assert again.stdout.strip().endswith("already up to date")
+    version = int(again.stdout.split()[2].rstrip(":"))
+    with sqlite3.connect(tmp_path / "ops.db") as conn:
+        conn.execute("INSERT INTO schema_migrations VALUES (?, 'future')", (version + 1,))
+    for command in (["migrate"], ["worker"], ["serve", "--port", str(free_port())]):
+        refused = _cli(*command, "--database-url", database)
+        assert refused.returncode == 3, (command, refused.stderr)
+        assert f"schema is at version {version + 1}" in refused.stderr
+        assert f"knows versions up to {version}" in refused.stderr

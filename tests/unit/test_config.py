@@ -111,3 +111,15 @@ def test_allowed_networks_parse_a_comma_list() -> None:
         IPv6Network("fd00::/8"),
     )
     assert Settings.from_env({"WORKHOOKS_ALLOWED_NETWORKS": ""}).allowed_networks == ()
+
+
+def test_log_format_worker_port_and_level_are_read_and_checked() -> None:
+    """``WORKHOOKS_LOG_FORMAT`` takes text or json, ``WORKHOOKS_WORKER_PORT`` a port, and an
+    unknown log format or level stops with a message naming the variable."""
+    settings = Settings.from_env({"WORKHOOKS_LOG_FORMAT": "json", "WORKHOOKS_WORKER_PORT": "9101"})
+    assert (settings.log_format, settings.worker_port) == ("json", 9101)
+    assert (Settings().log_format, Settings().worker_port) == ("text", 8001)
+    with pytest.raises(ConfigError, match="WORKHOOKS_LOG_FORMAT must be text or json"):
+        Settings.from_env({"WORKHOOKS_LOG_FORMAT": "xml"})
+    with pytest.raises(ConfigError, match="WORKHOOKS_LOG_LEVEL must be one of"):
+        Settings.from_env({"WORKHOOKS_LOG_LEVEL": "loud"})
