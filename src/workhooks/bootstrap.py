@@ -136,7 +136,7 @@ def _readiness(store: Store, clock: Clock, worker: DeliveryWorker) -> Readiness:
         problems = []
         try:
             await asyncio.wait_for(store.ping(), timeout=_PING_SECONDS)
-        except Exception as exc:
+        except Exception as exc:  # whatever the failure, this process cannot serve now
             problems.append(f"database unreachable ({type(exc).__name__})")
         if worker.renewal_overdue(clock.now()):
             problems.append("delivery worker: leases not renewed for longer than a lease lasts")
