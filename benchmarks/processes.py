@@ -42,6 +42,7 @@ def _environment(extra: Mapping[str, str]) -> dict[str, str]:
     """This environment without inherited ``WORKHOOKS_*`` settings, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKHOOKS_")}
     env["WORKHOOKS_DEV"] = "true"  # loopback receivers
+    env["WORKHOOKS_WORKER_PORT"] = "0"  # several workers: each probe listener on a free port
     env.update(extra)
     return env
 
@@ -109,7 +110,7 @@ async def worker_process(
     async with _spawn(args, log, env or {}, stop_seconds) as process:
 
         async def started() -> bool:
-            return "delivery worker started" in _log_text(log)
+            return " worker started: " in _log_text(log)  # the start-up line
 
         await _wait_for(started, process, log)
         yield WorkhooksProcess(process.pid, log)
