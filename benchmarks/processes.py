@@ -46,6 +46,7 @@ def _environment(extra: Mapping[str, str]) -> dict[str, str]:
     env["WORKHOOKS_DEV"] = "true"  # loopback receivers
     env["WORKHOOKS_RATE_LIMIT_PER_SECOND"] = "0"  # the API measures drive one client flat out
     env["WORKHOOKS_MASTER_KEY"] = TEST_MASTER_KEY  # the key of bench_settings
+    env["WORKHOOKS_WORKER_PORT"] = "0"  # several workers: each probe listener on a free port
     env.update(extra)
     return env
 
@@ -113,7 +114,7 @@ async def worker_process(
     async with _spawn(args, log, env or {}, stop_seconds) as process:
 
         async def started() -> bool:
-            return "delivery worker started" in _log_text(log)
+            return " worker started: " in _log_text(log)  # the start-up line
 
         await _wait_for(started, process, log)
         yield WorkhooksProcess(process.pid, log)

@@ -10,6 +10,7 @@ import hmac
 import logging
 import random
 import signal
+import socket
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -20,10 +21,12 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import uvicorn
 from litestar import Litestar
+from prometheus_client import CollectorRegistry, generate_latest
 
 from workhooks import __version__
 from workhooks.api.app import create_app
 from workhooks.api.connections import ConnectionLimits, limited_protocol
+from workhooks.api.probes import Readiness, create_probe_app
 from workhooks.api.rate_limits import RateLimits
 from workhooks.config import ConfigError, Settings
 from workhooks.delivery.metrics import DeliveryMetrics, render_backlogs
@@ -34,6 +37,7 @@ from workhooks.domain.retry import RetryPolicy
 from workhooks.domain.tokens import TokenCodec
 from workhooks.errors import StoreUnavailableError
 from workhooks.master_key import load_sealer
+from workhooks.process_metrics import process_registry
 from workhooks.services.auth import AuthService, FailureLimits, generate_signing_key
 from workhooks.services.clients import ClientService
 from workhooks.services.clock import Clock, SystemClock
@@ -49,7 +53,7 @@ from workhooks.storage.postgres.store import PostgresStore
 from workhooks.storage.protocol import Store
 from workhooks.storage.sqlite.store import SqliteStore
 
-__all__ = ["USER_AGENT", "Runtime", "make_store", "runtime", "serve", "work"]
+__all__ = ["USER_AGENT", "Runtime", "make_store", "migrate", "runtime", "serve", "work"]
 
 logger = logging.getLogger("workhooks")
 USER_AGENT = f"workhooks/{__version__} (workhooks)"
@@ -105,6 +109,22 @@ async def _open(store: Store, database_url: str) -> None:
         raise ConfigError(f"cannot open the database {_shown(database_url)}: {exc}") from exc
 
 
+async def migrate(settings: Settings) -> tuple[int, tuple[str, ...]]:
+    """Apply the pending migrations of the configured database.
+
+    Returns the schema version reached and the migrations applied (none if up to date).
+
+    Idempotent and safe from several nodes at once: PostgreSQL serialises migrators with an
+    advisory lock, SQLite with its write lock. A schema newer than this release refuses.
+    """
+    store = make_store(settings.database_url, settings)
+    await _open(store, settings.database_url)
+    try:
+        return store.schema_version, store.migrations_applied
+    finally:
+        await store.close()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Runtime:
     """Everything one workhooks process runs, built from settings."""
@@ -114,16 +134,46 @@ class Runtime:
     services: Services
     worker: DeliveryWorker
     app: Litestar
+    metrics: Callable[[], Awaitable[bytes]]
+    readiness: Readiness
 
 
 def _metrics_source(
-    store: Store, clock: Clock, delivery_metrics: DeliveryMetrics, *, series: int
+    store: Store,
+    clock: Clock,
+    delivery_metrics: DeliveryMetrics,
+    process: CollectorRegistry,
+    *,
+    series: int,
 ) -> Callable[[], Awaitable[bytes]]:
     async def render() -> bytes:
         report = await store.webhook_backlogs(limit=series)
-        return delivery_metrics.render() + render_backlogs(report, now=clock.now())
+        return (
+            generate_latest(process)
+            + delivery_metrics.render()
+            + render_backlogs(report, now=clock.now())
+        )
 
     return render
+
+
+def _readiness(store: Store, clock: Clock, worker: DeliveryWorker) -> Readiness:
+    """Ready while the database answers and the worker (if it runs here) renews its leases."""
+
+    async def check() -> list[str]:
+        problems = []
+        try:
+            await asyncio.wait_for(store.ping(), timeout=_PING_SECONDS)
+        except Exception as exc:  # whatever the failure, this process cannot serve now
+            problems.append(f"database unreachable ({type(exc).__name__})")
+        if worker.renewal_overdue(clock.now()):
+            problems.append("delivery worker: leases not renewed for longer than a lease lasts")
+        return problems
+
+    return check
+
+
+_PING_SECONDS = 2.0
 
 
 @asynccontextmanager
@@ -134,8 +184,12 @@ async def runtime(
     clock: Clock | None = None,
     sender: Sender | None = None,
     rng: random.Random | None = None,
+    role: str = "serve",
 ) -> AsyncIterator[Runtime]:
-    """Open the store, build services, worker and app; close everything on exit."""
+    """Open the store, build services, worker and app; close everything on exit.
+
+    ``role`` (``serve`` or ``worker``) is reported in ``workhooks_build_info``.
+    """
     store = store if store is not None else make_store(settings.database_url, settings)
     clock = clock if clock is not None else SystemClock()
     own_sender = None
@@ -206,6 +260,14 @@ async def runtime(
         )
         if own_sender is not None:
             await own_sender.start()
+        metrics = _metrics_source(
+            store,
+            clock,
+            delivery_metrics,
+            process_registry(version=__version__, role=role),
+            series=settings.metrics_webhook_series,
+        )
+        readiness = _readiness(store, clock, worker)
         try:
             yield Runtime(
                 settings=settings,
@@ -214,9 +276,7 @@ async def runtime(
                 worker=worker,
                 app=create_app(
                     services,
-                    metrics=_metrics_source(
-                        store, clock, delivery_metrics, series=settings.metrics_webhook_series
-                    ),
+                    metrics=metrics,
                     metrics_token=settings.metrics_token,
                     rate_limits=(
                         RateLimits(
@@ -226,7 +286,10 @@ async def runtime(
                         if settings.rate_limit_per_second > 0
                         else None
                     ),
+                    readiness=readiness,
                 ),
+                metrics=metrics,
+                readiness=readiness,
             )
         finally:
             if own_sender is not None:
@@ -279,6 +342,14 @@ class _GracefulServer(uvicorn.Server):
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+class _ProbeServer(uvicorn.Server):
+    """uvicorn for a worker's probes: the worker's own signal handling stops it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 def uvicorn_server(rt: Runtime) -> uvicorn.Server:
     """A uvicorn server for the runtime's app (no access log: it is the hot path), with the
     connection limits of the settings."""
@@ -291,9 +362,10 @@ def uvicorn_server(rt: Runtime) -> uvicorn.Server:
     )
     config = uvicorn.Config(
         rt.app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
+        host=rt.settings.host,
+        port=rt.settings.port,
+        log_level=rt.settings.log_level,
+        log_config=None,  # our logging setup (workhooks.logs) formats uvicorn's lines too
         access_log=False,
         server_header=False,
         lifespan="on",
@@ -307,22 +379,80 @@ def _warn_if_dev(settings: Settings) -> None:
         logger.warning("development mode: http and loopback destinations are accepted")
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket for the worker's probes (port 0: any free port, logged at start)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        raise ConfigError(f"WORKHOOKS_WORKER_PORT: cannot listen on {host}:{port}: {exc}") from exc
+
+
+def probe_server(rt: Runtime) -> uvicorn.Server:
+    """The worker's ``/health``, ``/ready`` and ``/metrics`` on ``WORKHOOKS_WORKER_PORT``."""
+    app = create_probe_app(
+        metrics=rt.metrics, metrics_token=rt.settings.metrics_token, readiness=rt.readiness
+    )
+    config = uvicorn.Config(
+        app,
+        host=rt.settings.host,
+        port=rt.settings.worker_port,
+        log_level=rt.settings.log_level,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        lifespan="off",
+    )
+    return _ProbeServer(config)
+
+
+def _log_start(settings: Settings, role: str, *, worker: bool, listen: str) -> None:
+    """The start-up line: release, role, database kind (never its URL), worker, dev mode."""
+    database = settings.database_url.split(":", 1)[0]
+    logger.info(
+        "workhooks %s %s started: database %s, worker %s, development mode %s, listening on %s",
+        __version__,
+        role,
+        database,
+        "on" if worker else "off",
+        "on" if settings.dev else "off",
+        listen,
+        extra={
+            "version": __version__,
+            "role": role,
+            "database": database,
+            "worker": worker,
+            "dev": settings.dev,
+            "listen": listen,
+        },
+    )
+
+
 async def work(settings: Settings) -> None:
     """Run the delivery worker only, until SIGINT/SIGTERM (then finish the window and exit)."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in _STOP_SIGNALS:
         loop.add_signal_handler(sig, stopping.set)
-    async with runtime(settings) as rt, running_worker(rt):
+    async with runtime(settings, role="worker") as rt, running_worker(rt):
+        listener = _listen(settings.host, settings.worker_port)
+        probes = probe_server(rt)
+        serving = asyncio.create_task(probes.serve(sockets=[listener]), name="worker-probes")
+        host, port = listener.getsockname()[:2]
+        _log_start(settings, "worker", worker=True, listen=f"{host}:{port}")
         _warn_if_dev(settings)
-        logger.info("delivery worker started")
         await stopping.wait()
+        probes.should_exit = True
+        await serving
     logger.info("delivery worker stopped")
 
 
 async def serve(settings: Settings) -> None:
     """Run the API and, unless disabled, the delivery worker until SIGINT/SIGTERM."""
     async with runtime(settings) as rt:
+        _log_start(
+            settings, "serve", worker=settings.run_worker, listen=f"{settings.host}:{settings.port}"
+        )
         _warn_if_dev(settings)
         server = uvicorn_server(rt)
         if settings.run_worker:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from collections.abc import Coroutine, Sequence
 from typing import Any
@@ -13,7 +12,8 @@ from typing import Any
 from workhooks import __version__
 from workhooks.cli_admin import add_admin_parsers, run_admin_command
 from workhooks.config import ConfigError, Settings
-from workhooks.errors import DeliveryHeldError, WorkhooksError
+from workhooks.errors import DeliveryHeldError, SchemaTooNewError, WorkhooksError
+from workhooks.logs import configure_logging
 from workhooks.mirror.command import add_mirror_parser, run_mirror_command
 from workhooks.storage.sealing import MasterKeyError
 
@@ -75,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
 
     add_admin_parsers(commands)
 
+    migrate = commands.add_parser(
+        "migrate", help="bring the database schema up to date (idempotent; then exit)"
+    )
+    _add_common(migrate)
+
     demo = commands.add_parser("demo", help="run the server with a live demo on SQLite")
     demo.add_argument("--port", type=_port, default=None, help="API port (default 8000)")
     demo.add_argument("--receiver-port", type=_port, default=8001, help="demo receiver port")
@@ -106,43 +111,41 @@ async def _openapi_document() -> dict[str, Any]:
     return document
 
 
+def _migrate(settings: Settings) -> int:
+    from workhooks.bootstrap import migrate
+
+    version, applied = _run(migrate(settings))
+    done = f"applied {', '.join(applied)}" if applied else "already up to date"
+    print(f"schema version {version}: {done}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``workhooks`` command."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        if args.command == "serve":
-            from workhooks.bootstrap import serve
+        return _command(args)
+    except SchemaTooNewError as exc:
+        print(f"workhooks: refusing to start: {exc}", file=sys.stderr)
+        return 3
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("workhooks."):
+            raise
+        # workhooks-client alone: the SDK and the mirror, without the server's modules.
+        print(
+            f"workhooks: '{args.command}' needs the server: pip install workhooks", file=sys.stderr
+        )
+        return 2
 
-            settings = Settings.from_env(
-                database_url=args.database_url,
-                host=args.host,
-                port=args.port,
-                public_url=args.public_url,
-                dev=args.dev,
-                run_worker=args.run_worker,
-            )
-            _run(serve(settings))
-        elif args.command == "worker":
-            from workhooks.bootstrap import work
 
-            _run(work(Settings.from_env(database_url=args.database_url, dev=args.dev)))
-        elif args.command in ("clients", "signing-keys", "master-key"):
-            return run_admin_command(args, _run)
-        elif args.command == "demo":
-            from workhooks.demo import run_demo
-
-            settings = Settings.from_env(
-                database_url=args.database_url or "sqlite:///workhooks-demo.db",
-                port=args.port,
-                dev=True,
-            )
-            _run(run_demo(settings, receiver_port=args.receiver_port, changes=args.changes))
-        elif args.command == "openapi":
-            print(json.dumps(_run(_openapi_document()), indent=2))
-        elif args.command == "mirror":
-            return run_mirror_command(args)
+def _command(args: argparse.Namespace) -> int:
+    try:
+        logged = Settings.from_env()
+    except ConfigError:
+        logged = Settings()  # the command itself reports the bad setting
+    configure_logging(level=logged.log_level, fmt=logged.log_format)
+    try:
+        return _dispatch(args)
     except (ConfigError, MasterKeyError, DeliveryHeldError) as exc:
         print(f"workhooks: {exc}", file=sys.stderr)
         return 2
@@ -150,7 +153,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         reasons = "".join(f"\n  {reason}" for reason in exc.reasons)
         print(f"workhooks: {exc.message}{reasons}", file=sys.stderr)
         return 2
-
     except KeyboardInterrupt:
         return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the command; its exit status."""
+    if args.command == "serve":
+        from workhooks.bootstrap import serve
+
+        settings = Settings.from_env(
+            database_url=args.database_url,
+            host=args.host,
+            port=args.port,
+            public_url=args.public_url,
+            dev=args.dev,
+            run_worker=args.run_worker,
+        )
+        _run(serve(settings))
+    elif args.command == "worker":
+        from workhooks.bootstrap import work
+
+        _run(work(Settings.from_env(database_url=args.database_url, dev=args.dev)))
+    elif args.command == "migrate":
+        return _migrate(Settings.from_env(database_url=args.database_url))
+    elif args.command in ("clients", "signing-keys", "master-key"):
+        return run_admin_command(args, _run)
+    elif args.command == "demo":
+        from workhooks.demo import run_demo
+
+        settings = Settings.from_env(
+            database_url=args.database_url or "sqlite:///workhooks-demo.db",
+            port=args.port,
+            dev=True,
+        )
+        _run(run_demo(settings, receiver_port=args.receiver_port, changes=args.changes))
+    elif args.command == "openapi":
+        print(json.dumps(_run(_openapi_document()), indent=2))
+    elif args.command == "mirror":
+        return run_mirror_command(args)
     return 0

@@ -15,6 +15,7 @@ from typing import Any
 
 from workhooks.domain.deliveries import MAX_EXCERPT_BYTES
 from workhooks.domain.retry import RetryPolicy
+from workhooks.logs import LOG_FORMATS, LOG_LEVELS
 
 __all__ = ["ConfigError", "Settings"]
 
@@ -62,6 +63,8 @@ class Settings:
     max_connections: int = 1000
     rate_limit_per_second: float = 200.0
     rate_limit_burst: int = 400
+    log_format: str = "text"  # or "json": one object per line
+    worker_port: int = 8001  # `workhooks worker`: /health, /ready, /metrics (0: any free port)
     metrics_token: str | None = None
     metrics_webhook_series: int = 100
     db_pool_min: int = 2
@@ -80,9 +83,12 @@ class Settings:
             raise ConfigError(f"WORKHOOKS_PORT {self.port} is not a TCP port (1 to 65535)")
         if self.db_pool_min > self.db_pool_max:
             raise ConfigError("WORKHOOKS_DB_POOL_MIN must not exceed WORKHOOKS_DB_POOL_MAX")
-        if self.log_level.lower() not in _LOG_LEVELS:
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigError(f"WORKHOOKS_LOG_FORMAT must be text or json, not {self.log_format!r}")
+        if self.log_level.lower() not in LOG_LEVELS:
             raise ConfigError(
-                f"WORKHOOKS_LOG_LEVEL {self.log_level!r}: use one of {', '.join(_LOG_LEVELS)}"
+                f"WORKHOOKS_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, "
+                f"not {self.log_level!r}"
             )
         try:
             RetryPolicy.from_seconds(self.retry_schedule)
@@ -150,7 +156,6 @@ _ABOVE_ZERO = (
     "body_timeout_seconds",
 )
 _NOT_NEGATIVE = ("metrics_webhook_series", "rate_limit_per_second")
-_LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
 def _convert(name: str, kind: object, raw: str) -> Any:

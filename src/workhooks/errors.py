@@ -20,6 +20,7 @@ __all__ = [
     "InvalidRequestError",
     "NotFoundError",
     "RateLimitedError",
+    "SchemaTooNewError",
     "StoreUnavailableError",
     "TooManyWebhooksError",
     "UnknownCollectionError",
@@ -195,3 +196,18 @@ class DeliveryHeldError(WorkhooksError):
     """Another process already delivers from this SQLite database (one deliverer per file)."""
 
     code = "DeliveryHeld"
+
+
+class SchemaTooNewError(WorkhooksError):
+    """The database was migrated by a newer workhooks than this one: it refuses to start."""
+
+    code = "SchemaTooNew"
+
+    def __init__(self, *, found: int, known: int, version: str) -> None:
+        super().__init__(
+            f"the database schema is at version {found}, but workhooks {version} knows "
+            f"versions up to {known}: a newer workhooks has migrated this database; "
+            "run that release (or a later one) against it, never an older one"
+        )
+        self.found = found
+        self.known = known

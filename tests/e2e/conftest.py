@@ -91,6 +91,8 @@ def workhooks_env(**extra: str) -> dict[str, str]:
     # The writers of these scenarios drive one client flat out; they test durability, not rates.
     env["WORKHOOKS_RATE_LIMIT_PER_SECOND"] = "0"
     env["WORKHOOKS_MASTER_KEY"] = TEST_MASTER_KEY
+    # Several workers on one machine: each probe listener on a free port of its own.
+    env["WORKHOOKS_WORKER_PORT"] = "0"
     env.update(extra)
     return env
 

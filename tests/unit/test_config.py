@@ -152,3 +152,15 @@ def test_excerpt_sizes_are_bounded(name: str, raw: str) -> None:
     """Excerpt sizes outside 0 to 64 KiB (what the sender reads) are refused by name."""
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: raw})
+
+
+def test_log_format_worker_port_and_level_are_read_and_checked() -> None:
+    """``WORKHOOKS_LOG_FORMAT`` takes text or json, ``WORKHOOKS_WORKER_PORT`` a port, and an
+    unknown log format or level stops with a message naming the variable."""
+    settings = Settings.from_env({"WORKHOOKS_LOG_FORMAT": "json", "WORKHOOKS_WORKER_PORT": "9101"})
+    assert (settings.log_format, settings.worker_port) == ("json", 9101)
+    assert (Settings().log_format, Settings().worker_port) == ("text", 8001)
+    with pytest.raises(ConfigError, match="WORKHOOKS_LOG_FORMAT must be text or json"):
+        Settings.from_env({"WORKHOOKS_LOG_FORMAT": "xml"})
+    with pytest.raises(ConfigError, match="WORKHOOKS_LOG_LEVEL must be one of"):
+        Settings.from_env({"WORKHOOKS_LOG_LEVEL": "loud"})

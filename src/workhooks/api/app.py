@@ -18,6 +18,7 @@ from workhooks.api.errors import exception_handlers
 from workhooks.api.limits import BATCH_BODY_BYTES, uri_length_limit
 from workhooks.api.openapi_document import SECURITY_SCHEMES, finish, operation_id
 from workhooks.api.paths import API_PREFIX
+from workhooks.api.probes import Readiness, always_ready, health, ready
 from workhooks.api.rate_limits import RateLimits
 from workhooks.api.routes_auth import discovery, jwks, token
 from workhooks.api.routes_clients import CLIENT_HANDLERS, OPERATOR_PREFIX
@@ -41,12 +42,6 @@ async def openapi_document(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return document
 
 
-@get("/health", include_in_schema=False)
-async def health() -> dict[str, str]:
-    """Liveness probe."""
-    return {"status": "ok"}
-
-
 async def _no_metrics() -> bytes:
     return b""
 
@@ -57,6 +52,7 @@ def create_app(
     metrics: MetricsSource = _no_metrics,
     metrics_token: str | None = None,
     rate_limits: RateLimits | None = None,
+    readiness: Readiness = always_ready,
     lifespan: Sequence[Lifespan] = (),
     debug: bool = False,
 ) -> Litestar:
@@ -64,6 +60,7 @@ def create_app(
 
     ``metrics`` renders ``/metrics``; without ``metrics_token`` only loopback may read it.
     ``rate_limits``, when given, limits each client's API requests (429).
+    ``readiness`` answers ``/ready``.
     """
     api, operator = (
         Router(
@@ -93,6 +90,7 @@ def create_app(
             discovery,
             jwks,
             health,
+            ready,
             metrics_route,
             openapi_document,
         ],
@@ -103,6 +101,7 @@ def create_app(
                 "metrics": metrics,
                 "metrics_token": metrics_token,
                 "rate_limits": rate_limits,
+                "readiness": readiness,
             }
         ),
         lifespan=list(lifespan),
@@ -120,6 +119,7 @@ def create_app(
             operation_id_creator=operation_id,
         ),
         debug=debug,
+        logging_config=None,  # workhooks.logs configures logging for the whole process
         request_max_body_size=BATCH_BODY_BYTES,
         middleware=[uri_length_limit],
         before_send=[fix_allow_header(allowed)],

@@ -27,6 +27,7 @@ from typing import Any
 from workhooks.delivery.metrics import DeliveryMetrics
 from workhooks.delivery.scheduler import Scheduler, Slot
 from workhooks.delivery.sender import Sender, SendResult
+from workhooks.delivery.state_log import WebhookStateLog
 from workhooks.delivery.windows import GroupCommit, SharedReads, Window
 from workhooks.domain.change_version import format_version
 from workhooks.domain.deliveries import DeliveryAttempt, excerpt, message_id
@@ -153,6 +154,8 @@ class DeliveryWorker:
         self._attempted = 0
         self._next_sweep_at: dt.datetime | None = None
         self._next_purge_at: dt.datetime | None = None
+        self._renewed_at: dt.datetime | None = None  # the last heartbeat that renewed all leases
+        self._state_log = WebhookStateLog(logger)
 
     def wake(self, tenant: str | None = None) -> None:
         """Ask the worker to look for work now (called after a committed write)."""
@@ -160,6 +163,16 @@ class DeliveryWorker:
             self._woken[tenant] = self._woken.get(tenant, 0) + 1
             self._reads.forget(tenant)
         self._wake.set()
+
+    def renewal_overdue(self, now: dt.datetime) -> bool:
+        """Whether leases have gone unrenewed for longer than a lease lasts (three heartbeats).
+
+        Never while the worker is not running its loop (``run``).
+        """
+        if not self._continuous or self._renewed_at is None:
+            return False
+        late = (now - self._renewed_at).total_seconds()
+        return late > 3 * self._options.lease_renew_seconds
 
     @property
     def windows_in_flight(self) -> int:
@@ -175,6 +188,7 @@ class DeliveryWorker:
         did not move.
         """
         self._continuous = True
+        self._renewed_at = self._clock.now()
         heartbeat = asyncio.create_task(self._heartbeat(), name="delivery-heartbeat")
         loop = asyncio.get_running_loop()
         try:
@@ -307,12 +321,14 @@ class DeliveryWorker:
             await asyncio.sleep(self._options.lease_renew_seconds)
             held = self._held_ids()
             if not held:
+                self._renewed_at = self._clock.now()
                 continue
             try:
                 kept = await self._store.renew_leases(held)
             except Exception:
                 logger.exception("renewing %d lease(s) failed", len(held))
                 continue
+            self._renewed_at = self._clock.now()
             for lost in held - kept:
                 window = self._windows.get(lost)
                 if window is not None:
@@ -510,7 +526,9 @@ class DeliveryWorker:
             failures, next_attempt_at = state.failures, state.next_attempt_at
             if isinstance(decision, Disable):
                 disabled = decision.reason
-                logger.warning("webhook %s disabled: %s", webhook.id, decision.reason)
+        self._state_log.record(
+            webhook, first_failure, failures, next_attempt_at, disabled=disabled, now=now
+        )
         short, long = self._options.excerpt_bytes, self._options.failure_excerpt_bytes
         attempts = [
             DeliveryAttempt(

@@ -24,6 +24,8 @@ class InMemoryStore:
     """Keeps everything in dictionaries; every method is atomic because it never awaits."""
 
     def __init__(self) -> None:
+        self.migrations_applied: tuple[str, ...] = ()
+        self.schema_version = 0
         self._clients: dict[str, Client] = {}
         self._signing_keys: list[SigningKey] = []
         self._heads: dict[str, int] = {}
@@ -42,6 +44,9 @@ class InMemoryStore:
 
     async def close(self) -> None:
         """Nothing to release."""
+
+    async def ping(self) -> None:
+        """Always answers: the data lives in this process."""
 
     def _next_version(self, tenant: str) -> int:
         version = self._heads.get(tenant, 0) + 1

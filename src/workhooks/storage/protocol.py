@@ -83,11 +83,20 @@ class BacklogReport:
 class Store(Protocol):
     """Persistence for clients, records, webhooks and delivery state."""
 
+    migrations_applied: tuple[str, ...]
+    """The migrations the last ``open()`` applied (``NNNN_name``); empty if none were pending."""
+    schema_version: int
+    """The number of the database's newest migration once ``open()`` returned (0: no schema)."""
+
     async def open(self) -> None:
-        """Connect and apply pending migrations."""
+        """Connect and apply pending migrations; ``SchemaTooNewError`` if the database was
+        migrated by a newer release."""
 
     async def close(self) -> None:
         """Release connections."""
+
+    async def ping(self) -> None:
+        """Return once the database has answered a trivial query; raise if it cannot."""
 
     # -- auth --------------------------------------------------------------------------
     async def add_client(self, client: Client) -> None:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from importlib import resources
 
-__all__ = ["load_migrations", "load_queries"]
+from workhooks import __version__
+from workhooks.errors import SchemaTooNewError
+
+__all__ = ["load_migrations", "load_queries", "pending_migrations"]
 
 _NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
 
@@ -34,3 +38,16 @@ def load_migrations(package: str) -> list[tuple[int, str, str]]:
     if numbers != list(range(1, len(found) + 1)):
         raise ValueError(f"migrations of {package} are not numbered 1..n: {numbers}")
     return found
+
+
+def pending_migrations(package: str, done: Collection[int]) -> list[tuple[int, str, str]]:
+    """The migrations of ``package`` not yet in ``done``, in order.
+
+    A database that already has a migration this code does not know was migrated by a
+    newer release: running older code against it could corrupt it, so that is refused.
+    """
+    migrations = load_migrations(package)
+    newest = max(done, default=0)
+    if newest > len(migrations):
+        raise SchemaTooNewError(found=newest, known=len(migrations), version=__version__)
+    return [migration for migration in migrations if migration[0] not in done]

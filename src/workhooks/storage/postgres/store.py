@@ -48,7 +48,7 @@ from workhooks.storage.sealing import (
     signing_key_context,
     webhook_context,
 )
-from workhooks.storage.sql import load_migrations, load_queries
+from workhooks.storage.sql import load_migrations, load_queries, pending_migrations
 
 __all__ = ["PostgresStore"]
 
@@ -56,6 +56,7 @@ _T = TypeVar("_T", Person, WorkInterruption)
 _D = TypeVar("_D", PersonDraft, WorkInterruptionDraft)
 
 Q = load_queries("workhooks.storage.postgres")
+_MIGRATIONS = "workhooks.storage.postgres.migrations"
 CHANNEL = "workhooks_changes"
 _json = msgspec.json.Encoder().encode
 
@@ -219,6 +220,8 @@ class PostgresStore:
         self.worker_id = worker_id or f"worker-{uuid.uuid4().hex[:12]}"
         self._lease_seconds = lease_seconds
         self._listener: asyncpg.Connection | None = None
+        self.migrations_applied: tuple[str, ...] = ()
+        self.schema_version = 0
         self._on_change: Callable[[str], None] | None = None
         self._announcer = Announcer(self._announce)
 
@@ -241,12 +244,13 @@ class PostgresStore:
         try:
             async with self._tx() as conn:
                 await conn.execute("SELECT pg_advisory_xact_lock(7461737)")  # one migrator
-                await self._migrate(conn)
+                self.migrations_applied = await self._migrate(conn)
                 await self._seal_secrets(conn)
         except BaseException:
             await self._pool.close()
             self._pool = None
             raise
+        self.schema_version = len(load_migrations(_MIGRATIONS))
 
     async def _traced(self, conn: asyncpg.Connection) -> None:
         """Report every statement of a pooled connection (benchmarks; never in production)."""
@@ -270,6 +274,10 @@ class PostgresStore:
         await self._pool.close()
         self._pool = None
 
+    async def ping(self) -> None:
+        """Answer a trivial query on a pooled connection (``StoreUnavailableError`` if not)."""
+        await self._fetch("SELECT 1")
+
     @asynccontextmanager
     async def _tx(self) -> AsyncIterator[asyncpg.Connection]:
         pool = self._pool
@@ -290,18 +298,20 @@ class PostgresStore:
         return rows[0] if rows else None
 
     @staticmethod
-    async def _migrate(conn: asyncpg.Connection) -> None:
+    async def _migrate(conn: asyncpg.Connection) -> tuple[str, ...]:
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(number INTEGER PRIMARY KEY, name TEXT NOT NULL)"
         )
         done = {r["number"] for r in await conn.fetch("SELECT number FROM schema_migrations")}
-        for number, name, sql in load_migrations("workhooks.storage.postgres.migrations"):
-            if number not in done:
-                await conn.execute(sql)
-                await conn.execute(
-                    "INSERT INTO schema_migrations (number, name) VALUES ($1, $2)", number, name
-                )
+        applied = []
+        for number, name, sql in pending_migrations(_MIGRATIONS, done):
+            await conn.execute(sql)
+            await conn.execute(
+                "INSERT INTO schema_migrations (number, name) VALUES ($1, $2)", number, name
+            )
+            applied.append(f"{number:04d}_{name}")
+        return tuple(applied)
 
     async def _seal_secrets(self, conn: asyncpg.Connection, *, prefix: bytes = MAGIC) -> int:
         """Seal anew every secret not starting with ``prefix``: by default only clear ones."""

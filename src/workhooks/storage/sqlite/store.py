@@ -46,7 +46,7 @@ from workhooks.storage.sealing import (
     signing_key_context,
     webhook_context,
 )
-from workhooks.storage.sql import load_migrations, load_queries
+from workhooks.storage.sql import load_migrations, load_queries, pending_migrations
 
 __all__ = ["SqliteStore"]
 
@@ -54,6 +54,7 @@ _encode_json = msgspec.json.Encoder().encode
 
 T = TypeVar("T")
 Q = load_queries("workhooks.storage.sqlite")
+_MIGRATIONS = "workhooks.storage.sqlite.migrations"
 
 
 def _ts(value: dt.datetime) -> str:
@@ -239,6 +240,8 @@ class SqliteStore:
         self._path = path
         self._sealer = sealer
         self._trace = trace
+        self.migrations_applied: tuple[str, ...] = ()
+        self.schema_version = 0
         self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._reader_pool = ThreadPoolExecutor(1, thread_name_prefix="sqlite-reader")
         self._writer: sqlite3.Connection | None = None
@@ -255,11 +258,12 @@ class SqliteStore:
         await self._on(self._writer_pool, _owner_only, self._path)
         self._writer = await self._on(self._writer_pool, _connect, self._path)
         try:
-            await self._write(self._migrate)
+            self.migrations_applied = await self._write(self._migrate)
             await self._write(self._seal_secrets)
         except BaseException:
             await self.close()
             raise
+        self.schema_version = len(load_migrations(_MIGRATIONS))
         self._reader = await self._on(self._reader_pool, _connect, self._path)
         if self._trace is not None:
             # Statement counting for benchmarks; never set in production.
@@ -276,6 +280,10 @@ class SqliteStore:
         if self._delivery_lock is not None:
             os.close(self._delivery_lock)
             self._delivery_lock = None
+
+    async def ping(self) -> None:
+        """Answer a trivial query on the reader connection."""
+        await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
 
     @staticmethod
     async def _on(pool: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
@@ -317,21 +325,22 @@ class SqliteStore:
             return await self._on(self._reader_pool, run)
 
     @staticmethod
-    def _migrate(conn: sqlite3.Connection) -> None:
+    def _migrate(conn: sqlite3.Connection) -> tuple[str, ...]:
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(number INTEGER PRIMARY KEY, name TEXT NOT NULL)"
         )
         done = {n for (n,) in conn.execute("SELECT number FROM schema_migrations")}
-        for number, name, sql in load_migrations("workhooks.storage.sqlite.migrations"):
-            if number in done:
-                continue
+        applied = []
+        for number, name, sql in pending_migrations(_MIGRATIONS, done):
             for statement in sql.split(";"):
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(
                 "INSERT INTO schema_migrations (number, name) VALUES (?, ?)", (number, name)
             )
+            applied.append(f"{number:04d}_{name}")
+        return tuple(applied)
 
     def _seal_secrets(self, conn: sqlite3.Connection, *, prefix: bytes = MAGIC) -> int:
         """Seal anew every secret not starting with ``prefix``: by default only clear ones."""
