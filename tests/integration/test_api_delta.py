@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -337,6 +338,7 @@ async def test_a_delta_token_unused_for_more_than_72_hours_answers_410(api: Api)
     headers = await api.headers()  # access tokens only last 1800 s
     error = assert_error(await api.http.get(link, headers=headers), 410, reasons=True)
     assert error["code"] == "DeltaTokenExpired"
+    assert "start a new delta" in error["message"]
     # A new full sync starts a new, working chain.
     _, _, fresh = await initial_sync(api, headers, delta_url())
     assert (await api.http.get(fresh, headers=headers)).status_code == 200
@@ -358,8 +360,16 @@ async def test_a_delta_chain_used_within_72_hours_keeps_working(api: Api) -> Non
     assert (await api.http.get(link, headers=headers)).status_code == 200
 
 
-async def test_tampered_and_foreign_delta_tokens_answer_409(api: Api) -> None:
-    """Altered, missing, foreign-tenant or wrong-purpose delta tokens answer 409."""
+def assert_bad_delta_token(response: httpx.Response) -> None:
+    """A 400 ``InvalidDeltaToken`` whose message tells the client to start a new delta."""
+    error = assert_error(response, 400, code="InvalidDeltaToken", reasons=True)
+    assert "start a new delta" in error["message"]
+    assert "deltaToken" in reasons_text(error)
+
+
+async def test_tampered_and_foreign_delta_tokens_answer_400(api: Api) -> None:
+    """Altered, foreign-tenant or wrong-purpose delta tokens answer 400 ``InvalidDeltaToken``
+    (not the 409 of continuation tokens), telling the client to start a new delta."""
     acme = await api.headers("acme")
     globex = await api.headers("globex")
     await seed(api, acme, [body_of(1, 1, "2025-03-01"), body_of(2, 1, "2025-03-02")])
@@ -369,10 +379,10 @@ async def test_tampered_and_foreign_delta_tokens_answer_409(api: Api) -> None:
     changed_body = ("x" if body[0] != "x" else "y") + body[1:]
     for bad in (f"{changed_body}.{mac}", f"{body}.{mac[::-1]}", token[:-3], "", "a.b"):
         response = await api.http.get(DELTA, params={"deltaToken": bad}, headers=acme)
-        assert_error(response, 409)
+        assert_bad_delta_token(response)
     # No token at all is a missing parameter: a client error either way, never a delta.
-    assert (await api.http.get(DELTA, headers=acme)).status_code in (400, 409)
-    assert_error(await api.http.get(link, headers=globex), 409)
+    assert (await api.http.get(DELTA, headers=acme)).status_code == 400
+    assert_bad_delta_token(await api.http.get(link, headers=globex))
     # A delta token is no continuation token, and the other way round.
     as_continuation = await api.http.get(
         WI, params={"filter": MARCH, "continuationToken": token}, headers=acme
@@ -382,14 +392,14 @@ async def test_tampered_and_foreign_delta_tokens_answer_409(api: Api) -> None:
 
 
 async def test_a_continuation_token_is_not_a_delta_token(paged_api: Api) -> None:
-    """The continuation token of a ``?delta`` walk presented as a deltaToken answers 409."""
+    """The continuation token of a ``?delta`` walk presented as a deltaToken answers 400."""
     api = paged_api
     headers = await api.headers()
     await seed(api, headers, [body_of(i, 1, f"2025-03-0{i}") for i in range(1, 4)])
     first = (await api.http.get(delta_url(), headers=headers)).json()
     continuation = token_of(first["nextLink"], "continuationToken")
     response = await api.http.get(DELTA, params={"deltaToken": continuation}, headers=headers)
-    assert_error(response, 409)
+    assert_bad_delta_token(response)
 
 
 # -- delta equivalence (property) ---------------------------------------------------------

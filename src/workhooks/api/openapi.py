@@ -14,7 +14,14 @@ import msgspec
 from litestar.openapi.datastructures import ResponseSpec
 from msgspec import UNSET, UnsetType
 
-__all__ = ["ERRORS", "documented", "errors", "replaced_or_created", "token_responses"]
+__all__ = [
+    "ERRORS",
+    "documented",
+    "errors",
+    "not_modified",
+    "replaced_or_created",
+    "token_responses",
+]
 
 
 class ErrorDetail(msgspec.Struct):
@@ -204,6 +211,13 @@ class AccessToken(msgspec.Struct):
     scope: str
 
 
+class OAuthError(msgspec.Struct):
+    """An OAuth 2.0 error answer of the token endpoint (RFC 6749, section 5.2)."""
+
+    error: Literal["invalid_request", "invalid_client", "invalid_scope", "unsupported_grant_type"]
+    error_description: str
+
+
 _ERROR_TEXT = {
     400: "A rule is broken (reasons say which), or the body does not fit the model",
     401: "No valid token, or the token lacks the scope (see WWW-Authenticate)",
@@ -236,6 +250,17 @@ def errors(*codes: int) -> dict[int, ResponseSpec]:
     return {code: ERRORS[code] for code in sorted({400, 401, 414, *codes})}
 
 
+def not_modified() -> dict[int, ResponseSpec]:
+    """A conditional GET: 304 without a body when ``If-None-Match`` names the current ETag."""
+    return {
+        304: ResponseSpec(
+            data_container=None,
+            description="Not modified: If-None-Match names the current ETag",
+            generate_examples=False,
+        )
+    }
+
+
 def replaced_or_created(model: Any, description: str) -> dict[int, ResponseSpec]:
     """An upsert: 200 when it replaced, 201 when it created."""
     return {
@@ -252,7 +277,15 @@ def token_responses() -> dict[int, ResponseSpec]:
         200: ResponseSpec(
             data_container=AccessToken, description="An access token", generate_examples=False
         ),
-        400: ERRORS[400],
-        401: ERRORS[401],
+        400: ResponseSpec(
+            data_container=OAuthError,
+            description="invalid_request, invalid_scope or unsupported_grant_type",
+            generate_examples=False,
+        ),
+        401: ResponseSpec(
+            data_container=OAuthError,
+            description="invalid_client: missing, unknown or wrong client credentials",
+            generate_examples=False,
+        ),
         414: ERRORS[414],
     }

@@ -20,6 +20,7 @@ from workhooks.errors import (
     InsufficientScopeError,
     InvalidClientError,
     InvalidRequestError,
+    InvalidScopeError,
 )
 from workhooks.services.clock import Clock
 from workhooks.storage.protocol import Store
@@ -135,7 +136,7 @@ class AuthService:
             requested, unknown = parse_scopes(scope)
             refused = sorted(unknown) + sorted(requested - client.scopes)
             if refused:
-                raise InvalidRequestError(
+                raise InvalidScopeError(
                     "The client may not request some of these scopes",
                     reasons=tuple(f"scope: {s} is not granted to this client" for s in refused),
                 )

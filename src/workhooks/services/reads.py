@@ -30,6 +30,7 @@ from workhooks.domain.tokens import TokenCodec
 from workhooks.errors import (
     DeltaTokenExpiredError,
     InvalidContinuationTokenError,
+    InvalidDeltaTokenError,
     NotFoundError,
 )
 from workhooks.services.clock import Clock
@@ -168,12 +169,12 @@ class ReadService:
 
     async def delta(self, tenant: str, token: str, *, references: str | None = None) -> DeltaPage:
         """The changes since ``token``: ``InsertOrUpdate`` inside the range, else ``Delete``."""
-        payload = self._tokens.decode(token, purpose="delta", tenant=tenant)
+        try:
+            payload = self._tokens.decode(token, purpose="delta", tenant=tenant)
+        except InvalidContinuationTokenError as exc:
+            raise InvalidDeltaTokenError.malformed() from exc
         if self._clock.now().timestamp() - int(payload["t"]) > DELTA_LIFETIME.total_seconds():
-            raise DeltaTokenExpiredError(
-                "The delta token has expired (unused for 72 hours)",
-                reasons=("deltaToken: do a full sync again with ?delta",),
-            )
+            raise DeltaTokenExpiredError.unused_for(int(DELTA_LIFETIME.total_seconds()) // 3600)
         selection = WorkInterruptionFilter(
             date_from=dt.date.fromisoformat(payload["f"]),
             date_to=dt.date.fromisoformat(payload["u"]),
