@@ -24,7 +24,6 @@ EXPECTED = {
     "Webhook",
     "CreatedWebhook",
     "WebhookStatus",
-    "ExternalReferenceKey",
     "Delivery",
     "DeliveryAttempt",
     "DeliveryDetail",

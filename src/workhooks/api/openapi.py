@@ -132,20 +132,14 @@ class PersonReferences(msgspec.Struct):
     externalReferences: dict[str, str]
 
 
-class ExternalReference(msgspec.Struct):
-    """A reference a webhook renders into every event's ``person``."""
-
-    collectionName: str
-    key: str
-
-
 class Webhook(msgspec.Struct):
     """A webhook; never its key."""
 
     id: str
     validUntil: str
     status: Literal["Enabled", "Disabled"]
-    externalReferences: list[ExternalReference]
+    externalReferences: dict[str, list[str]]
+    """The references rendered into every event, keys by collection: ``{"people": [...]}``."""
     destinationUrl: str
     collectionName: str
 

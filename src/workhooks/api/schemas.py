@@ -11,6 +11,7 @@ from litestar.exceptions import SerializationException, ValidationException
 
 from workhooks.domain.change_version import format_version
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt
+from workhooks.domain.external_references import references_by_collection
 from workhooks.domain.records import (
     Person,
     PersonDraft,
@@ -185,9 +186,7 @@ def webhook_document(webhook: Webhook) -> dict[str, Any]:
         "id": webhook.id,
         "validUntil": webhook.valid_until.isoformat(timespec="seconds"),
         "status": webhook.status.value,
-        "externalReferences": [
-            {"collectionName": r.collection, "key": r.key} for r in webhook.external_references
-        ],
+        "externalReferences": references_by_collection(webhook.external_references),
         "destinationUrl": webhook.destination_url,
         "collectionName": webhook.collection.value,
     }
