@@ -187,6 +187,50 @@ async def test_delta_starts_no_earlier_than_1_january_of_the_previous_year(
         assert listed.status_code == 200, listed.text
 
 
+async def test_a_delta_with_only_a_start_date_tracks_every_later_date(api: Api) -> None:
+    """``date ge '2025-03-01'&delta`` (no end date, as Protime allows) walks every record from
+    that date on and its deltaLink reports changes at any later date."""
+    headers = await api.headers()
+    await seed(api, headers, [body_of(1, 1, "2025-02-28"), body_of(2, 1, "2025-03-01")])
+    await seed(api, headers, [body_of(3, 1, "2026-01-05")])
+    items, _, link = await initial_sync(api, headers, delta_url("date ge '2025-03-01'"))
+    assert [item["id"] for item in items] == [2, 3]
+    await put(api, headers, body_of(4, 1, "2027-06-30"))
+    changes = by_change((await read_delta(api, headers, link))[0])
+    assert changes[4]["changeType"] == "InsertOrUpdate"
+
+
+@pytest.mark.parametrize(
+    ("text", "accepted"),
+    [
+        ("date ge '2025-03-01' and date le '2026-02-28'", True),
+        ("date ge '2025-03-01' and date le '2026-03-01'", False),
+    ],
+)
+async def test_a_delta_end_date_is_at_most_one_year_after_the_start(
+    api: Api, text: str, accepted: bool
+) -> None:
+    """When a delta gives an end date, the range is at most one year (400 beyond)."""
+    headers = await api.headers()
+    response = await api.http.get(delta_url(text), headers=headers)
+    if accepted:
+        assert response.status_code == 200, response.text
+    else:
+        error = assert_error(response, 400, reasons=True)
+        assert "longer than one year" in reasons_text(error)
+
+
+@pytest.mark.parametrize("start", ["2026-01-06", "2027-01-01"])
+async def test_a_delta_start_date_in_the_future_is_400(api: Api, start: str) -> None:
+    """On 2026-01-05 a delta starting on a later date answers 400: it must start in the past."""
+    headers = await api.headers()
+    response = await api.http.get(delta_url(f"date ge '{start}'"), headers=headers)
+    error = assert_error(response, 400, reasons=True)
+    assert "in the past" in reasons_text(error)
+    today = await api.http.get(delta_url("date ge '2026-01-05'"), headers=headers)
+    assert today.status_code == 200, today.text
+
+
 async def test_delta_needs_the_read_scope(api: Api) -> None:
     """Both the ``?delta`` walk and the deltaLink answer 401 without the read scope."""
     headers = await api.headers()

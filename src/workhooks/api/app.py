@@ -17,6 +17,7 @@ from workhooks.api.errors import exception_handlers
 from workhooks.api.limits import uri_length_limit
 from workhooks.api.paths import API_PREFIX
 from workhooks.api.routes_auth import discovery, jwks, token
+from workhooks.api.routes_groups import GROUP_HANDLERS
 from workhooks.api.routes_metrics import MetricsSource
 from workhooks.api.routes_metrics import metrics as metrics_route
 from workhooks.api.routes_reads import READ_HANDLERS
@@ -61,7 +62,7 @@ def create_app(
     """
     api = Router(
         path=API_PREFIX,
-        route_handlers=[*READ_HANDLERS, *RECORD_HANDLERS, *WEBHOOK_HANDLERS],
+        route_handlers=[*READ_HANDLERS, *RECORD_HANDLERS, *WEBHOOK_HANDLERS, *GROUP_HANDLERS],
         before_request=check_body_types,
         security=[{"bearer": []}],
         parameters={

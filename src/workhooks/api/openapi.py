@@ -114,6 +114,36 @@ class Person(msgspec.Struct):
     employeeNumber: str | None
 
 
+class PersonRef(msgspec.Struct):
+    """A person by id."""
+
+    id: int
+
+
+class OrgGroupRef(msgspec.Struct):
+    """An org-group by id."""
+
+    id: int
+
+
+class OrgGroup(msgspec.Struct):
+    """An org-group: ``person in org-group(id)`` selects its people and those of the groups
+    below it."""
+
+    id: int
+    name: str
+    parent: OrgGroupRef | None
+    people: list[PersonRef]
+
+
+class Circle(msgspec.Struct):
+    """A circle: ``person in circle(id)`` selects its people."""
+
+    id: int
+    name: str
+    people: list[PersonRef]
+
+
 class WorkInterruptionBatch(msgspec.Struct):
     """The records of a batch, as stored."""
 

@@ -12,6 +12,7 @@ from litestar.exceptions import SerializationException, ValidationException
 from workhooks.domain.change_version import format_version
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt
 from workhooks.domain.external_references import references_by_collection
+from workhooks.domain.groups import GroupKind, PersonGroup
 from workhooks.domain.records import (
     Person,
     PersonDraft,
@@ -22,6 +23,8 @@ from workhooks.domain.webhooks import Webhook
 from workhooks.errors import InvalidRecordError
 
 __all__ = [
+    "CircleIn",
+    "OrgGroupIn",
     "PersonBatchIn",
     "PersonIn",
     "PersonRefIn",
@@ -32,6 +35,7 @@ __all__ = [
     "attempt_document",
     "check_body_types",
     "delivery_document",
+    "group_document",
     "person_document",
     "webhook_document",
 ]
@@ -107,6 +111,41 @@ class ReferenceValueIn(msgspec.Struct, frozen=True):
     value: str
 
 
+class OrgGroupIn(msgspec.Struct, frozen=True):
+    """The body of ``PUT /org-groups/{id}``: its name, parent (none at the top of the tree)
+    and people (all of them: the list replaces the group's people)."""
+
+    name: str
+    parent: PersonRefIn | None = None
+    people: list[PersonRefIn] = msgspec.field(default_factory=list)
+
+    def group(self, group_id: int) -> PersonGroup:
+        """The domain group."""
+        return PersonGroup(
+            kind=GroupKind.ORG_GROUP,
+            id=group_id,
+            name=self.name,
+            parent_id=None if self.parent is None else self.parent.id,
+            people=frozenset(p.id for p in self.people),
+        )
+
+
+class CircleIn(msgspec.Struct, frozen=True):
+    """The body of ``PUT /circles/{id}``: its name and people (the list replaces them all)."""
+
+    name: str
+    people: list[PersonRefIn] = msgspec.field(default_factory=list)
+
+    def group(self, group_id: int) -> PersonGroup:
+        """The domain group."""
+        return PersonGroup(
+            kind=GroupKind.CIRCLE,
+            id=group_id,
+            name=self.name,
+            people=frozenset(p.id for p in self.people),
+        )
+
+
 class WebhookIn(msgspec.Struct, frozen=True):
     """The body of ``POST /webhooks``."""
 
@@ -135,6 +174,15 @@ async def check_body_types(request: Request[Any, Any, Any]) -> None:
         raise ValidationException(
             detail="Validation failed", extra=[{"key": key, "message": message, "source": "body"}]
         ) from exc
+
+
+def group_document(group: PersonGroup) -> dict[str, Any]:
+    """The JSON document of an org-group (with ``parent``) or a circle; people by id."""
+    document: dict[str, Any] = {"id": group.id, "name": group.name}
+    if group.kind is GroupKind.ORG_GROUP:
+        document["parent"] = None if group.parent_id is None else {"id": group.parent_id}
+    document["people"] = [{"id": pid} for pid in sorted(group.people)]
+    return document
 
 
 def person_document(person: Person) -> dict[str, Any]:

@@ -23,6 +23,8 @@ from workhooks.domain.external_references import (
 from workhooks.domain.reads import (
     WorkInterruptionFilter,
     WorkInterruptionQuery,
+    WorkInterruptionRequest,
+    group_kind,
     parse_work_interruption_filter,
 )
 from workhooks.domain.records import WorkInterruption
@@ -108,7 +110,8 @@ class ReadService:
         """One page of the records a filter selects; with ``delta``, a delta token at the end."""
         now = self._clock.now()
         refs = parse_external_references(references)
-        selection = parse_work_interruption_filter(filter_text, delta=delta, today=now.date())
+        request = parse_work_interruption_filter(filter_text, delta=delta, today=now.date())
+        selection = await self._resolve(tenant, request)
         scope = _scope("list", filter_text or "", "delta" if delta else "")
         after, start_version = None, None
         if continuation is not None:
@@ -147,6 +150,18 @@ class ReadService:
             token = self._delta_token(tenant, int(start_version), selection, refs)
             return RecordPage(value=documents, delta=token)
         return RecordPage(value=documents)
+
+    async def _resolve(
+        self, tenant: str, request: WorkInterruptionRequest
+    ) -> WorkInterruptionFilter:
+        """Look up the people of the filter's circles and org-groups (those below included)."""
+        members = {
+            condition: await self._store.people_in_groups(
+                tenant, group_kind(condition), frozenset(map(int, condition.values))
+            )
+            for condition in request.group_conditions()
+        }
+        return request.selection(members)
 
     def _delta_token(
         self,
