@@ -1,10 +1,14 @@
 -- name: group_ancestors
--- The group $3 and every group above it.
+-- The group $3 and every group above it, one primary-key lookup per step (see
+-- people_in_groups for the OFFSET 0).
 WITH RECURSIVE up(id, parent_id) AS (
     SELECT id, parent_id FROM person_groups WHERE tenant = $1 AND kind = $2 AND id = $3
     UNION
-    SELECT g.id, g.parent_id FROM person_groups AS g JOIN up ON g.id = up.parent_id
-    WHERE g.tenant = $1 AND g.kind = $2
+    SELECT parent.id, parent.parent_id FROM up, LATERAL (
+        SELECT id, parent_id FROM person_groups
+        WHERE tenant = $1 AND kind = $2 AND id = up.parent_id
+        OFFSET 0
+    ) AS parent
 )
 SELECT id FROM up
 
@@ -39,12 +43,22 @@ SELECT EXISTS (SELECT 1 FROM person_groups WHERE tenant = $1 AND kind = $2 AND p
 DELETE FROM person_groups WHERE tenant = $1 AND kind = $2 AND id = $3
 
 -- name: people_in_groups
--- The people of the groups $3 and of every group below them.
+-- The people of the groups $3 and of every group below them. Each step is an index lookup
+-- from the groups found so far: LATERAL with OFFSET 0 keeps the planner from flattening it
+-- into a scan of the tenant's whole tree per group, which it chose for young tables.
 WITH RECURSIVE below(id) AS (
-    SELECT id FROM person_groups WHERE tenant = $1 AND kind = $2 AND id = ANY($3::bigint[])
+    SELECT g.id FROM unnest($3::bigint[]) AS wanted(id), LATERAL (
+        SELECT id FROM person_groups WHERE tenant = $1 AND kind = $2 AND id = wanted.id OFFSET 0
+    ) AS g
     UNION
-    SELECT g.id FROM person_groups AS g JOIN below ON g.parent_id = below.id
-    WHERE g.tenant = $1 AND g.kind = $2
+    SELECT child.id FROM below, LATERAL (
+        SELECT id FROM person_groups
+        WHERE tenant = $1 AND kind = $2 AND parent_id = below.id
+        OFFSET 0
+    ) AS child
 )
-SELECT DISTINCT m.person_id FROM person_group_members AS m JOIN below ON m.group_id = below.id
-WHERE m.tenant = $1 AND m.kind = $2
+SELECT DISTINCT m.person_id FROM below, LATERAL (
+    SELECT person_id FROM person_group_members
+    WHERE tenant = $1 AND kind = $2 AND group_id = below.id
+    OFFSET 0
+) AS m

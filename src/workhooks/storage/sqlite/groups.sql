@@ -44,5 +44,6 @@ WITH RECURSIVE below(id) AS (
     SELECT g.id FROM person_groups AS g JOIN below ON g.parent_id = below.id
     WHERE g.tenant = :tenant AND g.kind = :kind
 )
-SELECT DISTINCT m.person_id FROM person_group_members AS m JOIN below ON m.group_id = below.id
-WHERE m.tenant = :tenant AND m.kind = :kind
+-- CROSS JOIN keeps below as the outer loop: each group's people by the primary key.
+SELECT DISTINCT m.person_id FROM below CROSS JOIN person_group_members AS m
+WHERE m.tenant = :tenant AND m.kind = :kind AND m.group_id = below.id
