@@ -227,6 +227,8 @@ def test_a_plain_list_needs_no_lookup() -> None:
         "date eq '2024-01-01' and person in (1, 2)", delta=False, today=TODAY
     )
     assert request.group_conditions() == []
+    no_person = parse_work_interruption_filter("date eq '2024-01-01'", delta=False, today=TODAY)
+    assert no_person.group_conditions() == []
     with pytest.raises(ValueError, match="GroupKind"):
         group_kind(InList(field="person", values=(1,)))
 

@@ -7,7 +7,8 @@ accept named lists (``person in circle(2, 8)``). ``validate`` checks a parsed tr
 it and raises ``InvalidFilterError`` listing every broken rule in ``reasons``.
 
 For implementations: ``conditions`` lists the conditions of an ``and``-only filter,
-``conjuncts`` the items of the top-level ``and``, ``conditions_for`` the conditions on one
+``conjuncts`` the items of the top-level ``and``, ``leaves`` every condition of any filter,
+``conditions_for`` the conditions on one
 field among them, ``date_range`` turns date bounds into an inclusive range, and
 ``matches`` evaluates any filter against one record.
 """
@@ -47,6 +48,7 @@ __all__ = [
     "conditions_for",
     "conjuncts",
     "date_range",
+    "leaves",
     "matches",
     "parse_filter",
     "validate",
@@ -229,7 +231,7 @@ def _collect(node: Node, spec: FilterSpec, reasons: list[str]) -> None:
 
 def _ranges_in_or(node: Or, spec: FilterSpec) -> list[str]:
     """A reason for each Range field used inside ``node``."""
-    used = {condition.field for condition in _leaves(node)}
+    used = {condition.field for condition in leaves(node)}
     ranges = [f for f in spec.fields if f.category is FieldCategory.RANGE and f.name in used]
     multiple = " or ".join(
         repr(f.name) for f in spec.fields if f.category is FieldCategory.MULTIPLE
@@ -241,9 +243,10 @@ def _ranges_in_or(node: Or, spec: FilterSpec) -> list[str]:
     ]
 
 
-def _leaves(node: Node) -> list[Condition]:
+def leaves(node: Node) -> list[Condition]:
+    """Every condition of a filter, in order, whatever its ``and``/``or`` grouping."""
     if isinstance(node, And | Or):
-        return [leaf for item in node.items for leaf in _leaves(item)]
+        return [leaf for item in node.items for leaf in leaves(item)]
     return [node]
 
 
@@ -316,7 +319,7 @@ def conditions_for(node: Node, field: str) -> list[Condition]:
     found: list[Condition] = []
     for item in conjuncts(node):
         if isinstance(item, Or):
-            if any(leaf.field == field for leaf in _leaves(item)):
+            if any(leaf.field == field for leaf in leaves(item)):
                 reason = f"Filter field {field!r} cannot be used inside 'or'"
                 raise _error(reason, (reason,))
         elif item.field == field:

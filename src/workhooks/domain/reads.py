@@ -22,6 +22,7 @@ from workhooks.domain.filter_specs import (
     WORK_INTERRUPTIONS_FILTER,
     conjuncts,
     date_range,
+    leaves,
     parse_filter,
 )
 from workhooks.domain.filters import And, Comparison, InList, Node, Or
@@ -78,7 +79,9 @@ class WorkInterruptionRequest:
 
     def group_conditions(self) -> list[InList]:
         """The ``person in circle(...)`` / ``org-group(...)`` conditions, each once."""
-        found = [leaf for leaf in _leaves(self.people) if isinstance(leaf, InList)]
+        if self.people is None:
+            return []
+        found = [leaf for leaf in leaves(self.people) if isinstance(leaf, InList)]
         return list(dict.fromkeys(leaf for leaf in found if leaf.list_name is not None))
 
     def selection(self, members: Mapping[InList, frozenset[int]]) -> WorkInterruptionFilter:
@@ -93,14 +96,6 @@ class WorkInterruptionRequest:
 def group_kind(condition: InList) -> GroupKind:
     """The kind of group a named list selects (``circle`` or ``org-group``)."""
     return GroupKind(condition.list_name or "")
-
-
-def _leaves(node: Node | None) -> list[Comparison | InList]:
-    if node is None:
-        return []
-    if isinstance(node, And | Or):
-        return [leaf for item in node.items for leaf in _leaves(item)]
-    return [node]
 
 
 def _people(node: Node, members: Mapping[InList, frozenset[int]]) -> frozenset[int]:
