@@ -17,6 +17,7 @@ from typing import Any
 
 from benchmarks.scaling_goals import SCALING_GOALS
 from benchmarks.scaling_rows import scaling_rows
+from benchmarks.write_report import WRITE_GOALS, write_rows
 
 __all__ = [
     "GOALS",
@@ -156,7 +157,7 @@ GOALS = (
     ),
     *(
         Goal(key=key, measure=measure, target=target, check=check)
-        for key, measure, target, check in SCALING_GOALS
+        for key, measure, target, check in (*WRITE_GOALS, *SCALING_GOALS)
     ),
 )
 
@@ -300,7 +301,7 @@ def _measure_rows(results: dict[str, Any]) -> list[tuple[str, list[str]]]:
             [_serve_rss(s.get("api")) for s in stores],
         ),
     ]
-    return rows + scaling_rows(stores)
+    return rows + write_rows(stores) + scaling_rows(stores)
 
 
 def _drain_rss(store: dict[str, Any]) -> str:

@@ -13,9 +13,12 @@ import argparse
 import asyncio
 import dataclasses
 import datetime as dt
+import io
 import json
 import shlex
+import subprocess
 import sys
+import tarfile
 import tempfile
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
@@ -33,8 +36,9 @@ from benchmarks.noisy import noisy
 from benchmarks.report import RATE_REACHED, evaluate_goals, markdown_report, write_docs
 from benchmarks.takeover import takeover
 from benchmarks.tenants import tenants
+from benchmarks.writes import writes
 
-__all__ = ["MEASURES", "main", "run_benchmarks"]
+__all__ = ["MEASURES", "checkout", "main", "run_benchmarks"]
 
 ScalingMeasure = Callable[[Backend, Receiver, Path, Sizes], Awaitable[dict[str, Any]]]
 # Each against its own reference in the same run; takeover needs PostgreSQL (two workers).
@@ -45,7 +49,7 @@ SCALING: dict[str, ScalingMeasure] = {
     "tenants": tenants,
     "takeover": takeover,
 }
-MEASURES = ("baseline", "throughput", "fanout", "latency", "backlog", "api", *SCALING)
+MEASURES = ("baseline", "throughput", "fanout", "latency", "backlog", "api", "writes", *SCALING)
 DEFAULT_OUT = ROOT / "benchmarks" / "results.json"
 BATCHED_WRITE = 10
 
@@ -115,7 +119,12 @@ async def _drains(
 
 
 async def _store_measures(
-    backend: Backend, receiver: Receiver, folder: Path, sizes: Sizes, only: set[str]
+    backend: Backend,
+    receiver: Receiver,
+    folder: Path,
+    sizes: Sizes,
+    only: set[str],
+    reference: Path | None = None,
 ) -> dict[str, Any]:
     """Every selected measure on one store."""
     found: dict[str, Any] = {}
@@ -140,6 +149,10 @@ async def _store_measures(
             concurrency=sizes.api_concurrency,
             records=sizes.api_records,
         )
+    if "writes" in only:
+        found["writes"] = await writes(
+            backend, folder, seconds=sizes.write_seconds, reference=reference
+        )
     for name, measure in SCALING.items():
         if name in only and (name != "takeover" or backend.admin_url is not None):
             found[name] = await measure(backend, receiver, folder, sizes)
@@ -152,6 +165,7 @@ async def run_benchmarks(
     postgres: str | None = None,
     only: Sequence[str] = MEASURES,
     command: str = "",
+    reference: str | None = None,
 ) -> dict[str, Any]:
     """Run the selected measures on SQLite (and PostgreSQL); return the results document."""
     selected = set(only)
@@ -169,18 +183,34 @@ async def run_benchmarks(
     }
     with tempfile.TemporaryDirectory(prefix="workhooks-bench-") as tmp:
         folder = Path(tmp)
+        source = None if reference is None else checkout(reference, folder / "reference")
+        if source is not None:
+            results["reference"] = reference
         backends = [Backend.sqlite(folder)]
         if postgres is not None:
             backends.append(Backend.postgres(folder, postgres))
         async with receiver_process() as receiver:
             results.update(await _drains(backends, receiver, folder, sizes, selected))
             for backend in backends:
-                found = await _store_measures(backend, receiver, folder, sizes, selected)
+                found = await _store_measures(backend, receiver, folder, sizes, selected, source)
                 results["stores"].setdefault(backend.name, {}).update(found)
     results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     results["machine"]["load_average_at_end"] = describe()["load_average_at_start"]
     results["goals"] = evaluate_goals(results)
     return results
+
+
+def checkout(revision: str, folder: Path) -> Path:
+    """The ``src`` folder of ``revision`` of this repository, extracted into ``folder``."""
+    folder.mkdir(parents=True)
+    archive = subprocess.run(  # noqa: S603 - git, with a revision the operator named
+        ["git", "-C", str(ROOT), "archive", revision, "src"],  # noqa: S607
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder / "src"
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -194,6 +224,11 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "(e.g. postgresql://postgres@127.0.0.1:5432/postgres)",
     )
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument(
+        "--reference",
+        metavar="REVISION",
+        help="also run the write measures with this git revision's code, shape by shape",
+    )
     parser.add_argument(
         "--only",
         default=",".join(MEASURES),
@@ -221,7 +256,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join([".venv/bin/python", "-m", "benchmarks", *words])
     sizes = Sizes.quick() if args.quick else Sizes()
     coroutine = run_benchmarks(
-        sizes, postgres=args.postgres, only=args.only.split(","), command=command
+        sizes,
+        postgres=args.postgres,
+        only=args.only.split(","),
+        command=command,
+        reference=args.reference,
     )
     results = _run(coroutine)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ class Sizes:
     api_seconds: float = 5.0
     api_concurrency: int = 32
     api_records: int = 10_000
+    write_seconds: float = 4.0
     # Noisy neighbours: tenant A's bad webhooks (0 = the reference), how they fail, where.
     noisy_webhooks: tuple[int, ...] = (0, 100, 500)
     noisy_modes: tuple[str, ...] = NOISY_MODES
@@ -66,6 +67,7 @@ class Sizes:
             backlog_records=2_000,
             api_seconds=1.0,
             api_records=1_000,
+            write_seconds=1.0,
             noisy_webhooks=(0, 50),
             noisy_seconds=3.0,
             idle_webhooks=(10, 1_000),
@@ -96,6 +98,7 @@ class Sizes:
             api_seconds=0.3,
             api_concurrency=4,
             api_records=200,
+            write_seconds=0.3,
             noisy_webhooks=(0, 2),
             noisy_modes=("blackhole",),
             noisy_layouts=("spread",),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -52,9 +53,28 @@ def ensure() -> Path:
     return python
 
 
+_FORWARDED = (signal.SIGINT, signal.SIGTERM)
+
+
 def run(python: Path, args: list[str]) -> int:
-    """Run the venv's python with ``args`` from the repository root; return its exit code."""
+    """Run the venv's python with ``args`` from the repository root; return its exit code.
+
+    SIGINT and SIGTERM sent to this wrapper are passed on to the child, which then stops as
+    it would on its own (a server finishes its shutdown). The child runs in its own process
+    group, so a Ctrl-C in the terminal reaches it once, through here, not twice.
+    """
+    group = 0 if os.name == "posix" else None
+    child = subprocess.Popen([str(python), *args], cwd=ROOT, process_group=group)
+
+    def forward(signum: int, _frame: object) -> None:
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in _FORWARDED}
     try:
-        return subprocess.run([str(python), *args], cwd=ROOT, check=False).returncode
-    except KeyboardInterrupt:
-        return 130
+        code = child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    # Killed by a signal: the shell's convention, 128 + the signal number.
+    return code if code >= 0 else 128 - code

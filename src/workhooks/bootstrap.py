@@ -10,11 +10,14 @@ import hmac
 import logging
 import random
 import signal
+import sqlite3
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import uvicorn
 from litestar import Litestar
 
@@ -27,6 +30,7 @@ from workhooks.delivery.worker import DeliveryWorker, WorkerOptions
 from workhooks.domain.clients import SigningKey
 from workhooks.domain.retry import RetryPolicy
 from workhooks.domain.tokens import TokenCodec
+from workhooks.errors import StoreUnavailableError
 from workhooks.services.auth import AuthService, generate_signing_key
 from workhooks.services.clock import Clock, SystemClock
 from workhooks.services.container import Services
@@ -78,6 +82,23 @@ def make_store(database_url: str, settings: Settings | None = None) -> Store:
     )
 
 
+def _shown(database_url: str) -> str:
+    """The database URL without its password, fit for a message."""
+    parts = urlsplit(database_url)
+    if parts.password is None:
+        return database_url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+async def _open(store: Store, database_url: str) -> None:
+    """Open the store; a database that cannot be opened or reached is a ``ConfigError``."""
+    try:
+        await store.open()
+    except (OSError, sqlite3.Error, StoreUnavailableError, asyncpg.PostgresError) as exc:
+        raise ConfigError(f"cannot open the database {_shown(database_url)}: {exc}") from exc
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Runtime:
     """Everything one workhooks process runs, built from settings."""
@@ -121,7 +142,7 @@ async def runtime(
             limit_per_host=settings.delivery_concurrency,
         )
         sender = own_sender
-    await store.open()
+    await _open(store, settings.database_url)
     try:
         key = await store.ensure_signing_key(generate_signing_key(clock.now()))
         tokens = TokenCodec(token_key(key))
@@ -251,6 +272,11 @@ def uvicorn_server(rt: Runtime) -> uvicorn.Server:
     return _GracefulServer(config)
 
 
+def _warn_if_dev(settings: Settings) -> None:
+    if settings.dev:
+        logger.warning("development mode: http and loopback destinations are accepted")
+
+
 async def work(settings: Settings) -> None:
     """Run the delivery worker only, until SIGINT/SIGTERM (then finish the window and exit)."""
     stopping = asyncio.Event()
@@ -258,6 +284,7 @@ async def work(settings: Settings) -> None:
     for sig in _STOP_SIGNALS:
         loop.add_signal_handler(sig, stopping.set)
     async with runtime(settings) as rt, running_worker(rt):
+        _warn_if_dev(settings)
         logger.info("delivery worker started")
         await stopping.wait()
     logger.info("delivery worker stopped")
@@ -266,8 +293,7 @@ async def work(settings: Settings) -> None:
 async def serve(settings: Settings) -> None:
     """Run the API and, unless disabled, the delivery worker until SIGINT/SIGTERM."""
     async with runtime(settings) as rt:
-        if settings.dev:
-            logger.warning("development mode: http and loopback destinations are accepted")
+        _warn_if_dev(settings)
         server = uvicorn_server(rt)
         if settings.run_worker:
             async with running_worker(rt):

@@ -13,6 +13,7 @@ from typing import Any
 from workhooks import __version__
 from workhooks.config import ConfigError, Settings
 from workhooks.domain.scopes import KNOWN_SCOPES, parse_scopes
+from workhooks.errors import WorkhooksError
 from workhooks.mirror.command import add_mirror_parser, run_mirror_command
 
 __all__ = ["main"]
@@ -26,6 +27,28 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _port(text: str) -> int:
+    """A TCP port from the command line (argparse reports a bad one and exits 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (1 to 65535)")
+    return value
+
+
+def _add_dev(parser: argparse.ArgumentParser) -> None:
+    """The one development switch of every process that accepts or delivers to destinations."""
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        default=None,
+        help="development mode: accept http and loopback destinations (never in production; "
+        "env WORKHOOKS_DEV)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workhooks", description="Protime-compatible change webhooks for work interruptions."
@@ -36,14 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the API and the delivery worker")
     _add_common(serve)
     serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.add_argument("--port", type=_port, help="port to listen on (default 8000)")
     serve.add_argument("--public-url", help="URL clients use to reach this server")
-    serve.add_argument(
-        "--dev",
-        action="store_true",
-        default=None,
-        help="development mode: accept http and loopback destinations (never in production)",
-    )
+    _add_dev(serve)
     serve.add_argument(
         "--no-worker", dest="run_worker", action="store_false", default=None, help="API only"
     )
@@ -52,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         "worker", help="run the delivery worker only (scale out on PostgreSQL)"
     )
     _add_common(worker)
+    _add_dev(worker)
 
     clients = commands.add_parser("clients", help="manage API clients")
     client_commands = clients.add_subparsers(dest="clients_command", required=True)
@@ -66,11 +85,14 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--json", action="store_true", help="print JSON for scripts")
 
     demo = commands.add_parser("demo", help="run the server with a live demo on SQLite")
-    demo.add_argument("--port", type=int, default=None, help="API port (default 8000)")
-    demo.add_argument("--receiver-port", type=int, default=8001, help="demo receiver port")
+    demo.add_argument("--port", type=_port, default=None, help="API port (default 8000)")
+    demo.add_argument("--receiver-port", type=_port, default=8001, help="demo receiver port")
     demo.add_argument("--changes", type=int, default=40, help="simulated changes (default 40)")
     demo.add_argument("--database-url", default=None, help="default: sqlite:///workhooks-demo.db")
 
+    commands.add_parser(
+        "openapi", help="print the OpenAPI document (JSON), e.g. to generate a client offline"
+    )
     add_mirror_parser(commands)
     return parser
 
@@ -108,6 +130,14 @@ async def _create_client(settings: Settings, tenant: str, scope_text: str) -> di
     }
 
 
+async def _openapi_document() -> dict[str, Any]:
+    from workhooks.bootstrap import runtime
+
+    async with runtime(Settings(database_url="memory://")) as rt:
+        document: dict[str, Any] = rt.app.openapi_schema.to_schema()
+    return document
+
+
 def _print_client(info: dict[str, Any], *, as_json: bool) -> None:
     if as_json:
         print(json.dumps(info))
@@ -140,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "worker":
             from workhooks.bootstrap import work
 
-            _run(work(Settings.from_env(database_url=args.database_url)))
+            _run(work(Settings.from_env(database_url=args.database_url, dev=args.dev)))
         elif args.command == "clients":
             settings = Settings.from_env(database_url=args.database_url)
             info = _run(_create_client(settings, args.tenant, args.scopes))
@@ -154,10 +184,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 dev=True,
             )
             _run(run_demo(settings, receiver_port=args.receiver_port, changes=args.changes))
+        elif args.command == "openapi":
+            print(json.dumps(_run(_openapi_document()), indent=2))
         elif args.command == "mirror":
             return run_mirror_command(args)
     except ConfigError as exc:
         print(f"workhooks: {exc}", file=sys.stderr)
+        return 2
+    except WorkhooksError as exc:
+        reasons = "".join(f"\n  {reason}" for reason in exc.reasons)
+        print(f"workhooks: {exc.message}{reasons}", file=sys.stderr)
         return 2
 
     except KeyboardInterrupt:

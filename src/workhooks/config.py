@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 
+from workhooks.domain.retry import RetryPolicy
+
 __all__ = ["ConfigError", "Settings"]
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -59,12 +61,27 @@ class Settings:
     claim_batch: int = 256
 
     def __post_init__(self) -> None:
-        """Refuse limits that would stop delivery or make no sense."""
+        """Refuse every value that would stop delivery, break a route or make no sense."""
         for name in _AT_LEAST_ONE:
             if getattr(self, name) < 1:
                 raise ConfigError(f"WORKHOOKS_{name.upper()} must be at least 1")
+        for name in _ABOVE_ZERO:
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"WORKHOOKS_{name.upper()} must be more than 0")
         if self.metrics_webhook_series < 0:
             raise ConfigError("WORKHOOKS_METRICS_WEBHOOK_SERIES must not be negative")
+        if not 1 <= self.port <= 65535:
+            raise ConfigError(f"WORKHOOKS_PORT {self.port} is not a TCP port (1 to 65535)")
+        if self.db_pool_min > self.db_pool_max:
+            raise ConfigError("WORKHOOKS_DB_POOL_MIN must not exceed WORKHOOKS_DB_POOL_MAX")
+        if self.log_level.lower() not in _LOG_LEVELS:
+            raise ConfigError(
+                f"WORKHOOKS_LOG_LEVEL {self.log_level!r}: use one of {', '.join(_LOG_LEVELS)}"
+            )
+        try:
+            RetryPolicy.from_seconds(self.retry_schedule)
+        except ValueError as exc:
+            raise ConfigError(f"WORKHOOKS_RETRY_SCHEDULE {self.retry_schedule!r}: {exc}") from exc
 
     @property
     def base_url(self) -> str:
@@ -91,7 +108,15 @@ _AT_LEAST_ONE = (
     "windows_in_flight",
     "max_webhooks_per_tenant",
     "claim_batch",
+    "page_size",
+    "history_page_size",
+    "token_ttl_seconds",
+    "webhook_validity_days",
+    "history_retention_days",
+    "db_pool_max",
 )
+_ABOVE_ZERO = ("delivery_timeout_seconds", "poll_interval_seconds", "lease_seconds")
+_LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
 def _convert(name: str, kind: object, raw: str) -> Any:

@@ -25,7 +25,7 @@ from workhooks.client.signatures import SignatureError, verify
 from workhooks.config import Settings
 from workhooks.domain.scopes import KNOWN_SCOPES
 
-__all__ = ["run_demo"]
+__all__ = ["TOUR", "receiver_base", "run_demo", "tour"]
 
 TENANT = "demo"
 DEMO_AGENT = "WorkhooksDemo/1.0 (Demo)"
@@ -39,6 +39,15 @@ class _Receiver:
         self.console = console
         self.key: str | None = None
         self.received = 0
+
+    async def handle_yours(self, request: web.Request) -> web.Response:
+        """Webhooks made in the tour end here: their key is yours, so this only shows them."""
+        event = msgspec.json.decode(await request.read())
+        self.console.print(
+            f"[cyan]receiver: your webhook got[/cyan] {event['changeType']} "
+            f"id={event['data']['id']} (webhook-id {request.headers.get('webhook-id')})"
+        )
+        return web.Response(status=204)
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -67,45 +76,61 @@ class _Receiver:
         return web.Response(status=204)
 
 
+def receiver_base(port: int) -> str:
+    """The demo receiver's origin: on this machine, so no event leaves it."""
+    return f"http://127.0.0.1:{port}"
+
+
 @asynccontextmanager
 async def _serve_receiver(receiver: _Receiver, port: int) -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_post("/hooks/work-interruptions", receiver.handle)
+    app.router.add_post("/hooks/yours", receiver.handle_yours)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     try:
-        yield f"http://127.0.0.1:{port}/hooks/work-interruptions"
+        yield f"{receiver_base(port)}/hooks/work-interruptions"
     finally:
         await runner.cleanup()
 
 
-def _print_tour(console: Console, base: str, client_id: str, secret: str) -> None:
-    console.rule("[bold]workhooks demo[/bold]")
-    console.print(f"API:           {base}{API}")
-    console.print(f"tenant:        {TENANT}")
-    console.print(f"client_id:     {client_id}")
-    console.print(f"client_secret: {secret}")
-    console.print("\nTry it yourself (copy-paste):\n")
-    console.print(
-        f"TOKEN=$(curl -s -X POST {base}/tenants/{TENANT}/connect/token "
-        f"-d grant_type=client_credentials -d client_id={client_id} "
-        f"-d client_secret={secret} | python3 -c 'import sys,json;"
-        f'print(json.load(sys.stdin)["access_token"])\')',
-        soft_wrap=True,
-        highlight=False,
+TOUR = """\
+CLIENT_ID={client_id} CLIENT_SECRET={client_secret}
+TOKEN=$(curl -s -X POST {base}/tenants/demo/connect/token \\
+  -d grant_type=client_credentials -d client_id=$CLIENT_ID -d client_secret=$CLIENT_SECRET \\
+  | python3 -c 'import sys,json; print(json.load(sys.stdin)["access_token"])')
+API={base}/connector/protimeapi/api/v1
+AUTH=(-H "Authorization: Bearer $TOKEN" -A "MyService/1.0 (MyCompany)")
+
+curl -s "${{AUTH[@]}}" $API/webhooks                       # the demo's webhook
+curl -s "${{AUTH[@]}}" -X POST $API/webhooks -H 'Content-Type: application/json' \\
+  -d '{{"destinationUrl": "{receiver}/hooks/yours", "collectionName": "work-interruptions"}}'
+curl -s "${{AUTH[@]}}" -X PUT $API/work-interruptions/1 -H 'Content-Type: application/json' \\
+  -d '{{"person": {{"id": 1}}, "date": "2026-11-26", "durationInMinutes": 15,
+       "startTimeInMinutes": 600, "endTimeInMinutes": 615}}'
+curl -s "${{AUTH[@]}}" $API/work-interruptions/1
+
+# the initial sync a consumer does before subscribing: page through, then keep the deltaLink
+curl -s "${{AUTH[@]}}" -G $API/work-interruptions --data-urlencode \\
+  "filter=date ge '2026-01-01' and date le '2026-12-31'" --data-urlencode delta=
+"""
+"""The README's tour, printed by the demo with its real credentials and addresses."""
+
+
+def tour(*, base: str, receiver: str, client_id: str, client_secret: str) -> str:
+    """The tour's bash lines for this server, receiver and client."""
+    return TOUR.format(
+        base=base, receiver=receiver, client_id=client_id, client_secret=client_secret
     )
-    auth = f'-H "Authorization: Bearer $TOKEN" -A "{DEMO_AGENT}"'
-    for line in (
-        f"curl -s {auth} {base}{API}/webhooks",
-        f"curl -s {auth} {base}{API}/work-interruptions/1",
-        f"curl -s {auth} -X PUT {base}{API}/work-interruptions/1 -H 'Content-Type: "
-        'application/json\' -d \'{"person":{"id":1},"date":"2026-11-26",'
-        '"durationInMinutes":15,"startTimeInMinutes":600,"endTimeInMinutes":615}\'',
-    ):
-        console.print(line, soft_wrap=True, highlight=False)
-    console.print()
+
+
+def _print_tour(console: Console, text: str) -> None:
+    console.rule("[bold]workhooks demo[/bold]")
+    console.print("While it runs, try the API yourself (paste into bash):\n")
+    # Verbatim: no markup, highlighting or wrapping, so it pastes exactly as printed.
+    console.out(text, highlight=False)
 
 
 def _random_record(rng: random.Random, record_id: int) -> dict[str, Any]:
@@ -141,9 +166,17 @@ async def _simulate(http: httpx.AsyncClient, console: Console, changes: int) -> 
             await asyncio.sleep(0.4)
 
 
-async def _authenticate(rt: Runtime, http: httpx.AsyncClient, console: Console) -> None:
+async def _authenticate(
+    rt: Runtime, http: httpx.AsyncClient, console: Console, *, receiver: str
+) -> None:
     new = await rt.services.auth.create_client(TENANT, frozenset(KNOWN_SCOPES))
-    _print_tour(console, str(http.base_url).rstrip("/"), new.client.id, new.secret)
+    text = tour(
+        base=str(http.base_url).rstrip("/"),
+        receiver=receiver,
+        client_id=new.client.id,
+        client_secret=new.secret,
+    )
+    _print_tour(console, text)
     answer = await http.post(
         f"/tenants/{TENANT}/connect/token",
         data={
@@ -177,10 +210,12 @@ async def run_demo(settings: Settings, *, receiver_port: int, changes: int) -> N
         async with httpx.AsyncClient(
             base_url=settings.base_url, headers={"User-Agent": DEMO_AGENT}, timeout=10
         ) as http:
-            await _authenticate(rt, http, console)
+            await _authenticate(rt, http, console, receiver=receiver_base(receiver_port))
             for old in await rt.services.webhooks.list(TENANT):
-                # A previous demo run's webhook would reach this receiver with another key.
-                await rt.services.webhooks.delete(TENANT, old.id)
+                # A previous demo run's webhook would reach this receiver with another key;
+                # webhooks the user made (the tour's among them) are left alone.
+                if old.destination_url == url:
+                    await rt.services.webhooks.delete(TENANT, old.id)
             answer = await http.post(
                 f"{API}/webhooks",
                 json={"destinationUrl": url, "collectionName": "work-interruptions"},

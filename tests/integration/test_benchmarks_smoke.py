@@ -9,10 +9,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from benchmarks.common import Sizes
+from benchmarks.common import Backend, Sizes
 from benchmarks.report import GOALS, evaluate_goals, markdown_report, write_docs
-from benchmarks.run import run_benchmarks
+from benchmarks.run import checkout, run_benchmarks
 from benchmarks.sinks import sinks_process
+from benchmarks.write_report import write_rows
+from benchmarks.writes import writes
 from tests.postgres import ADMIN_URL
 
 
@@ -163,3 +165,23 @@ async def test_takeover_measure_on_postgres(postgres_database: str) -> None:
     assert len(run["per_webhook_seconds"]) == run["resumed"] <= run["webhooks"]
     assert 0 <= run["victim_cpu_share"] <= 1
     assert "| PostgreSQL only |" in markdown_report(results)
+
+
+@pytest.mark.e2e
+async def test_write_measure_runs_today_and_a_reference_revision(tmp_path: Path) -> None:
+    """Writes through the store and the API are counted for today's code and for a revision
+    extracted from git (here HEAD), and the report shows both."""
+    source = checkout("HEAD", tmp_path / "reference")
+    assert (source / "workhooks" / "__init__.py").exists()
+    found = await writes(
+        Backend.sqlite(tmp_path), tmp_path, seconds=0.3, reference=source, shapes=((1, 2),)
+    )
+    (shape,) = found["shapes"]
+    for key in ("store_today", "store_reference", "api_today", "api_reference"):
+        _positive(shape[key], "writes", "per_second")
+    assert shape["api_today"]["errors"] == 0
+    rows = dict(write_rows([{"writes": found}]))
+    assert (
+        "reference"
+        in rows["single-record writes, 2 writer(s) on 1 tenant(s), through the store"][0]
+    )

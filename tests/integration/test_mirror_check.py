@@ -13,7 +13,8 @@ from tests.conftest import Api, ApiFactory
 from tests.integration.sdk_helpers import record, sync_sdk
 from workhooks.client import PersonWrite, SqliteSink, SyncScope, Tombstone
 from workhooks.config import Settings
-from workhooks.mirror.check import compare
+from workhooks.mirror.check import compare, run_check
+from workhooks.mirror.settings import MirrorSettings
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -51,3 +52,16 @@ async def test_check_finds_equal_ranges_and_names_each_difference(api: Api, tmp_
         assert "  missing: 3" in lines
         assert "  other version: 4" in lines
         assert "  extra: 5" in lines
+
+
+def test_check_of_a_missing_copy_exits_2_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``mirror check`` on a database that does not exist says it cannot check (exit 2)."""
+    db = tmp_path / "never-ran.db"
+    settings = MirrorSettings(
+        server_url="http://127.0.0.1:1", tenant="acme", client_id="c", client_secret="s", db=str(db)
+    )
+    assert run_check(settings) == 2
+    assert "cannot check" in capsys.readouterr().err
+    assert not db.exists()

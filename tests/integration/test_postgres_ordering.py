@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.integration.store_helpers import T0, draft, new_webhook, outcome, seed_people
 from tests.postgres import reset_database
+from workhooks.domain.records import PersonDraft
+from workhooks.errors import UnknownPersonError
 from workhooks.storage.postgres.store import PostgresStore
 
 WRITERS = 8
@@ -144,3 +149,82 @@ async def test_a_commit_in_one_process_wakes_listeners_in_another(database: str)
     finally:
         await writer.close()
         await worker.close()
+
+
+_OPS = st.one_of(
+    st.tuples(
+        st.just("put"),
+        st.lists(st.integers(1, 30), min_size=1, max_size=4),
+        st.sampled_from([1, 2, 9]),  # person 9 does not exist: the whole batch is refused
+    ),
+    st.tuples(st.just("delete"), st.integers(1, 30), st.just(0)),
+    st.tuples(st.just("people"), st.lists(st.integers(1, 3), min_size=1, max_size=3), st.just(0)),
+    st.tuples(st.just("delete_person"), st.just(3), st.just(0)),
+)
+
+
+async def _apply(store: PostgresStore, ops: list[tuple[str, Any, int]]) -> dict[int, list[int]]:
+    """Run one writer's operations; the versions the store answered, per record id."""
+    answered: dict[int, list[int]] = {}
+    for kind, what, person in ops:
+        if kind == "put":
+            try:
+                written = await store.put_work_interruptions(
+                    "acme", [draft(i, person, minutes=n + 1) for n, i in enumerate(what)]
+                )
+            except UnknownPersonError:
+                assert person == 9
+                continue
+            for w in written:
+                answered.setdefault(w.record.id, []).append(w.record.change_version)
+        elif kind == "delete":
+            tomb = await store.delete_work_interruption("acme", what)
+            if tomb is not None:
+                answered.setdefault(tomb.id, []).append(tomb.change_version)
+        elif kind == "people":
+            await store.put_people("acme", [PersonDraft(id=i) for i in what])
+        else:
+            await store.delete_person("acme", what)
+    return answered
+
+
+async def _concurrent_scenario(database: str, writers: list[list[tuple[str, Any, int]]]) -> None:
+    await reset_database(database)
+    store, reader_store = PostgresStore(database), PostgresStore(database)
+    await store.open()
+    await reader_store.open()
+    try:
+        await seed_people(store, "acme", 1, 2)
+        done = asyncio.Event()
+        reader = asyncio.create_task(_cursor_reader(reader_store, done))
+        answers = await asyncio.gather(*(_apply(store, ops) for ops in writers))
+        done.set()
+        seen = await reader
+        final = {
+            c.id: c.change_version for c in await store.read_changes("acme", after=0, limit=10**6)
+        }
+        assert seen == final  # nothing committed below a version the reader had passed
+        for record_id, version in final.items():
+            # The last commit of a record is the one with the highest version handed out.
+            assert version == max(v for a in answers for v in a.get(record_id, ()))
+        handed_out = [v for a in answers for vs in a.values() for v in vs]
+        assert len(handed_out) == len(set(handed_out))
+        assert await store.head_version("acme") >= max(handed_out, default=0)
+    finally:
+        await store.close()
+        await reader_store.close()
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(writers=st.lists(st.lists(_OPS, min_size=1, max_size=12), min_size=2, max_size=6))
+def test_any_mix_of_concurrent_writes_keeps_versions_in_commit_order(
+    postgres_database: str, writers: list[list[tuple[str, Any, int]]]
+) -> None:
+    """Property: whatever concurrent writers do (batches, deletes, people, refused batches),
+    a cursor reader sees every record's final version, each final version is the highest the
+    store handed out for that record, and no version is handed out twice."""
+    asyncio.run(_concurrent_scenario(postgres_database, writers))

@@ -15,6 +15,12 @@ EXPECTED = {
     "RetryPolicy",
     "API_PREFIX",
     "DEFAULT_USER_AGENT",
+    # where the API and its tokens are (workhooks, or a Protime environment)
+    "Endpoints",
+    "PROTIME",
+    "PROTIME_SANDBOX",
+    "protime_endpoints",
+    "Verifier",
     # models
     "WorkInterruption",
     "WorkInterruptionWrite",

@@ -111,3 +111,31 @@ def test_allowed_networks_parse_a_comma_list() -> None:
         IPv6Network("fd00::/8"),
     )
     assert Settings.from_env({"WORKHOOKS_ALLOWED_NETWORKS": ""}).allowed_networks == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("WORKHOOKS_DELIVERY_CONCURRENCY", "0"),
+        ("WORKHOOKS_PAGE_SIZE", "0"),
+        ("WORKHOOKS_HISTORY_PAGE_SIZE", "-1"),
+        ("WORKHOOKS_TOKEN_TTL_SECONDS", "-60"),
+        ("WORKHOOKS_WEBHOOK_VALIDITY_DAYS", "0"),
+        ("WORKHOOKS_HISTORY_RETENTION_DAYS", "0"),
+        ("WORKHOOKS_PORT", "99999"),
+        ("WORKHOOKS_PORT", "0"),
+        ("WORKHOOKS_RETRY_SCHEDULE", "5,soon"),
+        ("WORKHOOKS_RETRY_SCHEDULE", "5,-1"),
+        ("WORKHOOKS_RETRY_SCHEDULE", " "),
+        ("WORKHOOKS_DELIVERY_TIMEOUT_SECONDS", "0"),
+        ("WORKHOOKS_POLL_INTERVAL_SECONDS", "nan"),
+        ("WORKHOOKS_LEASE_SECONDS", "-1"),
+        ("WORKHOOKS_LOG_LEVEL", "loud"),
+        ("WORKHOOKS_DB_POOL_MIN", "20"),
+    ],
+)
+def test_values_that_would_break_the_server_are_refused_at_start(name: str, raw: str) -> None:
+    """Values that used to hang delivery, 500 every list, issue expired tokens or listen on a
+    random port are refused when the settings are built, naming the variable."""
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: raw})

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from workhooks.client.signatures import verify_request
 from workhooks.config import ConfigError
 from workhooks.mirror.check import RangeReport, checksum, month_ranges
 from workhooks.mirror.settings import MirrorSettings
@@ -34,7 +35,10 @@ def test_environment_is_read_and_flags_win() -> None:
 
 def test_missing_required_settings_are_named() -> None:
     """Without server, tenant and credentials the error lists each missing flag."""
-    with pytest.raises(ConfigError, match="--server-url, --tenant, --client-id, --client-secret"):
+    with pytest.raises(
+        ConfigError,
+        match=r"--server-url \(or --environment\), --tenant, --client-id, --client-secret",
+    ):
         MirrorSettings.from_env({})
 
 
@@ -86,3 +90,56 @@ def test_a_differing_range_lists_missing_extra_and_stale_ids() -> None:
     lines = report.lines()
     assert lines[0].endswith("DIFFERENT")
     assert lines[1:] == ["  missing: 1", "  extra: 4", "  other version: 3"]
+
+
+def test_an_environment_replaces_the_server_url() -> None:
+    """``--environment`` alone is enough: API and token endpoint come from Protime's layout."""
+    env = {k: v for k, v in ENV.items() if k != "WORKHOOKS_MIRROR_SERVER_URL"}
+    settings = MirrorSettings.from_env({**env, "WORKHOOKS_MIRROR_ENVIRONMENT": "sandbox"})
+    found = settings.endpoints()
+    assert found.base_url == f"https://{settings.tenant}.myprotimesandbox.eu"
+    assert found.token_url == (
+        f"https://authentication.myprotimesandbox.eu/tenants/{settings.tenant}/connect/token"
+    )
+
+
+def test_token_url_and_issuer_pass_through_for_a_server_url() -> None:
+    """``--token-url`` and ``--oidc-issuer`` reach the client unchanged."""
+    settings = MirrorSettings.from_env(
+        ENV, token_url="https://auth.example/token", oidc_issuer="https://auth.example"
+    )
+    found = settings.endpoints()
+    assert (found.token_url, found.oidc_issuer) == (
+        "https://auth.example/token",
+        "https://auth.example",
+    )
+
+
+def test_a_verifier_is_imported_by_name() -> None:
+    """``--verifier module:function`` loads that callable; a bad name is a ConfigError."""
+    settings = MirrorSettings.from_env(ENV, verifier="workhooks.client.signatures:verify_request")
+    assert settings.load_verifier() is verify_request
+    assert MirrorSettings.from_env(ENV).load_verifier() is verify_request
+    for bad in ("nowhere.module:f", "workhooks.client.signatures:missing", "workhooks:__version__"):
+        with pytest.raises(ConfigError, match="VERIFIER"):
+            MirrorSettings.from_env(ENV, verifier=bad).load_verifier()
+
+
+def test_a_bad_environment_is_a_config_error() -> None:
+    """An environment that is no domain names its variable."""
+    with pytest.raises(ConfigError, match="ENVIRONMENT"):
+        MirrorSettings.from_env(ENV, environment="ftp://nowhere").endpoints()
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("WORKHOOKS_MIRROR_PORT", "99999"),
+        ("WORKHOOKS_MIRROR_POLL_SECONDS", "0"),
+        ("WORKHOOKS_MIRROR_RENEW_BEFORE_HOURS", "-1"),
+    ],
+)
+def test_values_the_mirror_cannot_run_with_are_refused(name: str, raw: str) -> None:
+    """A port out of range, no poll interval or a negative renewal margin name their variable."""
+    with pytest.raises(ConfigError, match=name):
+        MirrorSettings.from_env({**ENV, name: raw})

@@ -294,3 +294,28 @@ async def test_after_a_recovered_probe_the_loop_sends_full_windows_again() -> No
     assert store.sizes[0] == 1  # the failed probe
     assert store.sizes[1] == 1  # the next probe, after the back-off
     assert store.sizes[2:] == [5, 5, 1]  # then full windows for the 11 records left
+
+
+async def test_a_refused_destination_is_logged_once_per_webhook(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The SSRF guard's refusal is logged with the webhook and the cure, once, not per retry."""
+    world = await make_world()
+    created = await world.webhook()
+    refused = SendResult(
+        status_code=None,
+        failure=FailureClass.FORBIDDEN_DESTINATION,
+        latency_ms=0.1,
+        error="ForbiddenDestinationError: refusing to connect to 127.0.0.1",
+    )
+    world.answer(lambda _url, _body: refused)
+    await world.put(1)
+    with caplog.at_level("WARNING", logger="workhooks.delivery"):
+        for _ in range(3):
+            await world.worker.run_once()
+            world.clock.advance(3600)
+    lines = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(world.sender.requests) == 3
+    assert len(lines) == 1
+    assert created.webhook.id in lines[0]
+    assert "WORKHOOKS_DEV" in lines[0]

@@ -9,12 +9,13 @@ from typing import Any
 from litestar import Litestar, Request, Router, get
 from litestar.datastructures import State
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components, License
 from litestar.params import HeaderParameter
 
 from workhooks import __version__
 from workhooks.api.errors import exception_handlers
 from workhooks.api.limits import uri_length_limit
+from workhooks.api.openapi_document import SECURITY_SCHEMES, finish, operation_id
 from workhooks.api.paths import API_PREFIX
 from workhooks.api.routes_auth import discovery, jwks, token
 from workhooks.api.routes_groups import GROUP_HANDLERS
@@ -64,16 +65,16 @@ def create_app(
         path=API_PREFIX,
         route_handlers=[*READ_HANDLERS, *RECORD_HANDLERS, *WEBHOOK_HANDLERS, *GROUP_HANDLERS],
         before_request=check_body_types,
-        security=[{"bearer": []}],
         parameters={
             "user_agent": HeaderParameter(
                 name="User-Agent",
+                annotation=str,
                 required=True,
                 description="ServiceName/Version (Company), e.g. Payroll/2.1 (Acme)",
             )
         },
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[api, token, discovery, jwks, health, metrics_route, openapi_document],
         exception_handlers=exception_handlers(),
         state=State({"services": services, "metrics": metrics, "metrics_token": metrics_token}),
@@ -86,13 +87,14 @@ def create_app(
                 "Take a token at /tenants/{tenant}/connect/token (client credentials)."
             ),
             path="/docs",
-            components=Components(
-                security_schemes={
-                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
-                }
-            ),
+            license=License(name="MIT", identifier="MIT"),
+            components=Components(security_schemes=SECURITY_SCHEMES),
+            use_handler_docstrings=True,
+            operation_id_creator=operation_id,
         ),
         debug=debug,
         request_max_body_size=4 * 1024 * 1024,
         middleware=[uri_length_limit],
     )
+    finish(app)
+    return app

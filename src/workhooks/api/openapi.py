@@ -19,6 +19,7 @@ __all__ = [
     "documented",
     "errors",
     "not_modified",
+    "public",
     "replaced_or_created",
     "token_responses",
 ]
@@ -242,6 +243,36 @@ class OAuthError(msgspec.Struct):
     error_description: str
 
 
+class OpenidConfiguration(msgspec.Struct):
+    """The OpenID Connect discovery document of a tenant: where tokens and keys are."""
+
+    issuer: str
+    token_endpoint: str
+    jwks_uri: str
+    grant_types_supported: list[str]
+    token_endpoint_auth_methods_supported: list[str]
+    scopes_supported: list[str]
+    response_types_supported: list[str]
+    id_token_signing_alg_values_supported: list[str]
+
+
+class Jwk(msgspec.Struct):
+    """One public key that verifies access tokens."""
+
+    kty: str
+    kid: str
+    alg: str | UnsetType = UNSET
+    use: str | UnsetType = UNSET
+    crv: str | UnsetType = UNSET
+    x: str | UnsetType = UNSET
+
+
+class Jwks(msgspec.Struct):
+    """The public keys of access tokens."""
+
+    keys: list[Jwk]
+
+
 _ERROR_TEXT = {
     400: "A rule is broken (reasons say which), or the body does not fit the model",
     401: "No valid token, or the token lacks the scope (see WWW-Authenticate)",
@@ -250,11 +281,21 @@ _ERROR_TEXT = {
     410: "The delta token has expired",
     413: "The body is larger than 4 MiB",
     414: "The URI is longer than 4,096 characters",
+    429: "Too many requests: wait as Retry-After says",
+    503: "The store is unavailable for a moment: try again after Retry-After",
 }
+
+_ALWAYS = (400, 401, 414, 429, 503)  # what any route may answer
+
+
+def _error_body(status: int) -> Any:
+    """The body of an error answer: a 400 may also be a model validation failure."""
+    return ErrorBody | ValidationErrorBody if status == 400 else ErrorBody
+
 
 ERRORS: dict[int, ResponseSpec] = {
     status: ResponseSpec(
-        data_container=ErrorBody | ValidationErrorBody if status == 400 else ErrorBody,
+        data_container=_error_body(status),
         description=text,
         generate_examples=False,
     )
@@ -265,13 +306,13 @@ ERRORS: dict[int, ResponseSpec] = {
 def documented(status: int, model: Any, description: str, *errors: int) -> dict[int, ResponseSpec]:
     """The ``responses`` of a route: its success model and the errors it can answer."""
     success = ResponseSpec(data_container=model, description=description, generate_examples=False)
-    chosen = {400, 401, 414, *errors}
+    chosen = {*_ALWAYS, *errors}
     return {status: success, **{code: ERRORS[code] for code in sorted(chosen)}}
 
 
 def errors(*codes: int) -> dict[int, ResponseSpec]:
     """The error responses of a route without a body on success (``204``)."""
-    return {code: ERRORS[code] for code in sorted({400, 401, 414, *codes})}
+    return {code: ERRORS[code] for code in sorted({*_ALWAYS, *codes})}
 
 
 def not_modified() -> dict[int, ResponseSpec]:
@@ -295,6 +336,12 @@ def replaced_or_created(model: Any, description: str) -> dict[int, ResponseSpec]
     }
 
 
+def public(model: Any, description: str) -> dict[int, ResponseSpec]:
+    """The answers of a public ``GET`` (no token): its document, or a transport-level error."""
+    success = ResponseSpec(data_container=model, description=description, generate_examples=False)
+    return {200: success, **{code: ERRORS[code] for code in (400, 414, 429, 503)}}
+
+
 def token_responses() -> dict[int, ResponseSpec]:
     """The token endpoint's answers."""
     return {
@@ -311,5 +358,5 @@ def token_responses() -> dict[int, ResponseSpec]:
             description="invalid_client: missing, unknown or wrong client credentials",
             generate_examples=False,
         ),
-        414: ERRORS[414],
+        **{code: ERRORS[code] for code in _ALWAYS if code not in (400, 401)},
     }

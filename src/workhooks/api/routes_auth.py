@@ -10,8 +10,9 @@ from urllib.parse import parse_qs, unquote_plus
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
+from workhooks.api import openapi as doc
 from workhooks.api.errors import oauth_handlers
-from workhooks.api.openapi import token_responses
+from workhooks.api.openapi import public, token_responses
 from workhooks.api.security import services_of
 from workhooks.domain.scopes import KNOWN_SCOPES
 from workhooks.errors import InvalidClientError, InvalidRequestError, UnsupportedGrantTypeError
@@ -129,7 +130,10 @@ async def token(tenant: FromPath[str], request: Request[Any, Any, Any]) -> Respo
     )
 
 
-@get("/tenants/{tenant:str}/.well-known/openid-configuration")
+@get(
+    "/tenants/{tenant:str}/.well-known/openid-configuration",
+    responses=public(doc.OpenidConfiguration, "The discovery document"),
+)
 async def discovery(tenant: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
     """OIDC discovery document of a tenant."""
     issuer = services_of(request).auth.issuer(tenant)
@@ -145,7 +149,10 @@ async def discovery(tenant: FromPath[str], request: Request[Any, Any, Any]) -> d
     }
 
 
-@get("/tenants/{tenant:str}/.well-known/openid-configuration/jwks")
+@get(
+    "/tenants/{tenant:str}/.well-known/openid-configuration/jwks",
+    responses=public(doc.Jwks, "The public keys"),
+)
 async def jwks(tenant: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
     """The public keys that verify this server's access tokens."""
     return services_of(request).auth.jwks()

@@ -17,7 +17,7 @@ from workhooks.errors import InvalidRequestError
 from workhooks.services.auth import Principal
 from workhooks.services.container import Services
 
-__all__ = ["principal_of", "requires", "services_of"]
+__all__ = ["ScopeGuard", "principal_of", "requires", "services_of"]
 
 logger = logging.getLogger("workhooks.api")
 
@@ -56,22 +56,30 @@ def check_user_agent(request: ASGIConnection[Any, Any, Any, Any]) -> None:
         _note_undocumented_agent(agent[:200])
 
 
-def requires(scope: Scope) -> Guard:
+class ScopeGuard:
     """A route guard: check the User-Agent, the token and ``scope`` before anything else.
 
     Guards run before the body is read, so an unauthenticated caller learns nothing about
-    the body rules. The caller is kept on the connection for ``principal_of``.
+    the body rules. The caller is kept on the connection for ``principal_of``. ``scope`` is
+    also what the OpenAPI document lists as the operation's security requirement.
     """
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        """Raise unless the caller may use the route; remember who they are."""
         check_user_agent(connection)
         principal = services_of(connection).auth.authenticate(
             connection.headers.get("authorization")
         )
-        principal.require(scope)
+        principal.require(self.scope)
         connection.state[_PRINCIPAL] = principal
 
-    return guard
+
+def requires(scope: Scope) -> Guard:
+    """The guard of a route that needs ``scope`` (see ``ScopeGuard``)."""
+    return ScopeGuard(scope)
 
 
 def principal_of(request: Request[Any, Any, Any]) -> Principal:

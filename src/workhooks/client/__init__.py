@@ -6,6 +6,7 @@ no server code (only the standard library, httpx, msgspec and ``workhooks.domain
 
 from workhooks.client.async_client import AsyncClient
 from workhooks.client.calls import API_PREFIX
+from workhooks.client.endpoints import PROTIME, PROTIME_SANDBOX, Endpoints, protime_endpoints
 from workhooks.client.errors import (
     BadRequest,
     Conflict,
@@ -45,6 +46,7 @@ from workhooks.client.signatures import (
     MissingHeaderError,
     SignatureError,
     TimestampOutOfToleranceError,
+    Verifier,
     verify,
     verify_request,
 )
@@ -56,6 +58,8 @@ from workhooks.client.sync_client import Client
 __all__ = [
     "API_PREFIX",
     "DEFAULT_USER_AGENT",
+    "PROTIME",
+    "PROTIME_SANDBOX",
     "AsyncClient",
     "AsyncWalk",
     "BadRequest",
@@ -67,6 +71,7 @@ __all__ = [
     "DeliveryAttempt",
     "DeliveryDetail",
     "DeltaItem",
+    "Endpoints",
     "Forbidden",
     "Gone",
     "InvalidPayloadError",
@@ -95,11 +100,13 @@ __all__ = [
     "UnexpectedResponse",
     "UriTooLong",
     "ValidationIssue",
+    "Verifier",
     "Walk",
     "Webhook",
     "WebhookStatus",
     "WorkInterruption",
     "WorkInterruptionWrite",
+    "protime_endpoints",
     "verify",
     "verify_request",
 ]

@@ -6,9 +6,19 @@ import datetime as dt
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+import msgspec
+
+from workhooks.client.calls import decode
+from workhooks.client.endpoints import Endpoints, discovery_url
 from workhooks.client.models import AccessToken
 
-__all__ = ["DEFAULT_REFRESH_MARGIN", "ClientCredentials", "TokenCache"]
+__all__ = [
+    "DEFAULT_REFRESH_MARGIN",
+    "ClientCredentials",
+    "DiscoveryDocument",
+    "TokenCache",
+    "TokenEndpoint",
+]
 
 DEFAULT_REFRESH_MARGIN = dt.timedelta(seconds=60)
 
@@ -37,6 +47,33 @@ class ClientCredentials:
         if self.scopes:
             fields["scope"] = " ".join(self.scopes)
         return fields
+
+
+class DiscoveryDocument(msgspec.Struct, frozen=True):
+    """The part of an OpenID Connect discovery document a client-credentials client needs."""
+
+    token_endpoint: str
+
+
+class TokenEndpoint:
+    """Where tokens come from: known at once, or read once from an OIDC discovery document.
+
+    ``url`` is None until discovery has run; ``discovery`` is the document to read then.
+    A path is relative to the API's base URL (a workhooks server serves both).
+    """
+
+    def __init__(self, endpoints: Endpoints, credentials: ClientCredentials) -> None:
+        self.discovery: str | None = None
+        self.url: str | None = endpoints.token_url
+        if self.url is None and endpoints.oidc_issuer is not None:
+            self.discovery = discovery_url(endpoints.oidc_issuer)
+        elif self.url is None:
+            self.url = credentials.token_path
+
+    def learn(self, content: bytes, *, status: int) -> str:
+        """Keep the ``token_endpoint`` of a discovery document; return it."""
+        self.url = decode(content, DiscoveryDocument, status=status).token_endpoint
+        return self.url
 
 
 class TokenCache:

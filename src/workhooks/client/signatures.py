@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -23,6 +23,7 @@ __all__ = [
     "MissingHeaderError",
     "SignatureError",
     "TimestampOutOfToleranceError",
+    "Verifier",
     "verify",
     "verify_request",
 ]
@@ -48,6 +49,27 @@ class InvalidSignatureError(SignatureError):
 
 class InvalidPayloadError(SignatureError):
     """The signature is good but the body is not a JSON object (not an event of this API)."""
+
+
+class Verifier(Protocol):
+    """How a consumer checks a delivery: ``verify_request`` (Standard Webhooks v1) by default.
+
+    Another signing scheme plugs in as any callable of this shape: it returns the event
+    (``{"changeType", "data"}``) or raises a ``SignatureError`` (``InvalidPayloadError`` for a
+    genuine body that is not an event), judging freshness by ``clock`` within ``tolerance``.
+    """
+
+    def __call__(
+        self,
+        key: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        clock: Callable[[], dt.datetime],
+        tolerance: dt.timedelta,
+    ) -> dict[str, Any]:
+        """Return the verified event, or raise ``SignatureError``."""
+        ...
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:

@@ -41,6 +41,7 @@ from workhooks.client.signatures import (
     DEFAULT_TOLERANCE,
     InvalidPayloadError,
     SignatureError,
+    Verifier,
     verify_request,
 )
 from workhooks.client.sink import Sink, SyncScope, SyncState, Tombstone
@@ -57,7 +58,8 @@ _CONFIGURATION_ERRORS = (BadRequest, Unauthorized, Forbidden)
 class SyncOptions:
     """How the engine subscribes and how often it checks.
 
-    ``destination_url`` is where the server will POST events (the receiver's public URL).
+    ``destination_url`` is where the server will POST events (the receiver's public URL);
+    ``verifier`` checks each delivery (Standard Webhooks v1 unless another scheme is given).
     """
 
     destination_url: str
@@ -65,6 +67,7 @@ class SyncOptions:
     renew_before: dt.timedelta = dt.timedelta(days=1)
     poll_interval_seconds: float = 60.0
     signature_tolerance: dt.timedelta = DEFAULT_TOLERANCE
+    verifier: Verifier = verify_request
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,7 +153,7 @@ class SyncEngine:
         if key is None:
             return Received(status=401, detail="no webhook is subscribed yet")
         try:
-            event = verify_request(
+            event = self._options.verifier(
                 key,
                 headers,
                 body,

@@ -12,8 +12,14 @@ from typing import Any, TypeVar
 import httpx
 
 from workhooks.client import calls
-from workhooks.client.auth import DEFAULT_REFRESH_MARGIN, ClientCredentials, TokenCache
+from workhooks.client.auth import (
+    DEFAULT_REFRESH_MARGIN,
+    ClientCredentials,
+    TokenCache,
+    TokenEndpoint,
+)
 from workhooks.client.calls import COLLECTION, Call, Page
+from workhooks.client.endpoints import Endpoints, protime_endpoints
 from workhooks.client.errors import Unauthorized, error_from_response
 from workhooks.client.models import (
     AccessToken,
@@ -48,6 +54,10 @@ class Client:
     Tokens are fetched with the client credentials, reused and refreshed before they expire;
     429 and 503 answers are retried politely (``retry``); other errors raise ``ProtimeError``
     subclasses. ``transport``, ``clock`` and ``sleep`` are there for tests.
+
+    The token endpoint is ``token_url`` if given, else the one named by the discovery
+    document of ``oidc_issuer``, else ``{base_url}/tenants/{tenant}/connect/token`` (a
+    workhooks server). ``for_protime`` targets a Protime environment by name.
     """
 
     def __init__(
@@ -65,9 +75,15 @@ class Client:
         clock: Clock = system_clock,
         sleep: Callable[[float], None] = time.sleep,
         token_refresh_margin: dt.timedelta = DEFAULT_REFRESH_MARGIN,
+        token_url: str | None = None,
+        oidc_issuer: str | None = None,
     ) -> None:
         self._credentials = ClientCredentials(
             tenant=tenant, client_id=client_id, client_secret=client_secret, scopes=tuple(scopes)
+        )
+        self._token_endpoint = TokenEndpoint(
+            Endpoints(base_url=base_url, token_url=token_url, oidc_issuer=oidc_issuer),
+            self._credentials,
         )
         self._user_agent = check_user_agent(user_agent)
         self._retry = retry or RetryPolicy()
@@ -77,6 +93,25 @@ class Client:
         self._token_lock = threading.Lock()
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"), timeout=timeout, transport=transport
+        )
+
+    @classmethod
+    def for_protime(
+        cls, environment: str, *, tenant: str, client_id: str, client_secret: str, **options: Any
+    ) -> Client:
+        """A client of ``tenant`` in a Protime environment: ``myprotime.eu`` (``production``)
+        or ``myprotimesandbox.eu`` (``sandbox``); tokens come from its authentication host.
+
+        ``options`` are those of the constructor (``scopes``, ``user_agent``, ``timeout``...).
+        """
+        endpoints = protime_endpoints(environment, tenant)
+        return cls(
+            endpoints.base_url,
+            tenant=tenant,
+            client_id=client_id,
+            client_secret=client_secret,
+            token_url=endpoints.token_url,
+            **options,
         )
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -102,11 +137,18 @@ class Client:
             token = self._tokens.current(self._clock())
             if token is not None:
                 return token
+            url = self._token_endpoint.url or self._discover_token_url()
             fetched_at = self._clock()
-            call = Call(method="POST", url=self._credentials.token_path)
+            call = Call(method="POST", url=url)
             response = self._exchange(call, token=None, form=self._credentials.form())
             grant = calls.decode(response.content, AccessToken, status=response.status_code)
             return self._tokens.store(grant, now=fetched_at)
+
+    def _discover_token_url(self) -> str:
+        """Read the token endpoint from the issuer's OIDC discovery document, once."""
+        call = Call(method="GET", url=self._token_endpoint.discovery or "")
+        response = self._exchange(call, token=None)
+        return self._token_endpoint.learn(response.content, status=response.status_code)
 
     def _exchange(
         self, call: Call, *, token: str | None, form: dict[str, str] | None = None

@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 import functools
 import logging
+import math
 import random
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
@@ -68,7 +69,10 @@ class WorkerOptions:
     ``webhook_concurrency``: requests in flight per webhook (``WORKHOOKS_WEBHOOK_CONCURRENCY``);
     ``origin_windows``: windows in flight per destination origin, one while it is probed
     (``WORKHOOKS_DELIVERY_CONCURRENCY``, also the connections per origin);
-    ``claim_batch``: webhooks claimed per query (``WORKHOOKS_CLAIM_BATCH``).
+    ``claim_batch``: webhooks claimed per query (``WORKHOOKS_CLAIM_BATCH``);
+    ``search_gap_seconds``: the least time between two searches, so the wake-ups of a burst
+    of writes share one search instead of costing one each (an isolated write is searched
+    for at once).
     """
 
     window: int = 500
@@ -80,6 +84,7 @@ class WorkerOptions:
     history_retention: dt.timedelta = dt.timedelta(days=7)
     lease_renew_seconds: float = 10.0
     purge_interval: dt.timedelta = dt.timedelta(minutes=1)
+    search_gap_seconds: float = 0.005
 
 
 async def _wait_any(*waits: Coroutine[Any, Any, Any], timeout: float) -> None:  # noqa: ASYNC109
@@ -133,6 +138,7 @@ class DeliveryWorker:
         self._commits = GroupCommit(store)
         self._windows: dict[str, asyncio.Task[None]] = {}
         self._committing: set[str] = set()  # sent; outcome being written; slot already free
+        self._refused: set[str] = set()  # webhooks whose refused destination was logged
         self._wake = asyncio.Event()
         self._woken: dict[str, int] = {}
         self._continuous = False
@@ -165,9 +171,15 @@ class DeliveryWorker:
         """
         self._continuous = True
         heartbeat = asyncio.create_task(self._heartbeat(), name="delivery-heartbeat")
+        loop = asyncio.get_running_loop()
         try:
             failed = 0
+            searched_at = -math.inf
             while not stop.is_set():
+                gap = searched_at + self._options.search_gap_seconds - loop.time()
+                if gap > 0:
+                    await asyncio.sleep(gap)  # the writes of a burst share one search
+                searched_at = loop.time()
                 self._wake.clear()
                 try:
                     await self._find()
@@ -397,6 +409,7 @@ class DeliveryWorker:
         It sends on at once, keeping its lease, after a full window or when its tenant wrote
         meanwhile, as long as it succeeded and is still enabled, live and unexpired.
         """
+        self._log_refused(webhook, results)
         outcome = self._outcome(webhook, window.records, results)
         if len(window.records) < size and outcome.cursor == window.records[-1].change_version:
             # A short window fully acknowledged: the webhook has delivered everything.
@@ -418,6 +431,22 @@ class DeliveryWorker:
             return None
         # It succeeded: back-off over, so its next window is a full one again.
         return dataclasses.replace(webhook, cursor=outcome.cursor, failures=0, next_attempt_at=None)
+
+    def _log_refused(self, webhook: Webhook, results: Sequence[SendResult]) -> None:
+        """Say once per webhook that the SSRF guard refuses its destination, and why."""
+        if webhook.id in self._refused:
+            return
+        for result in results:
+            if result.failure is FailureClass.FORBIDDEN_DESTINATION:
+                self._refused.add(webhook.id)
+                logger.warning(
+                    "webhook %s: destination %s refused: %s (development mode accepts "
+                    "loopback: --dev or WORKHOOKS_DEV=1)",
+                    webhook.id,
+                    webhook.destination_url,
+                    result.error,
+                )
+                return
 
     async def _send_all(self, webhook: Webhook, window: Window) -> list[SendResult]:
         """POST the window, at most ``webhook_concurrency`` requests in flight."""

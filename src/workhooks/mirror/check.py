@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from workhooks.client.sink import SyncScope
 from workhooks.client.sqlite_sink import SqliteSink
@@ -93,7 +95,16 @@ def compare(client: Client, sink: SqliteSink, scope: SyncScope) -> list[RangeRep
 
 
 def run_check(settings: MirrorSettings) -> int:
-    """Print the comparison; return 0 when the mirror equals the server, else 1."""
+    """Print the comparison; return 0 when the mirror equals the server, else 1.
+
+    A copy that does not exist cannot be checked (2): it is never created here.
+    """
+    if not Path(settings.db).is_file():
+        print(
+            f"workhooks mirror: cannot check: {settings.db} does not exist (has the mirror run?)",
+            file=sys.stderr,
+        )
+        return 2
     with SqliteSink(settings.db) as sink:
         state = sink.load_state()
         if state is None:
@@ -103,12 +114,15 @@ def run_check(settings: MirrorSettings) -> int:
             scope = state.scope
         else:
             scope = settings.scope(dt.datetime.now(dt.UTC).date())
+        endpoints = settings.endpoints()
         with Client(
-            settings.server_url,
+            endpoints.base_url,
             tenant=settings.tenant,
             client_id=settings.client_id,
             client_secret=settings.client_secret,
             user_agent=settings.user_agent,
+            token_url=endpoints.token_url,
+            oidc_issuer=endpoints.oidc_issuer,
         ) as client:
             reports = compare(client, sink, scope)
     for report in reports:

@@ -22,7 +22,21 @@ def add_mirror_parser(commands: Any) -> None:
         ),
     )
     mirror.add_argument("action", nargs="?", choices=("run", "check"), default="run")
-    mirror.add_argument("--server-url", help="base URL of the API server")
+    mirror.add_argument("--server-url", help="base URL of a workhooks server")
+    mirror.add_argument(
+        "--environment",
+        help="a Protime environment instead: myprotime.eu (production) or myprotimesandbox.eu "
+        "(sandbox); the API at https://<tenant>.<environment>",
+    )
+    mirror.add_argument("--token-url", help="the token endpoint, when it is elsewhere")
+    mirror.add_argument(
+        "--oidc-issuer", help="read the token endpoint from this issuer's OIDC discovery"
+    )
+    mirror.add_argument(
+        "--verifier",
+        help="module:function checking deliveries instead of Standard Webhooks v1 "
+        "(see workhooks.client.Verifier)",
+    )
     mirror.add_argument("--tenant", help="the tenant to mirror")
     mirror.add_argument("--client-id", help="client id (client credentials)")
     mirror.add_argument("--client-secret", help="client secret (prefer the environment)")
@@ -68,6 +82,10 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = MirrorSettings.from_env(
         server_url=args.server_url,
+        environment=args.environment,
+        token_url=args.token_url,
+        oidc_issuer=args.oidc_issuer,
+        verifier=args.verifier,
         tenant=args.tenant,
         client_id=args.client_id,
         client_secret=args.client_secret,

@@ -47,12 +47,15 @@ def receiver_app(engine: SyncEngine, *, path: str = HOOK_PATH) -> web.Applicatio
 
 def _client(settings: MirrorSettings) -> AsyncClient:
     """The SDK client the mirror uses."""
+    endpoints = settings.endpoints()
     return AsyncClient(
-        settings.server_url,
+        endpoints.base_url,
         tenant=settings.tenant,
         client_id=settings.client_id,
         client_secret=settings.client_secret,
         user_agent=settings.user_agent,
+        token_url=endpoints.token_url,
+        oidc_issuer=endpoints.oidc_issuer,
     )
 
 
@@ -65,8 +68,9 @@ async def run_mirror(settings: MirrorSettings, *, stop: asyncio.Event | None = N
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    sink = SqliteSink(settings.db)
+    verifier = settings.load_verifier()
     scope = settings.scope(dt.datetime.now(dt.UTC).date())
+    sink = SqliteSink(settings.db)
     try:
         async with _client(settings) as client:
             engine = SyncEngine(
@@ -77,6 +81,7 @@ async def run_mirror(settings: MirrorSettings, *, stop: asyncio.Event | None = N
                     scope=scope,
                     poll_interval_seconds=settings.poll_seconds,
                     renew_before=dt.timedelta(hours=settings.renew_before_hours),
+                    verifier=verifier,
                 ),
             )
             runner = web.AppRunner(receiver_app(engine), access_log=None)

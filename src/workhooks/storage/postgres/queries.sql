@@ -1,21 +1,24 @@
 -- Named queries of PostgresStore; parameters are positional ($1...).
 
--- name: lock_versions
--- Taken first in every writing transaction: the tenant's counter row stays locked until
--- commit, so one tenant's versions are handed out and committed in the same order.
--- A write of work interruptions ($3) also raises work_interruptions_head, which unsettles
--- the tenant (see claim_due_webhooks).
--- The wake-up notification rides along (PostgreSQL delivers it at commit): one round trip.
-WITH head AS (
-    INSERT INTO tenants (tenant, head_version, work_interruptions_head)
-    VALUES ($1, $2::bigint, CASE WHEN $3::boolean THEN $2::bigint ELSE 0 END)
-    ON CONFLICT (tenant) DO UPDATE SET
-        head_version = tenants.head_version + $2::bigint,
-        work_interruptions_head = CASE WHEN $3::boolean THEN tenants.head_version + $2::bigint
-            ELSE tenants.work_interruptions_head END
-    RETURNING head_version
-)
-SELECT head_version, pg_notify('workhooks_changes', $1::text) FROM head
+-- name: put_people
+-- The write functions (migration 0003) run a whole write in one statement: the tenant's
+-- counter row is locked only while the server runs it and commits.
+SELECT kind, value FROM workhooks_put_people($1, $2, $3::jsonb)
+
+-- name: put_work_interruptions
+SELECT kind, value FROM workhooks_put_work_interruptions($1, $2, $3::jsonb, $4::bigint[])
+
+-- name: delete_person
+SELECT kind, value FROM workhooks_delete_person($1, $2)
+
+-- name: delete_work_interruption
+SELECT id, person_id, date, duration_in_minutes, start_time_in_minutes, end_time_in_minutes,
+    change_version, deleted
+FROM workhooks_delete_work_interruption($1, $2)
+
+-- name: announce
+-- After commit, in a transaction of its own: wake every listening worker for these tenants.
+SELECT workhooks_announce($1::text[])
 
 -- name: head_version
 SELECT head_version FROM tenants WHERE tenant = $1
@@ -37,76 +40,10 @@ SELECT kid, private_key, created_at FROM signing_keys ORDER BY created_at, kid L
 SELECT id, badge_number, employee_number, change_version, deleted
 FROM people WHERE tenant = $1 AND id = $2
 
--- name: live_people
-SELECT id FROM people WHERE tenant = $1 AND id = ANY($2::bigint[]) AND NOT deleted
-
--- name: upsert_people
-INSERT INTO people (tenant, id, badge_number, employee_number, change_version, deleted)
-SELECT $1, x.id, x.badge_number, x.employee_number, x.change_version, false
-FROM jsonb_to_recordset($2::jsonb)
-    AS x(id bigint, badge_number text, employee_number text, change_version bigint)
-ON CONFLICT (tenant, id) DO UPDATE SET
-    badge_number = excluded.badge_number,
-    employee_number = excluded.employee_number,
-    change_version = excluded.change_version,
-    deleted = false
-
-
--- name: tombstone_person
-UPDATE people SET badge_number = NULL, employee_number = NULL, change_version = $3, deleted = true
-WHERE tenant = $1 AND id = $2
-
--- name: delete_person_references
-DELETE FROM person_references WHERE tenant = $1 AND person_id = $2
-
--- name: person_in_use
-SELECT 1 FROM work_interruptions WHERE tenant = $1 AND person_id = $2 AND NOT deleted LIMIT 1
-
 -- name: get_work_interruption_any
 SELECT id, person_id, date, duration_in_minutes, start_time_in_minutes, end_time_in_minutes,
     change_version, deleted
 FROM work_interruptions WHERE tenant = $1 AND id = $2
-
--- name: upsert_work_interruptions
--- Right after lock_versions, one round trip: which of the batch's people ($3) are missing,
--- which of its records ($4) were live before (updated rather than created), and, only when
--- no person is missing, the upsert. Its snapshot is taken after the tenant's lock was
--- granted, so it sees every earlier writer of the tenant (and a person deleted before us).
-WITH missing AS (
-    SELECT p.id FROM unnest($3::bigint[]) AS p(id)
-    WHERE NOT EXISTS (
-        SELECT 1 FROM people AS q WHERE q.tenant = $1 AND q.id = p.id AND NOT q.deleted
-    )
-), live AS (
-    SELECT w.id FROM work_interruptions AS w
-    WHERE w.tenant = $1 AND w.id = ANY($4::bigint[]) AND NOT w.deleted
-), written AS (
-    INSERT INTO work_interruptions (tenant, id, person_id, date, duration_in_minutes,
-        start_time_in_minutes, end_time_in_minutes, change_version, deleted)
-    SELECT $1, x.id, x.person_id, x.date, x.duration_in_minutes, x.start_time_in_minutes,
-        x.end_time_in_minutes, x.change_version, false
-    FROM jsonb_to_recordset($2::jsonb) AS x(id bigint, person_id bigint, date date,
-        duration_in_minutes integer, start_time_in_minutes integer, end_time_in_minutes integer,
-        change_version bigint)
-    WHERE NOT EXISTS (SELECT 1 FROM missing)
-    ON CONFLICT (tenant, id) DO UPDATE SET
-        person_id = excluded.person_id,
-        date = excluded.date,
-        duration_in_minutes = excluded.duration_in_minutes,
-        start_time_in_minutes = excluded.start_time_in_minutes,
-        end_time_in_minutes = excluded.end_time_in_minutes,
-        change_version = excluded.change_version,
-        deleted = false
-)
-SELECT 'missing' AS kind, id FROM missing
-UNION ALL
-SELECT 'live' AS kind, id FROM live
-
--- name: tombstone_work_interruption
-UPDATE work_interruptions SET change_version = $3, deleted = true
-WHERE tenant = $1 AND id = $2
-RETURNING id, person_id, date, duration_in_minutes, start_time_in_minutes, end_time_in_minutes,
-    change_version, deleted
 
 -- name: read_changes
 SELECT id, person_id, date, duration_in_minutes, start_time_in_minutes, end_time_in_minutes,

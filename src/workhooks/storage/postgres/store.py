@@ -1,13 +1,14 @@
 """``PostgresStore``: the server store (asyncpg), for many API nodes and delivery workers.
 
-- Change versions are commit-ordered: every writing transaction first locks its tenant's
-  counter row (``lock_versions``) and holds it until commit, so one tenant's versions are
-  handed out and made visible in the same order; a reader that has seen V never later finds
-  a newly committed change below V.
+- Change versions are commit-ordered: every write is one statement (a function of migration
+  0003) that first locks its tenant's counter row and holds it until its commit, in the same
+  round trip, so one tenant's versions are handed out and made visible in the same order; a
+  reader that has seen V never later finds a newly committed change below V.
 - Each enabled webhook is delivered by one worker at a time: ``due_webhooks`` claims with a
   lease (``FOR UPDATE SKIP LOCKED``), ``renew_leases`` is the heartbeat, an expired lease can
   be taken over, and ``apply_window`` only lands for the lease holder.
-- Writes ``pg_notify`` their tenant inside the transaction; ``listen`` wakes workers at commit.
+- Once a write has committed, its tenant is announced (``pg_notify``, coalesced, outside the
+  write: see ``announcer``); ``listen`` wakes workers of every process.
 - Connection failures surface as ``StoreUnavailableError`` (503 at the API).
 """
 
@@ -17,6 +18,7 @@ import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import asyncpg
@@ -43,6 +45,7 @@ from workhooks.errors import (
     TooManyWebhooksError,
     UnknownPersonError,
 )
+from workhooks.storage.postgres.announcer import Announcer
 from workhooks.storage.postgres.connection import PoolSettings, translate_errors
 from workhooks.storage.protocol import BacklogReport, WebhookBacklog, WindowOutcome, Written
 from workhooks.storage.sql import load_migrations, load_queries
@@ -50,6 +53,7 @@ from workhooks.storage.sql import load_migrations, load_queries
 __all__ = ["PostgresStore"]
 
 _T = TypeVar("_T", Person, WorkInterruption)
+_D = TypeVar("_D", PersonDraft, WorkInterruptionDraft)
 
 Q = load_queries("workhooks.storage.postgres")
 G = load_queries("workhooks.storage.postgres", "groups.sql")
@@ -135,33 +139,46 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
-class _Rollback(Exception):
-    """Leave a transaction without writing."""
-
-
-def _last_per_id(items: Sequence[_T]) -> list[_T]:
-    """The last item of each id (a batch may name an id twice; the last write wins)."""
-    last: dict[int, _T] = {}
-    for item in items:
-        last[item.id] = item
+def _last_per_id(drafts: list[tuple[int, _D]]) -> list[tuple[int, _D]]:
+    """The last draft of each id with its position (a batch may name an id twice)."""
+    last: dict[int, tuple[int, _D]] = {}
+    for n, draft in drafts:
+        last[draft.id] = (n, draft)
     return list(last.values())
 
 
-def _records_json(records: Sequence[WorkInterruption]) -> str:
-    return _json(
-        [
-            {
-                "id": r.id,
-                "person_id": r.person_id,
-                "date": r.date.isoformat(),
-                "duration_in_minutes": r.duration_in_minutes,
-                "start_time_in_minutes": r.start_time_in_minutes,
-                "end_time_in_minutes": r.end_time_in_minutes,
-                "change_version": r.change_version,
-            }
-            for r in records
-        ]
-    ).decode()
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """What a write function answered in its ``(kind, value)`` rows."""
+
+    kind: str = ""  # the outcome of a delete (deleted, in_use, missing); missing people
+    first: int = 0  # the first version the write took
+    live: frozenset[int] = frozenset()  # ids that were live before the write
+    missing: tuple[int, ...] = ()  # people a write of work interruptions named in vain
+
+    @classmethod
+    def read(cls, rows: Sequence[asyncpg.Record]) -> _Answer:
+        values: dict[str, list[int]] = {}
+        for row in rows:
+            values.setdefault(row["kind"], []).append(row["value"])
+        first = values.pop("first", None) or values.get("deleted") or [0]
+        kinds = sorted(values)
+        return cls(
+            kind=kinds[0] if len(kinds) == 1 else "",
+            first=first[0],
+            live=frozenset(values.get("live", ())),
+            missing=tuple(sorted(v for v in values.get("missing", ()) if v is not None)),
+        )
+
+
+def _written(records: Sequence[_T], live: frozenset[int]) -> list[Written[_T]]:
+    """Pair each record with whether this write created it (it was not live before)."""
+    seen = set(live)
+    written = []
+    for record in records:
+        written.append(Written(record=record, created=record.id not in seen))
+        seen.add(record.id)
+    return written
 
 
 class PostgresStore:
@@ -188,6 +205,7 @@ class PostgresStore:
         self._lease_seconds = lease_seconds
         self._listener: asyncpg.Connection | None = None
         self._on_change: Callable[[str], None] | None = None
+        self._announcer = Announcer(self._announce)
 
     # -- plumbing ---------------------------------------------------------------------
     async def open(self) -> None:
@@ -215,6 +233,7 @@ class PostgresStore:
         """Give up leases, stop listening, close the pool."""
         if self._pool is None:
             return
+        await self._announcer.close()
         try:
             with translate_errors():
                 await self._pool.execute(Q["release_leases"], self.worker_id)
@@ -259,16 +278,17 @@ class PostgresStore:
                     "INSERT INTO schema_migrations (number, name) VALUES ($1, $2)", number, name
                 )
 
-    @staticmethod
-    async def _versions(
-        conn: asyncpg.Connection, tenant: str, count: int, *, work: bool = False
-    ) -> int:
-        """Lock the tenant's counter for this transaction and reserve ``count`` versions.
+    async def _write(self, query: str, tenant: str, *args: Any) -> _Answer:
+        """Run one write function (its own transaction); announce the tenant once committed."""
+        answer = _Answer.read(await self._fetch(query, tenant, *args))
+        if answer.kind not in ("missing", "in_use"):
+            self._announcer.changed(tenant)
+        return answer
 
-        ``work`` marks a write of work interruptions: it unsettles the tenant.
-        """
-        head: int = await conn.fetchval(Q["lock_versions"], tenant, count, work)
-        return head - count + 1
+    async def _announce(self, tenants: Sequence[str]) -> None:
+        pool = self._pool
+        if pool is not None:
+            await pool.execute(Q["announce"], list(tenants))
 
     async def listen(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(tenant)`` whenever a change commits, from any process."""
@@ -329,37 +349,29 @@ class PostgresStore:
 
     # -- records ----------------------------------------------------------------------
     async def put_people(self, tenant: str, drafts: Sequence[PersonDraft]) -> list[Written[Person]]:
-        """Upsert people in one transaction."""
+        """Upsert people: one statement, committed in the round trip that sends it."""
         if not drafts:
             return []
-        async with self._tx() as conn:
-            first = await self._versions(conn, tenant, len(drafts))
-            ids = [d.id for d in drafts]
-            live = {r["id"] for r in await conn.fetch(Q["live_people"], tenant, ids)}
-            people = [
-                Person(
-                    id=d.id,
-                    badge_number=d.badge_number,
-                    employee_number=d.employee_number,
-                    change_version=first + n,
-                )
-                for n, d in enumerate(drafts)
-            ]
-            rows = [
-                {
-                    "id": p.id,
-                    "badge_number": p.badge_number,
-                    "employee_number": p.employee_number,
-                    "change_version": p.change_version,
-                }
-                for p in _last_per_id(people)
-            ]
-            await conn.execute(Q["upsert_people"], tenant, _json(rows).decode())
-        written = []
-        for person in people:
-            written.append(Written(record=person, created=person.id not in live))
-            live.add(person.id)
-        return written
+        rows = [
+            {
+                "n": n,
+                "id": d.id,
+                "badge_number": d.badge_number,
+                "employee_number": d.employee_number,
+            }
+            for n, d in _last_per_id(list(enumerate(drafts)))
+        ]
+        answer = await self._write(Q["put_people"], tenant, len(drafts), _json(rows).decode())
+        people = [
+            Person(
+                id=d.id,
+                badge_number=d.badge_number,
+                employee_number=d.employee_number,
+                change_version=answer.first + n,
+            )
+            for n, d in enumerate(drafts)
+        ]
+        return _written(people, answer.live)
 
     async def get_person(self, tenant: str, person_id: int) -> Person | None:
         """Return a live person."""
@@ -374,71 +386,63 @@ class PostgresStore:
         )
 
     async def delete_person(self, tenant: str, person_id: int) -> Person | None:
-        """Tombstone a person no live work interruption refers to."""
-        try:
-            return await self._delete_person(tenant, person_id)
-        except _Rollback:
+        """Tombstone a person no live work interruption refers to (one statement)."""
+        answer = await self._write(Q["delete_person"], tenant, person_id)
+        if answer.kind == "in_use":
+            raise ConflictError(
+                f"Person {person_id} still has work interruptions",
+                reasons=(f"id: delete the work interruptions of person {person_id} first",),
+            )
+        if answer.kind != "deleted":
             return None
-
-    async def _delete_person(self, tenant: str, person_id: int) -> Person:
-        async with self._tx() as conn:
-            # The counter lock first: a concurrent insert referring to this person waits.
-            version = await self._versions(conn, tenant, 1)
-            row = await conn.fetchrow(Q["get_person_any"], tenant, person_id)
-            if row is None or row["deleted"]:
-                raise _Rollback(None)
-            if await conn.fetchval(Q["person_in_use"], tenant, person_id) is not None:
-                raise ConflictError(
-                    f"Person {person_id} still has work interruptions",
-                    reasons=(f"id: delete the work interruptions of person {person_id} first",),
-                )
-            await conn.execute(Q["tombstone_person"], tenant, person_id, version)
-            await conn.execute(Q["delete_person_references"], tenant, person_id)
         return Person(
             id=person_id,
             badge_number=None,
             employee_number=None,
-            change_version=version,
+            change_version=answer.first,
             deleted=True,
         )
 
     async def put_work_interruptions(
         self, tenant: str, drafts: Sequence[WorkInterruptionDraft]
     ) -> list[Written[WorkInterruption]]:
-        """Check the people, then upsert every record in one transaction."""
+        """Check the people and upsert every record: one statement, all or nothing."""
         if not drafts:
             return []
-        async with self._tx() as conn:
-            first = await self._versions(conn, tenant, len(drafts), work=True)
-            wanted = sorted({d.person_id for d in drafts})
-            records = [
-                WorkInterruption(
-                    id=d.id,
-                    person_id=d.person_id,
-                    date=d.date,
-                    duration_in_minutes=d.duration_in_minutes,
-                    start_time_in_minutes=d.start_time_in_minutes,
-                    end_time_in_minutes=d.end_time_in_minutes,
-                    change_version=first + n,
-                )
-                for n, d in enumerate(drafts)
-            ]
-            rows = await conn.fetch(
-                Q["upsert_work_interruptions"],
-                tenant,
-                _records_json(_last_per_id(records)),
-                wanted,
-                [d.id for d in drafts],
+        rows = [
+            {
+                "n": n,
+                "id": d.id,
+                "person_id": d.person_id,
+                "date": d.date.isoformat(),
+                "duration_in_minutes": d.duration_in_minutes,
+                "start_time_in_minutes": d.start_time_in_minutes,
+                "end_time_in_minutes": d.end_time_in_minutes,
+            }
+            for n, d in _last_per_id(list(enumerate(drafts)))
+        ]
+        answer = await self._write(
+            Q["put_work_interruptions"],
+            tenant,
+            len(drafts),
+            _json(rows).decode(),
+            sorted({d.person_id for d in drafts}),
+        )
+        if answer.missing:
+            raise UnknownPersonError.for_ids(list(answer.missing))  # nothing was written
+        records = [
+            WorkInterruption(
+                id=d.id,
+                person_id=d.person_id,
+                date=d.date,
+                duration_in_minutes=d.duration_in_minutes,
+                start_time_in_minutes=d.start_time_in_minutes,
+                end_time_in_minutes=d.end_time_in_minutes,
+                change_version=answer.first + n,
             )
-            missing = sorted(r["id"] for r in rows if r["kind"] == "missing")
-            if missing:
-                raise UnknownPersonError.for_ids(missing)  # nothing was written; roll back
-            live = {r["id"] for r in rows if r["kind"] == "live"}
-        written = []
-        for record in records:
-            written.append(Written(record=record, created=record.id not in live))
-            live.add(record.id)
-        return written
+            for n, d in enumerate(drafts)
+        ]
+        return _written(records, answer.live)
 
     async def get_work_interruption(self, tenant: str, record_id: int) -> WorkInterruption | None:
         """Return a live work interruption."""
@@ -448,19 +452,12 @@ class PostgresStore:
     async def delete_work_interruption(
         self, tenant: str, record_id: int
     ) -> WorkInterruption | None:
-        """Replace a live record by its tombstone."""
-        try:
-            async with self._tx() as conn:
-                version = await self._versions(conn, tenant, 1, work=True)
-                row = await conn.fetchrow(Q["get_work_interruption_any"], tenant, record_id)
-                if row is None or row["deleted"]:
-                    raise _Rollback(None)
-                tomb = await conn.fetchrow(
-                    Q["tombstone_work_interruption"], tenant, record_id, version
-                )
-        except _Rollback:
+        """Replace a live record by its tombstone (one statement)."""
+        row = await self._fetchrow(Q["delete_work_interruption"], tenant, record_id)
+        if row is None:
             return None
-        return _record(tomb)
+        self._announcer.changed(tenant)
+        return _record(row)
 
     async def read_changes(self, tenant: str, *, after: int, limit: int) -> list[WorkInterruption]:
         """One range scan of ``(tenant, change_version)``."""
