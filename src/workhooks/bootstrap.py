@@ -43,6 +43,7 @@ from workhooks.services.clients import ClientService
 from workhooks.services.clock import Clock, SystemClock
 from workhooks.services.container import Services
 from workhooks.services.deliveries import DeliveryHistoryService
+from workhooks.services.groups import GroupService
 from workhooks.services.reads import ReadService
 from workhooks.services.records import RecordService
 from workhooks.services.references import ReferenceService
@@ -257,6 +258,7 @@ async def runtime(
             ),
             reads=ReadService(store, clock, tokens=tokens, page_size=settings.page_size),
             references=ReferenceService(store),
+            groups=GroupService(store),
         )
         if own_sender is not None:
             await own_sender.start()

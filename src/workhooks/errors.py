@@ -14,10 +14,12 @@ __all__ = [
     "InsufficientScopeError",
     "InvalidClientError",
     "InvalidContinuationTokenError",
+    "InvalidDeltaTokenError",
     "InvalidDestinationError",
     "InvalidFilterError",
     "InvalidRecordError",
     "InvalidRequestError",
+    "InvalidScopeError",
     "NotFoundError",
     "RateLimitedError",
     "SchemaTooNewError",
@@ -25,6 +27,7 @@ __all__ = [
     "TooManyWebhooksError",
     "UnknownCollectionError",
     "UnknownPersonError",
+    "UnsupportedGrantTypeError",
     "WorkhooksError",
 ]
 
@@ -44,6 +47,32 @@ class InvalidRequestError(WorkhooksError):
     """The request breaks a protocol rule (e.g. no ``User-Agent``, a malformed form)."""
 
     code = "InvalidRequest"
+
+
+class InvalidDeltaTokenError(InvalidRequestError):
+    """A delta token is forged, altered, foreign or not a delta token: start a new delta."""
+
+    code = "InvalidDeltaToken"
+
+    @classmethod
+    def malformed(cls) -> InvalidDeltaTokenError:
+        """The error for a delta token that was not made by this server for this tenant."""
+        return cls(
+            "The delta token is not valid; start a new delta with ?delta on the collection",
+            reasons=("deltaToken: not a delta token of this server and tenant",),
+        )
+
+
+class InvalidScopeError(InvalidRequestError):
+    """A token request asks for a scope that is unknown or not granted to the client."""
+
+    code = "InvalidScope"
+
+
+class UnsupportedGrantTypeError(InvalidRequestError):
+    """A token request uses a grant other than ``client_credentials``."""
+
+    code = "UnsupportedGrantType"
 
 
 class InvalidRecordError(WorkhooksError):
@@ -140,6 +169,15 @@ class DeltaTokenExpiredError(WorkhooksError):
 
     code = "DeltaTokenExpired"
 
+    @classmethod
+    def unused_for(cls, hours: int) -> DeltaTokenExpiredError:
+        """The error for a delta token last used more than ``hours`` hours ago."""
+        return cls(
+            f"The delta token has expired (unused for {hours} hours); "
+            "start a new delta with ?delta on the collection",
+            reasons=(f"deltaToken: expired after {hours} hours without use",),
+        )
+
 
 class RateLimitedError(WorkhooksError):
     """A client made more requests than its rate allows: wait ``retry_after_seconds``."""
@@ -187,9 +225,9 @@ class InsufficientScopeError(AuthenticationError):
 
 
 class InvalidClientError(WorkhooksError):
-    """Client credentials are unknown or wrong (OAuth2 ``invalid_client``)."""
+    """Client credentials are missing, unknown or wrong (OAuth2 ``invalid_client``)."""
 
-    code = "invalid_client"
+    code = "InvalidClient"
 
 
 class DeliveryHeldError(WorkhooksError):

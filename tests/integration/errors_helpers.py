@@ -34,6 +34,18 @@ def assert_error(
     return error
 
 
+def assert_oauth_error(response: httpx.Response, status: int, error: str) -> dict[str, Any]:
+    """Check ``response`` is an RFC 6749 error answer ``{"error", "error_description"}``."""
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert set(body) == {"error", "error_description"}, body
+    assert body["error"] == error, body
+    assert isinstance(body["error_description"], str)
+    assert body["error_description"]
+    assert response.headers["cache-control"] == "no-store"
+    return body
+
+
 def assert_validation_errors(response: httpx.Response) -> list[dict[str, str]]:
     """Check ``response`` is a 400 with a ``validationErrors`` list; return the list."""
     assert response.status_code == 400, response.text

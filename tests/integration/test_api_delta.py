@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -187,6 +188,50 @@ async def test_delta_starts_no_earlier_than_1_january_of_the_previous_year(
         assert listed.status_code == 200, listed.text
 
 
+async def test_a_delta_with_only_a_start_date_tracks_every_later_date(api: Api) -> None:
+    """``date ge '2025-03-01'&delta`` (no end date, as Protime allows) walks every record from
+    that date on and its deltaLink reports changes at any later date."""
+    headers = await api.headers()
+    await seed(api, headers, [body_of(1, 1, "2025-02-28"), body_of(2, 1, "2025-03-01")])
+    await seed(api, headers, [body_of(3, 1, "2026-01-05")])
+    items, _, link = await initial_sync(api, headers, delta_url("date ge '2025-03-01'"))
+    assert [item["id"] for item in items] == [2, 3]
+    await put(api, headers, body_of(4, 1, "2027-06-30"))
+    changes = by_change((await read_delta(api, headers, link))[0])
+    assert changes[4]["changeType"] == "InsertOrUpdate"
+
+
+@pytest.mark.parametrize(
+    ("text", "accepted"),
+    [
+        ("date ge '2025-03-01' and date le '2026-02-28'", True),
+        ("date ge '2025-03-01' and date le '2026-03-01'", False),
+    ],
+)
+async def test_a_delta_end_date_is_at_most_one_year_after_the_start(
+    api: Api, text: str, accepted: bool
+) -> None:
+    """When a delta gives an end date, the range is at most one year (400 beyond)."""
+    headers = await api.headers()
+    response = await api.http.get(delta_url(text), headers=headers)
+    if accepted:
+        assert response.status_code == 200, response.text
+    else:
+        error = assert_error(response, 400, reasons=True)
+        assert "longer than one year" in reasons_text(error)
+
+
+@pytest.mark.parametrize("start", ["2026-01-06", "2027-01-01"])
+async def test_a_delta_start_date_in_the_future_is_400(api: Api, start: str) -> None:
+    """On 2026-01-05 a delta starting on a later date answers 400: it must start in the past."""
+    headers = await api.headers()
+    response = await api.http.get(delta_url(f"date ge '{start}'"), headers=headers)
+    error = assert_error(response, 400, reasons=True)
+    assert "in the past" in reasons_text(error)
+    today = await api.http.get(delta_url("date ge '2026-01-05'"), headers=headers)
+    assert today.status_code == 200, today.text
+
+
 async def test_delta_needs_the_read_scope(api: Api) -> None:
     """Both the ``?delta`` walk and the deltaLink answer 401 without the read scope."""
     headers = await api.headers()
@@ -338,6 +383,7 @@ async def test_a_delta_token_unused_for_more_than_72_hours_answers_410(api: Api)
     headers = await api.headers()  # access tokens only last 1800 s
     error = assert_error(await api.http.get(link, headers=headers), 410, reasons=True)
     assert error["code"] == "DeltaTokenExpired"
+    assert "start a new delta" in error["message"]
     # A new full sync starts a new, working chain.
     _, _, fresh = await initial_sync(api, headers, delta_url())
     assert (await api.http.get(fresh, headers=headers)).status_code == 200
@@ -359,8 +405,16 @@ async def test_a_delta_chain_used_within_72_hours_keeps_working(api: Api) -> Non
     assert (await api.http.get(link, headers=headers)).status_code == 200
 
 
-async def test_tampered_and_foreign_delta_tokens_answer_409(api: Api) -> None:
-    """Altered, missing, foreign-tenant or wrong-purpose delta tokens answer 409."""
+def assert_bad_delta_token(response: httpx.Response) -> None:
+    """A 400 ``InvalidDeltaToken`` whose message tells the client to start a new delta."""
+    error = assert_error(response, 400, code="InvalidDeltaToken", reasons=True)
+    assert "start a new delta" in error["message"]
+    assert "deltaToken" in reasons_text(error)
+
+
+async def test_tampered_and_foreign_delta_tokens_answer_400(api: Api) -> None:
+    """Altered, foreign-tenant or wrong-purpose delta tokens answer 400 ``InvalidDeltaToken``
+    (not the 409 of continuation tokens), telling the client to start a new delta."""
     acme = await api.headers("acme")
     globex = await api.headers("globex")
     await seed(api, acme, [body_of(1, 1, "2025-03-01"), body_of(2, 1, "2025-03-02")])
@@ -370,10 +424,10 @@ async def test_tampered_and_foreign_delta_tokens_answer_409(api: Api) -> None:
     changed_body = ("x" if body[0] != "x" else "y") + body[1:]
     for bad in (f"{changed_body}.{mac}", f"{body}.{mac[::-1]}", token[:-3], "", "a.b"):
         response = await api.http.get(DELTA, params={"deltaToken": bad}, headers=acme)
-        assert_error(response, 409)
+        assert_bad_delta_token(response)
     # No token at all is a missing parameter: a client error either way, never a delta.
-    assert (await api.http.get(DELTA, headers=acme)).status_code in (400, 409)
-    assert_error(await api.http.get(link, headers=globex), 409)
+    assert (await api.http.get(DELTA, headers=acme)).status_code == 400
+    assert_bad_delta_token(await api.http.get(link, headers=globex))
     # A delta token is no continuation token, and the other way round.
     as_continuation = await api.http.get(
         WI, params={"filter": MARCH, "continuationToken": token}, headers=acme
@@ -383,14 +437,14 @@ async def test_tampered_and_foreign_delta_tokens_answer_409(api: Api) -> None:
 
 
 async def test_a_continuation_token_is_not_a_delta_token(paged_api: Api) -> None:
-    """The continuation token of a ``?delta`` walk presented as a deltaToken answers 409."""
+    """The continuation token of a ``?delta`` walk presented as a deltaToken answers 400."""
     api = paged_api
     headers = await api.headers()
     await seed(api, headers, [body_of(i, 1, f"2025-03-0{i}") for i in range(1, 4)])
     first = (await api.http.get(delta_url(), headers=headers)).json()
     continuation = token_of(first["nextLink"], "continuationToken")
     response = await api.http.get(DELTA, params={"deltaToken": continuation}, headers=headers)
-    assert_error(response, 409)
+    assert_bad_delta_token(response)
 
 
 # -- delta equivalence (property) ---------------------------------------------------------

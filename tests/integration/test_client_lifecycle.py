@@ -13,7 +13,7 @@ import jwt
 import pytest
 
 from tests.conftest import API, USER_AGENT, Api, open_api
-from tests.integration.errors_helpers import assert_error
+from tests.integration.errors_helpers import assert_error, assert_oauth_error
 from tests.postgres import reset_database
 from workhooks.config import Settings
 from workhooks.domain.scopes import KNOWN_SCOPES, Scope
@@ -139,7 +139,9 @@ async def test_a_revoked_clients_tokens_stop_at_once(database_url: str) -> None:
         assert revoked_at is not None
         refused = await api.http.get(f"{API}/webhooks", headers=_auth(token))
         assert "revoked" in assert_error(refused, 401)["message"]
-        assert_error(await api.token_response("acme", client_id, secret), 401)
+        assert_oauth_error(
+            await api.token_response("acme", client_id, secret), 401, "invalid_client"
+        )
         again = await api.http.post(f"{OPERATOR}/{client_id}/revoke", headers=ops)
         assert again.json()["revokedAt"] == revoked_at
         assert_error(await api.http.post(f"{OPERATOR}/{client_id}/secret", headers=ops), 409)
@@ -158,7 +160,9 @@ async def test_a_new_secret_replaces_the_old_one_at_once(database_url: str) -> N
         assert rotated.headers["cache-control"] == "no-store"
         new_secret = rotated.json()["secret"]
         assert new_secret != old_secret
-        assert_error(await api.token_response("acme", client_id, old_secret), 401)
+        assert_oauth_error(
+            await api.token_response("acme", client_id, old_secret), 401, "invalid_client"
+        )
         await _token_of(api, "acme", client_id, new_secret)
         assert (await api.http.get(f"{API}/webhooks", headers=_auth(token))).status_code == 200
 
@@ -182,7 +186,9 @@ async def test_failed_token_requests_are_limited_per_client(database_url: str) -
     async with serving(database_url, token_failures_per_client=3) as api:
         client_id, secret = await api.credentials("acme", [Scope.WEBHOOKS_READ])
         for _ in range(3):
-            assert_error(await api.token_response("acme", client_id, "wrong"), 401)
+            assert_oauth_error(
+                await api.token_response("acme", client_id, "wrong"), 401, "invalid_client"
+            )
         api.clock.advance(10)
         limited = await api.token_response("acme", client_id, secret)
         assert_error(limited, 429, code="TooManyRequests", reasons=True)
@@ -196,7 +202,9 @@ async def test_failed_token_requests_are_limited_per_source_address(database_url
     async with serving(database_url, token_failures_per_address=4) as api:
         client_id, secret = await api.credentials("acme", [Scope.WEBHOOKS_READ])
         for n in range(4):
-            assert_error(await api.token_response("acme", f"wh_guess{n}", "wrong"), 401)
+            assert_oauth_error(
+                await api.token_response("acme", f"wh_guess{n}", "wrong"), 401, "invalid_client"
+            )
         limited = await api.token_response("acme", client_id, secret)
         assert_error(limited, 429)
         assert int(limited.headers["retry-after"]) == 60

@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import API, Api, ApiFactory, work_interruption
 from tests.integration.errors_helpers import (
     assert_error,
+    assert_oauth_error,
     assert_validation_errors,
     create_webhook,
 )
@@ -104,7 +105,7 @@ async def test_deep_or_undecodable_json_is_a_validation_error(stored_api: Api, r
 async def test_token_request_with_nul_client_id_is_refused(stored_api: Api) -> None:
     """A client id with a NUL character is an unknown client (401), not a server error."""
     response = await stored_api.token_response("acme", "wh_\x00", "secret")
-    assert_error(response, 401)
+    assert_oauth_error(response, 401, "invalid_client")
 
 
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -154,6 +155,27 @@ async def test_an_expired_delta_link_leads_to_a_full_sync_that_sweeps_deletions(
         await w.engine.sync_once()
         assert w.mirror_versions() == await w.server_versions()
         assert set(w.mirror_versions()) == {1, 3}
+
+
+async def test_a_delta_link_the_server_refuses_leads_to_a_full_sync(tmp_path: Path) -> None:
+    """A saved delta link the server answers 400 ``InvalidDeltaToken`` (altered, or from a
+    server with another key) starts a new delta by a full sync instead of stopping."""
+    async with open_world(tmp_path) as w:
+        for i in range(1, 4):
+            await w.put(i)
+        await w.engine.sync_once()
+        link = w.engine.state.delta_link
+        assert link is not None
+        await w.writer.delete_work_interruption(2)
+        w.sink.save_state(replace(w.engine.state, delta_link=link[:-4] + "AAAA"))
+        with SqliteSink(str(tmp_path / "mirror.db")) as reopened:
+            restarted = w.new_engine(reopened)
+            await restarted.sync_once()
+            assert restarted.state.delta_link not in (None, link)
+            assert set(reopened.versions_between(dt.date(2026, 1, 1), dt.date(2026, 12, 31))) == {
+                1,
+                3,
+            }
 
 
 async def test_an_event_during_a_full_sync_survives_the_sweep(tmp_path: Path) -> None:

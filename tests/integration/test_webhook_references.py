@@ -56,20 +56,21 @@ def sent_to(api: Api, url: str) -> list[dict[str, Any]]:
 
 
 async def test_webhook_shows_its_external_references(any_api: Api) -> None:
-    """A webhook made with references lists them on create, get and list; one without has none."""
+    """A webhook made with references lists them on create, get and list as an object keyed by
+    collection (``{"people": [...]}``, as Protime types it); one without has ``{}``."""
     api = any_api
     headers = await api.headers()
     created = await create_webhook(api, headers, WITH_REFS_URL, EMPLOYEE)
-    expected = [{"collectionName": "people", "key": "@employee-number"}]
+    expected = {"people": ["@employee-number"]}
     assert created["externalReferences"] == expected
     fetched = await api.http.get(f"{API}/webhooks/{created['id']}", headers=headers)
     assert fetched.json()["externalReferences"] == expected
     plain = await create_webhook(api, headers, PLAIN_URL)
-    assert plain["externalReferences"] == []
+    assert plain["externalReferences"] == {}
     listed = (await api.http.get(f"{API}/webhooks", headers=headers)).json()["value"]
     assert {w["id"]: w["externalReferences"] for w in listed} == {
         created["id"]: expected,
-        plain["id"]: [],
+        plain["id"]: {},
     }
 
 
@@ -82,10 +83,7 @@ async def test_webhook_keeps_several_references_in_order(api: Api) -> None:
         WITH_REFS_URL,
         "(people,HRMID)(people,@badge-number)(people,HRMID)",
     )
-    assert created["externalReferences"] == [
-        {"collectionName": "people", "key": "HRMID"},
-        {"collectionName": "people", "key": "@badge-number"},
-    ]
+    assert created["externalReferences"] == {"people": ["HRMID", "@badge-number"]}
 
 
 @pytest.mark.parametrize("references", ["(teams,@employee-number)", "(people,@nickname)", "x"])

@@ -30,7 +30,6 @@ EXPECTED = {
     "Webhook",
     "CreatedWebhook",
     "WebhookStatus",
-    "ExternalReferenceKey",
     "Delivery",
     "DeliveryAttempt",
     "DeliveryDetail",

@@ -13,6 +13,7 @@ from workhooks.domain.external_references import (
     PREDEFINED,
     ExternalReference,
     parse_external_references,
+    references_by_collection,
     render_external_references,
     validate_custom_key,
     validate_value,
@@ -257,3 +258,10 @@ def test_values_with_control_characters_or_line_separators_are_refused(value: st
 def test_values_with_ordinary_unicode_are_accepted() -> None:
     """Letters of any script, spaces and punctuation are fine."""
     assert validate_value("Ünïcode – 名前 #42") == "Ünïcode – 名前 #42"
+
+
+def test_references_group_by_collection_in_order() -> None:
+    """A webhook's references show as an object keyed by collection, keys in the order asked."""
+    refs = parse_external_references("(people,HRMID)(people,@badge-number)")
+    assert references_by_collection(refs) == {"people": ["HRMID", "@badge-number"]}
+    assert references_by_collection(()) == {}

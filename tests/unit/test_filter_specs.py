@@ -8,6 +8,7 @@ import pytest
 
 from tests.unit.filter_helpers import EQ, GE, LE, cmp
 from workhooks.domain.filter_specs import (
+    DELIVERIES_FILTER,
     WEBHOOKS_FILTER,
     WORK_INTERRUPTIONS_FILTER,
     FilterField,
@@ -92,15 +93,40 @@ def test_enum_values_must_be_one_of_the_choices() -> None:
 
 
 def test_or_is_rejected_where_not_allowed() -> None:
-    """``or`` in a work-interruptions filter is refused once, however often it appears."""
+    """``or`` in a delivery-history filter is refused once, however often it appears."""
+    text = "status eq 'Failed' or status eq 'Succeeded' or (status eq 'Failed' or status eq 'x')"
+    error = spec_error(text, DELIVERIES_FILTER)
+    assert error.reasons[0] == (
+        "Filters for deliveries cannot use 'or'; combine conditions with 'and'"
+    )
+    assert len(error.reasons) == 2
+
+
+def test_a_range_field_is_refused_inside_or_once() -> None:
+    """A Range field (``date``) inside ``or`` is refused once, however often it appears,
+    while ``or`` between Multiple conditions (``person``) passes."""
     text = (
         "date eq '2024-01-01' or date eq '2024-01-02' "
         "or (date eq '2024-01-03' or date eq '2024-01-04')"
     )
     error = spec_error(text, WORK_INTERRUPTIONS_FILTER)
     assert error.reasons == (
-        "Filters for work-interruptions cannot use 'or'; combine conditions with 'and'",
+        "Filter field 'date' is a Range field and cannot be used inside 'or'; "
+        "'or' combines conditions on 'person'",
     )
+    validate(
+        parse("date eq '2024-01-01' and (person eq 1 or person in circle(2))"),
+        WORK_INTERRUPTIONS_FILTER,
+    )
+
+
+def test_list_names_are_checked_against_the_field() -> None:
+    """A named list is accepted only where the field declares the name; a field without
+    named lists says it takes a plain list."""
+    error = spec_error("status in archive('Enabled')", WEBHOOKS_FILTER)
+    assert error.reasons == ("Filter field 'status' takes a plain list (...), not archive(...)",)
+    error = spec_error("date eq '2024-01-01' and person in team(1)", WORK_INTERRUPTIONS_FILTER)
+    assert "Unknown list team(...) for filter field 'person'" in error.reasons[0]
 
 
 def test_required_field_missing() -> None:
@@ -126,8 +152,8 @@ def test_required_field_must_be_in_every_alternative() -> None:
 
 def test_all_problems_are_reported_together() -> None:
     """Validation lists every broken rule in ``reasons`` and summarises them in the message."""
-    error = spec_error("person ge 'x' or size eq 1", WORK_INTERRUPTIONS_FILTER)
-    assert len(error.reasons) == 5
+    error = spec_error("person ge 'x' or size eq 1 or date eq 1", WORK_INTERRUPTIONS_FILTER)
+    assert len(error.reasons) == 6
     assert error.message.startswith("Invalid filter for work-interruptions: ")
     assert all(reason in error.message for reason in error.reasons)
 

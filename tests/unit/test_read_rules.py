@@ -9,9 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workhooks.domain.filter_specs import WORK_INTERRUPTIONS_FILTER, matches
+from workhooks.domain.filters import InList
+from workhooks.domain.groups import GroupKind
 from workhooks.domain.reads import (
+    OPEN_END,
     WorkInterruptionFilter,
     WorkInterruptionQuery,
+    group_kind,
     parse_work_interruption_filter,
 )
 from workhooks.errors import InvalidFilterError
@@ -22,8 +26,8 @@ TODAY = dt.date(2025, 6, 15)
 def selection(
     text: str | None, *, delta: bool = False, today: dt.date = TODAY
 ) -> WorkInterruptionFilter:
-    """Parse ``text`` as a list (or delta) filter."""
-    return parse_work_interruption_filter(text, delta=delta, today=today)
+    """Parse ``text`` as a list (or delta) filter that names no circle or org-group."""
+    return parse_work_interruption_filter(text, delta=delta, today=today).selection({})
 
 
 def reasons(text: str | None, *, delta: bool = False, today: dt.date = TODAY) -> tuple[str, ...]:
@@ -151,16 +155,17 @@ def test_reversed_range_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "missing"),
+    ("text", "missing", "delta"),
     [
-        ("date ge '2024-01-01'", "a last date (le or eq)"),
-        ("date le '2024-01-01'", "a first date (ge or eq)"),
-        ("date ge '2024-01-01' and person eq 1", "a last date (le or eq)"),
+        ("date ge '2024-01-01'", "a last date (le or eq)", False),
+        ("date le '2024-01-01'", "a first date (ge or eq)", False),
+        ("date ge '2024-01-01' and person eq 1", "a last date (le or eq)", False),
+        ("date le '2025-01-01'", "a first date (ge or eq)", True),
     ],
 )
-def test_missing_bound_is_refused(text: str, missing: str) -> None:
-    """A range needs both ends; the missing one is named."""
-    assert reasons(text) == (f"Filter on 'date' needs {missing}",)
+def test_missing_bound_is_refused(text: str, missing: str, delta: bool) -> None:
+    """A list needs both ends of the range, a delta its start; the missing one is named."""
+    assert reasons(text, delta=delta) == (f"Filter on 'date' needs {missing}",)
 
 
 @pytest.mark.parametrize(
@@ -187,13 +192,73 @@ def test_person_eq_selects_one_person() -> None:
 
 
 def test_person_in_selects_the_listed_people() -> None:
-    """``person in`` narrows the selection to the listed people, list name or not."""
-    assert selection("date eq '2024-01-01' and person in (115, 256)").person_ids == frozenset(
+    """``person in`` narrows the selection to the listed people."""
+    assert selection("date eq '2024-01-01' and person in (115, 256, 115)").person_ids == frozenset(
         {115, 256}
     )
-    assert selection(
-        "date eq '2024-01-01' and person in people(115, 256, 115)"
-    ).person_ids == frozenset({115, 256})
+
+
+@pytest.mark.parametrize("name", ["people", "team", "circles", "orggroup"])
+def test_an_unknown_list_name_is_refused_naming_it(name: str) -> None:
+    """Only ``circle(...)`` and ``org-group(...)`` name lists of people; any other name is a
+    400 that names it (it was read as a plain list of person ids)."""
+    (reason,) = reasons(f"date eq '2024-01-01' and person in {name}(2, 8)")
+    assert reason == (
+        f"Unknown list {name}(...) for filter field 'person'; "
+        "use (...) or circle(...), org-group(...)"
+    )
+
+
+def test_circle_and_org_group_lists_are_resolved_by_the_caller() -> None:
+    """``person in circle(...)`` and ``org-group(...)`` are listed for lookup, and the people
+    found stand for them in the selection."""
+    text = "date eq '2024-01-01' and person in circle(2, 8) and person in org-group(121)"
+    request = parse_work_interruption_filter(text, delta=False, today=TODAY)
+    circle, org = request.group_conditions()
+    assert (group_kind(circle), circle.values) == (GroupKind.CIRCLE, (2, 8))
+    assert (group_kind(org), org.values) == (GroupKind.ORG_GROUP, (121,))
+    chosen = request.selection({circle: frozenset({1, 2, 3}), org: frozenset({3, 4})})
+    assert chosen.person_ids == frozenset({3})
+
+
+def test_a_plain_list_needs_no_lookup() -> None:
+    """Without named lists there is nothing to look up; a plain ``in`` list is no group."""
+    request = parse_work_interruption_filter(
+        "date eq '2024-01-01' and person in (1, 2)", delta=False, today=TODAY
+    )
+    assert request.group_conditions() == []
+    no_person = parse_work_interruption_filter("date eq '2024-01-01'", delta=False, today=TODAY)
+    assert no_person.group_conditions() == []
+    with pytest.raises(ValueError, match="GroupKind"):
+        group_kind(InList(field="person", values=(1,)))
+
+
+@pytest.mark.parametrize(
+    ("conditions", "expected"),
+    [
+        ("(person eq 1 or person eq 2)", {1, 2}),
+        ("(person in (1, 2) or person eq 5) and person in (2, 5, 7)", {2, 5}),
+        ("(person eq 1 or person eq 2 and person eq 3)", {1}),
+        ("(person in circle(9) or person eq 4)", {4, 10, 11}),
+    ],
+)
+def test_or_combines_person_conditions(conditions: str, expected: set[int]) -> None:
+    """``person`` is a Multiple field: ``or`` unites the people of its conditions and ``and``
+    intersects them."""
+    request = parse_work_interruption_filter(
+        f"date eq '2024-01-01' and {conditions}", delta=False, today=TODAY
+    )
+    members = {c: frozenset({10, 11}) for c in request.group_conditions()}
+    assert request.selection(members).person_ids == frozenset(expected)
+
+
+def test_person_or_at_the_top_still_needs_the_date_in_every_branch() -> None:
+    """``person eq 1 or person eq 2 and date ...`` leaves the first branch without a date."""
+    assert reasons("person eq 1 or person eq 2 and date eq '2024-01-01'") == (
+        "Filter field 'date' is a Range field and cannot be used inside 'or'; "
+        "'or' combines conditions on 'person'",
+        "Required filter field 'date' is missing",
+    )
 
 
 @pytest.mark.parametrize(
@@ -221,13 +286,22 @@ def test_person_with_a_string_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    "conditions", ["person eq 1", "person in (1, 2)", "(person eq 1 and person eq 1)"]
+    "conditions",
+    [
+        "person eq 1",
+        "person in (1, 2)",
+        "(person eq 1 and person eq 1)",
+        "(person eq 1 or person eq 2)",
+        "person in circle(2)",
+    ],
 )
 def test_delta_refuses_person(conditions: str) -> None:
     """A delta tracks every person: ``person`` may not be used with it."""
     text = f"{between('2025-01-01', '2025-01-31')} and {conditions}"
     assert reasons(text, delta=True) == ("'person' cannot be used with delta",)
-    assert selection(text, delta=False).person_ids is not None
+    request = parse_work_interruption_filter(text, delta=False, today=TODAY)
+    members = {c: frozenset({1}) for c in request.group_conditions()}
+    assert request.selection(members).person_ids is not None
 
 
 @pytest.mark.parametrize(
@@ -251,6 +325,45 @@ def test_delta_refuses_an_earlier_start(today: dt.date) -> None:
     assert selection(text, delta=False, today=today).date_from == dt.date(2023, 12, 31)
 
 
+def test_delta_with_only_a_start_date_is_open_ended() -> None:
+    """A delta may leave out the end date: it then tracks every later date."""
+    found = selection("date ge '2025-01-01'", delta=True)
+    assert (found.date_from, found.date_to) == (dt.date(2025, 1, 1), OPEN_END)
+    assert found.matches(date=dt.date(2030, 5, 1), person_id=1)
+    assert not found.matches(date=dt.date(2024, 12, 31), person_id=1)
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "accepted"),
+    [("2025-01-01", "2025-12-31", True), ("2025-01-01", "2026-01-01", False)],
+)
+def test_a_delta_end_date_is_at_most_one_year_after_the_start(
+    first: str, last: str, accepted: bool
+) -> None:
+    """When a delta gives an end date, the range is at most one year, as for a list."""
+    text = between(first, last)
+    if accepted:
+        assert selection(text, delta=True).date_to == dt.date.fromisoformat(last)
+    else:
+        assert reasons(text, delta=True)[0].endswith("is longer than one year")
+
+
+@pytest.mark.parametrize(
+    ("first", "accepted"),
+    [("2025-06-15", True), ("2025-06-14", True), ("2025-06-16", False), ("2026-01-01", False)],
+)
+def test_a_delta_starts_in_the_past(first: str, accepted: bool) -> None:
+    """A delta's start date lies in the past (today included), never in the future."""
+    text = f"date ge '{first}'"
+    if accepted:
+        assert selection(text, delta=True).date_from == dt.date.fromisoformat(first)
+    else:
+        assert reasons(text, delta=True) == (
+            f"a delta must start on a date in the past; {first} is after {TODAY}",
+        )
+    assert selection(between(first, first)).date_from == dt.date.fromisoformat(first)
+
+
 def test_delta_limit_moves_with_today() -> None:
     """The earliest delta start follows the year of ``today``."""
     text = between("2024-01-01", "2024-01-05")
@@ -269,10 +382,18 @@ def test_unknown_field_is_refused_with_the_allowed_fields() -> None:
     )
 
 
-def test_or_is_refused() -> None:
-    """Work-interruptions filters combine conditions with ``and`` only."""
-    assert reasons("date eq '2024-01-01' or date eq '2024-01-02'") == (
-        "Filters for work-interruptions cannot use 'or'; combine conditions with 'and'",
+@pytest.mark.parametrize(
+    "text",
+    [
+        "date eq '2024-01-01' or date eq '2024-01-02'",
+        "date eq '2024-01-01' and (person eq 1 or date eq '2024-01-02')",
+    ],
+)
+def test_or_on_date_is_refused(text: str) -> None:
+    """``date`` is a Range field: it may not be used inside an ``or``."""
+    assert reasons(text)[0] == (
+        "Filter field 'date' is a Range field and cannot be used inside 'or'; "
+        "'or' combines conditions on 'person'"
     )
 
 

@@ -14,6 +14,7 @@ from workhooks.client.signatures import InvalidSignatureError, verify
 from workhooks.delivery.sender import SendResult
 from workhooks.domain.change_version import format_version
 from workhooks.domain.events import work_interruption_document
+from workhooks.domain.records import PersonDraft, WorkInterruptionDraft
 from workhooks.domain.retry import FailureClass
 from workhooks.domain.webhooks import WebhookStatus
 
@@ -42,7 +43,8 @@ async def test_delivery_is_signed_and_has_the_contract_body() -> None:
         },
     }
     assert event(request)["data"] == work_interruption_document(record)
-    assert request.headers["webhook-id"] == f"msg_{format_version(record.change_version)}"
+    version = format_version(record.change_version)
+    assert request.headers["webhook-id"] == f"msg_{created.webhook.id}_{version}"
     assert request.headers["webhook-timestamp"] == str(int(world.clock.now().timestamp()))
     with pytest.raises(InvalidSignatureError):
         verify(
@@ -233,6 +235,45 @@ async def test_webhook_id_is_stable_across_retries() -> None:
     await world.put(1)
     await world.worker.run_once()
     assert world.sender.requests[-1].headers["webhook-id"] != first.headers["webhook-id"]
+
+
+async def test_webhook_id_is_unique_across_tenants_and_webhooks() -> None:
+    """The same change version in two tenants, and one change sent to two webhooks of one
+    tenant, all carry different ``webhook-id`` values (consumers dedupe on it)."""
+    world = await make_world()
+    first = await world.webhook()
+    second = await world.webhook("https://hooks.example.com/other")
+    other = await world.webhooks.create(
+        "globex", destination_url=URL, collection_name="work-interruptions"
+    )
+    await world.records.put_people("globex", [PersonDraft(id=1)])
+    mine = await world.put(1)
+    theirs = await world.records.put_work_interruptions(
+        "globex",
+        [
+            WorkInterruptionDraft(
+                id=1,
+                person_id=1,
+                date=mine.date,
+                duration_in_minutes=30,
+                start_time_in_minutes=600,
+                end_time_in_minutes=630,
+            )
+        ],
+    )
+    while await world.worker.run_once():
+        pass
+    by_webhook = {r.url: r.headers["webhook-id"] for r in world.sender.requests}
+    ids = [r.headers["webhook-id"] for r in world.sender.requests]
+    assert len(ids) == 3
+    assert len(set(ids)) == 3
+    assert by_webhook["https://hooks.example.com/other"].startswith(f"msg_{second.webhook.id}_")
+    assert {i.split("_", 2)[1] for i in ids} == {
+        first.webhook.id,
+        second.webhook.id,
+        other.webhook.id,
+    }
+    assert theirs[0].record.change_version == mine.change_version
 
 
 async def test_attempts_are_recorded() -> None:

@@ -158,7 +158,7 @@ class DeliveryMachine(RuleBasedStateMachine):
             body = event(request)
             version, record_id = body["data"]["changeVersion"], int(body["data"]["id"])
             assert body == self.history[version], "a body differs from what was written"
-            assert request.headers["webhook-id"] == f"msg_{version}"
+            assert request.headers["webhook-id"] == f"msg_{self.hook.webhook.id}_{version}"
             assert version >= self.sent_newest.get(record_id, ""), "a version went back"
             self.sent_newest[record_id] = version
             if acked:

@@ -22,6 +22,7 @@ from workhooks.api.probes import Readiness, always_ready, health, ready
 from workhooks.api.rate_limits import RateLimits
 from workhooks.api.routes_auth import discovery, jwks, token
 from workhooks.api.routes_clients import CLIENT_HANDLERS, OPERATOR_PREFIX
+from workhooks.api.routes_groups import GROUP_HANDLERS
 from workhooks.api.routes_metrics import MetricsSource
 from workhooks.api.routes_metrics import metrics as metrics_route
 from workhooks.api.routes_reads import READ_HANDLERS
@@ -77,7 +78,7 @@ def create_app(
             },
         )
         for path, handlers in (
-            (API_PREFIX, [*READ_HANDLERS, *RECORD_HANDLERS, *WEBHOOK_HANDLERS]),
+            (API_PREFIX, [*READ_HANDLERS, *RECORD_HANDLERS, *WEBHOOK_HANDLERS, *GROUP_HANDLERS]),
             (OPERATOR_PREFIX, CLIENT_HANDLERS),
         )
     )

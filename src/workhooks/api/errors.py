@@ -3,6 +3,8 @@
 Handlers never catch domain errors: they propagate here. Protime bodies are
 ``{"error": {"code", "message", "reasons"?}}``; body model failures are
 ``{"validationErrors": [{"field", "message"}]}``; nothing unexpected leaks to the client.
+The token endpoint answers OAuth 2.0 errors instead (RFC 6749:
+``{"error": "invalid_client", "error_description": ...}``), from the same table of statuses.
 """
 
 from __future__ import annotations
@@ -24,15 +26,17 @@ from workhooks.errors import (
     InvalidFilterError,
     InvalidRecordError,
     InvalidRequestError,
+    InvalidScopeError,
     NotFoundError,
     RateLimitedError,
     StoreUnavailableError,
     TooManyWebhooksError,
     UnknownCollectionError,
+    UnsupportedGrantTypeError,
     WorkhooksError,
 )
 
-__all__ = ["STATUS_OF", "error_body", "exception_handlers"]
+__all__ = ["OAUTH_ERROR_OF", "STATUS_OF", "error_body", "exception_handlers", "oauth_handlers"]
 
 logger = logging.getLogger("workhooks.api")
 
@@ -51,6 +55,14 @@ STATUS_OF: dict[type[WorkhooksError], int] = {
     RateLimitedError: 429,
     StoreUnavailableError: 503,
 }
+
+OAUTH_ERROR_OF: dict[type[WorkhooksError], str] = {
+    InvalidClientError: "invalid_client",
+    InvalidScopeError: "invalid_scope",
+    UnsupportedGrantTypeError: "unsupported_grant_type",
+    InvalidRequestError: "invalid_request",
+}
+"""The RFC 6749 ``error`` of each token-endpoint error (the nearest class in the MRO wins)."""
 
 _HTTP_CODES = {
     400: "BadRequest",
@@ -105,6 +117,27 @@ def handle_workhooks_error(_: Request[Any, Any, Any], exc: WorkhooksError) -> Re
         headers["WWW-Authenticate"] = _challenge(exc)
     return Response(
         error_body(exc.code, exc.message, exc.reasons),
+        status_code=_status_of(exc),
+        headers=headers,
+    )
+
+
+def handle_oauth_error(request: Request[Any, Any, Any], exc: WorkhooksError) -> Response[Any]:
+    """Answer a token-endpoint error as RFC 6749 asks: ``{"error", "error_description"}``.
+
+    Errors without an OAuth 2.0 name (an unavailable store, a rate limit) keep their
+    Protime body. ``invalid_client`` answers 401 with a ``Basic`` challenge, as a client may
+    authenticate with HTTP Basic.
+    """
+    error = next((OAUTH_ERROR_OF[c] for c in type(exc).__mro__ if c in OAUTH_ERROR_OF), None)
+    if error is None:
+        return handle_workhooks_error(request, exc)
+    description = "; ".join((exc.message, *exc.reasons))
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    if isinstance(exc, InvalidClientError):
+        headers["WWW-Authenticate"] = 'Basic realm="workhooks", charset="UTF-8"'
+    return Response(
+        {"error": error, "error_description": description},
         status_code=_status_of(exc),
         headers=headers,
     )
@@ -171,6 +204,11 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
         error_body("InternalError", "An unexpected error occurred; it has been logged"),
         status_code=HTTP_500_INTERNAL_SERVER_ERROR,
     )
+
+
+def oauth_handlers() -> dict[int | type[Exception], Any]:
+    """The handler table of the token endpoint, over ``exception_handlers``."""
+    return {WorkhooksError: handle_oauth_error}
 
 
 def exception_handlers() -> dict[int | type[Exception], Any]:

@@ -14,7 +14,15 @@ import msgspec
 from litestar.openapi.datastructures import ResponseSpec
 from msgspec import UNSET, UnsetType
 
-__all__ = ["ERRORS", "documented", "errors", "public", "replaced_or_created", "token_responses"]
+__all__ = [
+    "ERRORS",
+    "documented",
+    "errors",
+    "not_modified",
+    "public",
+    "replaced_or_created",
+    "token_responses",
+]
 
 
 class ErrorDetail(msgspec.Struct):
@@ -107,6 +115,36 @@ class Person(msgspec.Struct):
     employeeNumber: str | None
 
 
+class PersonRef(msgspec.Struct):
+    """A person by id."""
+
+    id: int
+
+
+class OrgGroupRef(msgspec.Struct):
+    """An org-group by id."""
+
+    id: int
+
+
+class OrgGroup(msgspec.Struct):
+    """An org-group: ``person in org-group(id)`` selects its people and those of the groups
+    below it."""
+
+    id: int
+    name: str
+    parent: OrgGroupRef | None
+    people: list[PersonRef]
+
+
+class Circle(msgspec.Struct):
+    """A circle: ``person in circle(id)`` selects its people."""
+
+    id: int
+    name: str
+    people: list[PersonRef]
+
+
 class WorkInterruptionBatch(msgspec.Struct):
     """The records of a batch, as stored."""
 
@@ -125,20 +163,14 @@ class PersonReferences(msgspec.Struct):
     externalReferences: dict[str, str]
 
 
-class ExternalReference(msgspec.Struct):
-    """A reference a webhook renders into every event's ``person``."""
-
-    collectionName: str
-    key: str
-
-
 class Webhook(msgspec.Struct):
     """A webhook; never its key."""
 
     id: str
     validUntil: str
     status: Literal["Enabled", "Disabled"]
-    externalReferences: list[ExternalReference]
+    externalReferences: dict[str, list[str]]
+    """The references rendered into every event, keys by collection: ``{"people": [...]}``."""
     destinationUrl: str
     collectionName: str
 
@@ -232,6 +264,13 @@ class AccessToken(msgspec.Struct):
     scope: str
 
 
+class OAuthError(msgspec.Struct):
+    """An OAuth 2.0 error answer of the token endpoint (RFC 6749, section 5.2)."""
+
+    error: Literal["invalid_request", "invalid_client", "invalid_scope", "unsupported_grant_type"]
+    error_description: str
+
+
 class OpenidConfiguration(msgspec.Struct):
     """The OpenID Connect discovery document of a tenant: where tokens and keys are."""
 
@@ -304,6 +343,17 @@ def errors(*codes: int) -> dict[int, ResponseSpec]:
     return {code: ERRORS[code] for code in sorted({*_ALWAYS, *codes})}
 
 
+def not_modified() -> dict[int, ResponseSpec]:
+    """A conditional GET: 304 without a body when ``If-None-Match`` names the current ETag."""
+    return {
+        304: ResponseSpec(
+            data_container=None,
+            description="Not modified: If-None-Match names the current ETag",
+            generate_examples=False,
+        )
+    }
+
+
 def replaced_or_created(model: Any, description: str) -> dict[int, ResponseSpec]:
     """An upsert: 200 when it replaced, 201 when it created."""
     return {
@@ -326,5 +376,15 @@ def token_responses() -> dict[int, ResponseSpec]:
         200: ResponseSpec(
             data_container=AccessToken, description="An access token", generate_examples=False
         ),
-        **{code: ERRORS[code] for code in sorted({*_ALWAYS, 413})},
+        400: ResponseSpec(
+            data_container=OAuthError,
+            description="invalid_request, invalid_scope or unsupported_grant_type",
+            generate_examples=False,
+        ),
+        401: ResponseSpec(
+            data_container=OAuthError,
+            description="invalid_client: missing, unknown or wrong client credentials",
+            generate_examples=False,
+        ),
+        **{code: ERRORS[code] for code in sorted({*_ALWAYS, 413}) if code not in (400, 401)},
     }

@@ -50,8 +50,8 @@ _SCOPE_TEXT = {
     Scope.WEBHOOKS_WRITE: "Create and delete webhooks",
     Scope.WORK_INTERRUPTIONS_READ: "Read work interruptions and their delta",
     Scope.WORK_INTERRUPTIONS_WRITE: "Write work interruptions (a workhooks extension)",
-    Scope.PEOPLE_READ: "Read people and their external references",
-    Scope.PEOPLE_WRITE: "Write people (a workhooks extension)",
+    Scope.PEOPLE_READ: "Read people, their external references, org-groups and circles",
+    Scope.PEOPLE_WRITE: "Write people, org-groups and circles (a workhooks extension)",
     Scope.EXTERNAL_REFERENCES_WRITE: "Set and remove a person's external references",
     Scope.OPERATOR: "Operate workhooks across tenants: API clients (never part of 'all')",
 }
@@ -73,7 +73,7 @@ SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
 TAGS = [
     Tag(name="auth", description="Tokens (OAuth 2.0 client credentials), discovery and keys"),
     Tag(name="work-interruptions", description="The collection, its initial sync and delta"),
-    Tag(name="people", description="People and their external references"),
+    Tag(name="people", description="People, their external references, org-groups and circles"),
     Tag(name="webhooks", description="Subscriptions and their delivery history"),
 ]
 # Operation ids are the handler names in camelCase, except where a name says too little.
@@ -115,7 +115,7 @@ def operation_id(handler: HTTPRouteHandler, _method: Method, _path: list[Any]) -
 def _tag(path: str) -> str:
     if not path.startswith(API_PREFIX):
         return "auth"
-    if "/people" in path:
+    if any(part in path for part in ("/people", "/org-groups", "/circles")):
         return "people"
     if "/webhooks" in path:
         return "webhooks"
@@ -144,7 +144,10 @@ def _scopes(app: Litestar) -> dict[tuple[str, str], str]:
 
 
 def _token_form() -> RequestBody:
-    text = "One field each; client_id and client_secret identify the client"
+    text = (
+        "One field each; client_id and client_secret identify the client, "
+        "unless it authenticates by HTTP Basic (then no client_secret here)"
+    )
     schema = Schema(
         type=OpenAPIType.OBJECT,
         required=["grant_type"],

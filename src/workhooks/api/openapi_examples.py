@@ -34,17 +34,17 @@ _PERSON: dict[str, Any] = {
     "employeeNumber": "E-0007",
 }
 _PERSON_IN: dict[str, Any] = {"badgeNumber": "B-007", "employeeNumber": "E-0007"}
-_REFERENCE: dict[str, Any] = {"collectionName": "people", "key": "@employee-number"}
+_WEBHOOK_ID = "3f2c1d9e-8b7a-4c6d-9e0f-1a2b3c4d5e6f"
 _WEBHOOK: dict[str, Any] = {
-    "id": "3f2c1d9e-8b7a-4c6d-9e0f-1a2b3c4d5e6f",
+    "id": _WEBHOOK_ID,
     "validUntil": "2026-04-01T10:00:00+00:00",
     "status": "Enabled",
-    "externalReferences": [_REFERENCE],
+    "externalReferences": {"people": ["@employee-number", "HRMID"]},
     "destinationUrl": "https://payroll.example.com/hooks/protime",
     "collectionName": "work-interruptions",
 }
 _DELIVERY: dict[str, Any] = {
-    "id": f"msg_{_VERSION}",
+    "id": f"msg_{_WEBHOOK_ID}_{_VERSION}",
     "changeVersion": _VERSION,
     "recordId": 1,
     "status": "Failed",
@@ -104,13 +104,17 @@ EXAMPLES: dict[str, Any] = {
         "token_endpoint": "http://127.0.0.1:8000/tenants/demo/connect/token",
         "jwks_uri": "http://127.0.0.1:8000/tenants/demo/.well-known/openid-configuration/jwks",
         "grant_types_supported": ["client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": ["connector-protimeapi-webhooks.read"],
         "response_types_supported": ["token"],
         "id_token_signing_alg_values_supported": ["EdDSA"],
     },
     "Jwk": _JWK,
     "Jwks": {"keys": [_JWK]},
+    "OAuthError": {
+        "error": "invalid_client",
+        "error_description": "Unknown client or wrong client secret",
+    },
     "ErrorDetail": {"code": "InvalidFilter", "message": "The filter cannot be read"},
     "ErrorBody": {
         "error": {
@@ -133,7 +137,6 @@ EXAMPLES: dict[str, Any] = {
     "Person": _PERSON,
     "PersonBatch": {"value": [_PERSON]},
     "PersonReferences": {"externalReferences": {"HRMID": "HR-1234"}},
-    "ExternalReference": _REFERENCE,
     "Webhook": _WEBHOOK,
     "CreatedWebhook": {**_WEBHOOK, "key": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
     "WebhookList": {"value": [_WEBHOOK]},
@@ -143,6 +146,12 @@ EXAMPLES: dict[str, Any] = {
     "DeliveryPage": {"value": [_DELIVERY]},
     "WorkInterruptionBatch": {"value": [_RECORD]},
     "PersonRefIn": {"id": 7},
+    "PersonRef": {"id": 7},
+    "OrgGroupRef": {"id": 100},
+    "OrgGroup": {"id": 121, "name": "Sales", "parent": {"id": 100}, "people": [{"id": 7}]},
+    "Circle": {"id": 2, "name": "Night shift", "people": [{"id": 7}, {"id": 8}]},
+    "OrgGroupIn": {"name": "Sales", "parent": {"id": 100}, "people": [{"id": 7}]},
+    "CircleIn": {"name": "Night shift", "people": [{"id": 7}, {"id": 8}]},
     "WorkInterruptionIn": _RECORD_IN,
     "WorkInterruptionBatchIn": {"value": [{**_RECORD_IN, "id": 1}]},
     "PersonIn": _PERSON_IN,

@@ -8,10 +8,11 @@ from litestar import Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
 from workhooks.api import openapi as doc
+from workhooks.api.conditional import record_response
 from workhooks.api.limits import BATCH_BODY_BYTES, RECORD_BODY_BYTES
-from workhooks.api.openapi import documented, errors, replaced_or_created
+from workhooks.api.openapi import documented, errors, not_modified, replaced_or_created
 from workhooks.api.params import References
-from workhooks.api.paths import path_id
+from workhooks.api.paths import API_PREFIX, path_id
 from workhooks.api.schemas import (
     PersonBatchIn,
     PersonIn,
@@ -38,18 +39,25 @@ def _same_id(path_id: int, body_id: int | None) -> None:
 @get(
     "/work-interruptions/{record_id:str}",
     guards=[requires(Scope.WORK_INTERRUPTIONS_READ)],
-    responses=documented(200, doc.WorkInterruption, "The work interruption", 404),
+    responses={
+        **documented(200, doc.WorkInterruption, "The work interruption", 404),
+        **not_modified(),
+    },
 )
 async def get_work_interruption(
     record_id: FromPath[str], request: Request[Any, Any, Any], references: References = None
-) -> dict[str, Any]:
-    """One work interruption by id, with ``externalReferences`` when asked for."""
+) -> Response[Any]:
+    """One work interruption by id, with ``externalReferences`` when asked for.
+
+    The ``ETag`` comes from the ``changeVersion``; ``If-None-Match`` with it answers 304.
+    """
     principal = principal_of(request)
-    return await services_of(request).reads.get(
+    document = await services_of(request).reads.get(
         principal.tenant,
         path_id(record_id, what="Work interruption"),
         references=references,
     )
+    return record_response(request, document)
 
 
 @put(
@@ -68,8 +76,11 @@ async def put_work_interruption(
     (written,) = await services_of(request).records.put_work_interruptions(
         principal.tenant, [data.draft(rid)]
     )
-    return Response(
-        work_interruption_document(written.record), status_code=201 if written.created else 200
+    return record_response(
+        request,
+        work_interruption_document(written.record),
+        status_code=201 if written.created else 200,
+        location=f"{API_PREFIX}/work-interruptions/{rid}" if written.created else None,
     )
 
 
@@ -109,15 +120,15 @@ async def delete_work_interruption(
 @get(
     "/people/{person_id:str}",
     guards=[requires(Scope.PEOPLE_READ)],
-    responses=documented(200, doc.Person, "The person", 404),
+    responses={**documented(200, doc.Person, "The person", 404), **not_modified()},
 )
-async def get_person(person_id: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """One person by id."""
+async def get_person(person_id: FromPath[str], request: Request[Any, Any, Any]) -> Response[Any]:
+    """One person by id; ``ETag`` from its ``changeVersion``, ``If-None-Match`` -> 304."""
     principal = principal_of(request)
     person = await services_of(request).records.get_person(
         principal.tenant, path_id(person_id, what="Person")
     )
-    return person_document(person)
+    return record_response(request, person_document(person))
 
 
 @put(
@@ -134,7 +145,12 @@ async def put_person(
     pid = path_id(person_id, what="Person")
     _same_id(pid, data.id)
     (written,) = await services_of(request).records.put_people(principal.tenant, [data.draft(pid)])
-    return Response(person_document(written.record), status_code=201 if written.created else 200)
+    return record_response(
+        request,
+        person_document(written.record),
+        status_code=201 if written.created else 200,
+        location=f"{API_PREFIX}/people/{pid}" if written.created else None,
+    )
 
 
 @post(

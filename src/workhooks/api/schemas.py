@@ -12,6 +12,8 @@ from litestar.exceptions import SerializationException, ValidationException
 from workhooks.domain.change_version import format_version
 from workhooks.domain.clients import Client
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt
+from workhooks.domain.external_references import references_by_collection
+from workhooks.domain.groups import GroupKind, PersonGroup
 from workhooks.domain.records import (
     Person,
     PersonDraft,
@@ -23,6 +25,8 @@ from workhooks.errors import InvalidRecordError
 
 __all__ = [
     "ApiClientIn",
+    "CircleIn",
+    "OrgGroupIn",
     "PersonBatchIn",
     "PersonIn",
     "PersonRefIn",
@@ -34,6 +38,7 @@ __all__ = [
     "check_body_types",
     "client_document",
     "delivery_document",
+    "group_document",
     "person_document",
     "webhook_document",
 ]
@@ -109,6 +114,41 @@ class ReferenceValueIn(msgspec.Struct, frozen=True):
     value: str
 
 
+class OrgGroupIn(msgspec.Struct, frozen=True):
+    """The body of ``PUT /org-groups/{id}``: its name, parent (none at the top of the tree)
+    and people (all of them: the list replaces the group's people)."""
+
+    name: str
+    parent: PersonRefIn | None = None
+    people: list[PersonRefIn] = msgspec.field(default_factory=list)
+
+    def group(self, group_id: int) -> PersonGroup:
+        """The domain group."""
+        return PersonGroup(
+            kind=GroupKind.ORG_GROUP,
+            id=group_id,
+            name=self.name,
+            parent_id=None if self.parent is None else self.parent.id,
+            people=frozenset(p.id for p in self.people),
+        )
+
+
+class CircleIn(msgspec.Struct, frozen=True):
+    """The body of ``PUT /circles/{id}``: its name and people (the list replaces them all)."""
+
+    name: str
+    people: list[PersonRefIn] = msgspec.field(default_factory=list)
+
+    def group(self, group_id: int) -> PersonGroup:
+        """The domain group."""
+        return PersonGroup(
+            kind=GroupKind.CIRCLE,
+            id=group_id,
+            name=self.name,
+            people=frozenset(p.id for p in self.people),
+        )
+
+
 class WebhookIn(msgspec.Struct, frozen=True):
     """The body of ``POST /webhooks``."""
 
@@ -165,6 +205,15 @@ def client_document(client: Client) -> dict[str, Any]:
     }
 
 
+def group_document(group: PersonGroup) -> dict[str, Any]:
+    """The JSON document of an org-group (with ``parent``) or a circle; people by id."""
+    document: dict[str, Any] = {"id": group.id, "name": group.name}
+    if group.kind is GroupKind.ORG_GROUP:
+        document["parent"] = None if group.parent_id is None else {"id": group.parent_id}
+    document["people"] = [{"id": pid} for pid in sorted(group.people)]
+    return document
+
+
 def person_document(person: Person) -> dict[str, Any]:
     """The JSON document of a person."""
     return {
@@ -214,9 +263,7 @@ def webhook_document(webhook: Webhook) -> dict[str, Any]:
         "id": webhook.id,
         "validUntil": webhook.valid_until.isoformat(timespec="seconds"),
         "status": webhook.status.value,
-        "externalReferences": [
-            {"collectionName": r.collection, "key": r.key} for r in webhook.external_references
-        ],
+        "externalReferences": references_by_collection(webhook.external_references),
         "destinationUrl": webhook.destination_url,
         "collectionName": webhook.collection.value,
     }

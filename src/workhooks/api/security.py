@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
 from typing import Any
 
@@ -18,6 +20,8 @@ from workhooks.services.container import Services
 
 __all__ = ["SOURCE_FEED", "ScopeGuard", "principal_of", "requires", "services_of"]
 
+logger = logging.getLogger("workhooks.api")
+
 # ServiceName/Version (Company), as the Protime API asks of every caller.
 _USER_AGENT = re.compile(r"^[^\s/]+/[^\s/]+ \(.+\)$")
 _PRINCIPAL = "workhooks.principal"
@@ -29,8 +33,20 @@ def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
     return services
 
 
+@functools.lru_cache(maxsize=1024)
+def _note_undocumented_agent(agent: str) -> None:
+    """Log a User-Agent outside the documented form, once per value while it is remembered."""
+    logger.info(
+        "User-Agent %r is not of the documented form 'ServiceName/Version (Company)'", agent
+    )
+
+
 def check_user_agent(request: ASGIConnection[Any, Any, Any, Any]) -> None:
-    """Raise ``InvalidRequestError`` unless the ``User-Agent`` is ``Name/Version (Company)``."""
+    """Raise ``InvalidRequestError`` when the ``User-Agent`` is missing or empty.
+
+    Any other value is accepted, as HTTP libraries append their own product tokens; one not
+    of the documented ``ServiceName/Version (Company)`` form is logged.
+    """
     agent = request.headers.get("user-agent", "").strip()
     if not agent:
         raise InvalidRequestError(
@@ -38,10 +54,7 @@ def check_user_agent(request: ASGIConnection[Any, Any, Any, Any]) -> None:
             reasons=("User-Agent: send 'ServiceName/Version (Company)'",),
         )
     if not _USER_AGENT.match(agent):
-        raise InvalidRequestError(
-            "The User-Agent header must look like 'ServiceName/Version (Company)'",
-            reasons=(f"User-Agent: {agent[:100]!r} is not 'ServiceName/Version (Company)'",),
-        )
+        _note_undocumented_agent(agent[:200])
 
 
 # The source side's writes (contract B12) feed every subscriber: a source system pushes at

@@ -1,7 +1,8 @@
 """Protime error bodies as typed exceptions: one ``ProtimeError`` base, one subclass per status.
 
 A Protime error body is ``{"error": {"code", "message", "reasons"?}}``; a body that failed model
-validation is ``{"validationErrors": [{"field", "message"}]}``. Both become a ``ProtimeError``
+validation is ``{"validationErrors": [{"field", "message"}]}``; the token endpoint answers
+OAuth 2.0 errors ``{"error": "invalid_client", "error_description"}``. All become a ``ProtimeError``
 carrying the status, code, message, reasons and validation errors, whatever the server.
 """
 
@@ -138,6 +139,8 @@ def _fields(body: Any) -> tuple[str, str, tuple[str, ...], tuple[ValidationIssue
         )
         return "ValidationFailed", "The request body is not valid", (), found
     error = body.get("error")
+    if isinstance(error, str):  # the token endpoint's OAuth 2.0 error (RFC 6749)
+        return error, str(body.get("error_description", "")), (), ()
     if not isinstance(error, dict):
         return "", "", (), ()
     reasons = error.get("reasons")

@@ -20,7 +20,6 @@ __all__ = [
     "DeliveryAttempt",
     "DeliveryDetail",
     "DeltaItem",
-    "ExternalReferenceKey",
     "Person",
     "PersonRef",
     "PersonWrite",
@@ -106,13 +105,6 @@ class PersonWrite(_Model, frozen=True):
     employee_number: str | None = None
 
 
-class ExternalReferenceKey(_Model, frozen=True):
-    """One external reference a webhook renders into its events."""
-
-    collection_name: str
-    key: str
-
-
 class Webhook(_Model, frozen=True):
     """A webhook as ``GET /webhooks/{id}`` returns it (never with its key)."""
 
@@ -121,7 +113,8 @@ class Webhook(_Model, frozen=True):
     status: WebhookStatus
     destination_url: str
     collection_name: str
-    external_references: list[ExternalReferenceKey] = msgspec.field(default_factory=list)
+    external_references: dict[str, list[str]] = msgspec.field(default_factory=dict)
+    """The references rendered into every event, keys by collection: ``{"people": [...]}``."""
 
 
 class CreatedWebhook(Webhook, frozen=True, kw_only=True):

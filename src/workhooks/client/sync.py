@@ -248,8 +248,12 @@ class SyncEngine:
             applied = 0
             async for page in walk.pages():
                 applied += self.apply(page)
-        except Gone:
-            logger.warning("the delta link expired: full sync")
+        except (Gone, BadRequest) as exc:
+            # 410: expired; 400 InvalidDeltaToken: the server no longer knows it. Both ask
+            # for a new delta, which the full sync starts.
+            if isinstance(exc, BadRequest) and exc.code != "InvalidDeltaToken":
+                raise
+            logger.warning("the delta link is expired or not valid (%s): full sync", exc.code)
             self._save(replace(self.state, delta_link=None))
             await self._full_sync()
             return

@@ -488,7 +488,7 @@ class DeliveryWorker:
 
     async def _send(self, webhook: Webhook, window: Window, position: int) -> SendResult:
         body = window.bodies[position]
-        msg_id = message_id(format_version(window.records[position].change_version))
+        msg_id = message_id(webhook.id, format_version(window.records[position].change_version))
         timestamp = int(self._clock.now().timestamp())
         headers = {
             "webhook-id": msg_id,
@@ -533,7 +533,7 @@ class DeliveryWorker:
         attempts = [
             DeliveryAttempt(
                 webhook_id=webhook.id,
-                message_id=message_id(format_version(record.change_version)),
+                message_id=message_id(webhook.id, format_version(record.change_version)),
                 record_id=record.id,
                 change_version=record.change_version,
                 attempted_at=now,

@@ -1,7 +1,8 @@
 """Deliveries and their attempts: what happened when events were sent to a webhook.
 
 A delivery is one event (one change of one record) sent to one webhook; its id is the
-event's ``webhook-id`` (``msg_<changeVersion>``). Each POST of it is a ``DeliveryAttempt``.
+event's ``webhook-id`` (``msg_<webhook id>_<changeVersion>``). Each POST of it is a
+``DeliveryAttempt``.
 """
 
 from __future__ import annotations
@@ -40,9 +41,14 @@ def excerpt(text: str, limit: int) -> str:
     return text.encode()[:limit].decode(errors="ignore")
 
 
-def message_id(change_version: str) -> str:
-    """Return the ``webhook-id`` of an event: stable across retries of the same change."""
-    return f"msg_{change_version}"
+def message_id(webhook_id: str, change_version: str) -> str:
+    """Return the ``webhook-id`` of an event: ``msg_<webhook id>_<changeVersion>``.
+
+    Webhook ids are GUIDs, unique across tenants, and a change version names one change of
+    the tenant, so the id is unique across tenants and webhooks and the same on every retry
+    of the same change to the same webhook.
+    """
+    return f"msg_{webhook_id}_{change_version}"
 
 
 class DeliveryStatus(StrEnum):

@@ -20,6 +20,7 @@ __all__ = [
     "ExternalReference",
     "is_acceptable_value",
     "parse_external_references",
+    "references_by_collection",
     "render_external_references",
     "validate_custom_key",
     "validate_value",
@@ -124,6 +125,17 @@ def parse_external_references(text: str | None) -> tuple[ExternalReference, ...]
     if len(found) > _MAX_REFERENCES:
         raise _invalid(text, f"at most {_MAX_REFERENCES} references")
     return tuple(found)
+
+
+def references_by_collection(
+    references: tuple[ExternalReference, ...],
+) -> dict[str, list[str]]:
+    """The keys of ``references`` by collection, in order, as a webhook shows them:
+    ``{"people": ["@employee-number", "HRMID"]}`` (Protime types it as an object)."""
+    grouped: dict[str, list[str]] = {}
+    for reference in references:
+        grouped.setdefault(reference.collection, []).append(reference.key)
+    return grouped
 
 
 def render_external_references(references: tuple[ExternalReference, ...]) -> str:

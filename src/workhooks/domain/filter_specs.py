@@ -1,11 +1,15 @@
 """Which filters a collection accepts, and helpers that read what a filter asks for.
 
 A ``FilterSpec`` lists the ``FilterField`` declarations of one collection, the fields every
-filter must constrain and whether ``or`` is allowed. ``validate`` checks a parsed tree against
+filter must constrain and whether ``or`` is allowed. A field is of the Multiple category
+(``or`` may combine its conditions) or the Range category (never inside an ``or``), and may
+accept named lists (``person in circle(2, 8)``). ``validate`` checks a parsed tree against
 it and raises ``InvalidFilterError`` listing every broken rule in ``reasons``.
 
-For implementations: ``conditions``/``conditions_for`` list the conditions of an
-``and``-only filter, ``date_range`` turns date bounds into an inclusive range, and
+For implementations: ``conditions`` lists the conditions of an ``and``-only filter,
+``conjuncts`` the items of the top-level ``and``, ``leaves`` every condition of any filter,
+``conditions_for`` the conditions on one
+field among them, ``date_range`` turns date bounds into an inclusive range, and
 ``matches`` evaluates any filter against one record.
 """
 
@@ -36,12 +40,15 @@ __all__ = [
     "DELIVERIES_FILTER",
     "WEBHOOKS_FILTER",
     "WORK_INTERRUPTIONS_FILTER",
+    "FieldCategory",
     "FilterField",
     "FilterSpec",
     "ValueKind",
     "conditions",
     "conditions_for",
+    "conjuncts",
     "date_range",
+    "leaves",
     "matches",
     "parse_filter",
     "validate",
@@ -67,6 +74,13 @@ class ValueKind(StrEnum):
 def _is_int64(value: Constant) -> bool:
     """Whether ``value`` is an integer a 64-bit column can hold (ids are stored so)."""
     return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
+
+
+class FieldCategory(StrEnum):
+    """How a field combines: ``or`` may join Multiple conditions; a Range is never in an ``or``."""
+
+    MULTIPLE = "Multiple"
+    RANGE = "Range"
 
 
 def _as_date(value: Constant) -> date | None:
@@ -98,12 +112,16 @@ def _error(message: str, reasons: tuple[str, ...]) -> InvalidFilterError:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FilterField:
-    """One filterable field: its name, value kind, allowed operators and enum ``choices``."""
+    """One filterable field: its name, value kind, allowed operators, enum ``choices``, its
+    category and the names of lists it accepts besides a plain one (``circle`` in
+    ``person in circle(2, 8)``)."""
 
     name: str
     kind: ValueKind
     operators: tuple[Operator, ...]
     choices: tuple[str, ...] = ()
+    category: FieldCategory = FieldCategory.MULTIPLE
+    list_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not is_identifier(self.name):
@@ -211,11 +229,44 @@ def parse_filter(text: str, spec: FilterSpec) -> Node:
 def _collect(node: Node, spec: FilterSpec, reasons: list[str]) -> None:
     if isinstance(node, Or) and not spec.allow_or:
         reasons.append(f"Filters for {spec.name} cannot use 'or'; combine conditions with 'and'")
+    elif isinstance(node, Or):
+        reasons.extend(_ranges_in_or(node, spec))
     if isinstance(node, And | Or):
         for item in node.items:
             _collect(item, spec, reasons)
         return
     reasons.extend(_condition_problems(node, spec))
+
+
+def _ranges_in_or(node: Or, spec: FilterSpec) -> list[str]:
+    """A reason for each Range field used inside ``node``."""
+    used = {condition.field for condition in leaves(node)}
+    ranges = [f for f in spec.fields if f.category is FieldCategory.RANGE and f.name in used]
+    multiple = " or ".join(
+        repr(f.name) for f in spec.fields if f.category is FieldCategory.MULTIPLE
+    )
+    return [
+        f"Filter field {field.name!r} is a Range field and cannot be used inside 'or'; "
+        f"'or' combines conditions on {multiple}"
+        for field in ranges
+    ]
+
+
+def leaves(node: Node) -> list[Condition]:
+    """Every condition of a filter, in order, whatever its ``and``/``or`` grouping."""
+    if isinstance(node, And | Or):
+        return [leaf for item in node.items for leaf in leaves(item)]
+    return [node]
+
+
+def _list_name_problem(condition: InList, field: FilterField) -> str | None:
+    name = condition.list_name
+    if name is None or name in field.list_names:
+        return None
+    if not field.list_names:
+        return f"Filter field {field.name!r} takes a plain list (...), not {name}(...)"
+    allowed = ", ".join(f"{n}(...)" for n in field.list_names)
+    return f"Unknown list {name}(...) for filter field {field.name!r}; use (...) or {allowed}"
 
 
 def _condition_problems(condition: Condition, spec: FilterSpec) -> list[str]:
@@ -231,6 +282,8 @@ def _condition_problems(condition: Condition, spec: FilterSpec) -> list[str]:
             f"Operator {op.value!r} is not allowed for filter field {field.name!r}; "
             f"allowed operators: {allowed}"
         )
+    if isinstance(condition, InList) and (problem := _list_name_problem(condition, field)):
+        problems.append(problem)
     values = condition.values if isinstance(condition, InList) else (condition.value,)
     problems.extend(problem for value in values if (problem := field.problem(value)))
     return problems
@@ -259,9 +312,28 @@ def conditions(node: Node) -> list[Condition]:
     return [node]
 
 
+def conjuncts(node: Node) -> list[Condition | Or]:
+    """The items of the top-level ``and`` (at any grouping): conditions and ``or`` groups."""
+    if isinstance(node, And):
+        return [item for part in node.items for item in conjuncts(part)]
+    return [node]
+
+
 def conditions_for(node: Node, field: str) -> list[Condition]:
-    """The conditions on ``field`` of a conjunction; see ``conditions``."""
-    return [condition for condition in conditions(node) if condition.field == field]
+    """The conditions on ``field`` among the top-level ``and`` items, in order.
+
+    ``or`` groups on other fields are passed over; raises ``InvalidFilterError`` when
+    ``field`` is used inside an ``or``, where it is not a plain constraint.
+    """
+    found: list[Condition] = []
+    for item in conjuncts(node):
+        if isinstance(item, Or):
+            if any(leaf.field == field for leaf in leaves(item)):
+                reason = f"Filter field {field!r} cannot be used inside 'or'"
+                raise _error(reason, (reason,))
+        elif item.field == field:
+            found.append(item)
+    return found
 
 
 def matches(node: Node, record: Mapping[str, Constant]) -> bool:
@@ -298,20 +370,26 @@ def _order(actual: Constant, expected: Constant) -> int | None:
 
 
 def date_range(
-    node: Node, field: str = "date", *, max_span: timedelta | None = None
+    node: Node,
+    field: str = "date",
+    *,
+    max_span: timedelta | None = None,
+    open_end: date | None = None,
 ) -> tuple[date, date] | None:
     """The inclusive ``(first, last)`` dates a conjunctive filter selects on ``field``.
 
     ``ge`` sets the first date, ``le`` the last, ``eq`` both, ``in`` the earliest and latest
-    listed; several bounds narrow the range. Returns ``None`` if ``field`` is not
-    constrained. Raises ``InvalidFilterError`` if the filter uses ``or``, a value is not a
-    valid date, a bound is missing, the range is empty, or ``last - first`` exceeds
-    ``max_span``.
+    listed; several bounds narrow the range; without a last date, ``open_end`` is the last
+    (when it is ``None``, a last date is required). Returns ``None`` if ``field`` is not
+    constrained. Raises ``InvalidFilterError`` if ``field`` is used inside an ``or``, a
+    value is not a valid date, a bound is missing, the range is empty, or ``last - first``
+    exceeds ``max_span``.
     """
     found = conditions_for(node, field)
     if not found:
         return None
     first, last = _narrow([_bounds(condition) for condition in found])
+    last = open_end if last is None else last
     if first is None or last is None:
         missing = "first date (ge or eq)" if first is None else "last date (le or eq)"
         _fail(f"Filter on {field!r} needs a {missing}")
@@ -378,13 +456,20 @@ WORK_INTERRUPTIONS_FILTER = FilterSpec(
             name="date",
             kind=ValueKind.DATE,
             operators=(Operator.EQ, Operator.GE, Operator.LE),
+            category=FieldCategory.RANGE,
         ),
-        FilterField(name="person", kind=ValueKind.INT, operators=(Operator.EQ, Operator.IN)),
+        FilterField(
+            name="person",
+            kind=ValueKind.INT,
+            operators=(Operator.EQ, Operator.IN),
+            list_names=("circle", "org-group"),
+        ),
     ),
     required=frozenset({"date"}),
-    allow_or=False,
+    allow_or=True,
 )
-"""Filters on work interruptions: ``date`` (required) and ``person``, no ``or``."""
+"""Filters on work interruptions: ``date`` (required, a Range field) and ``person`` (a Multiple
+field: ``or`` may combine its conditions; ``circle(...)`` and ``org-group(...)`` lists)."""
 
 DELIVERIES_FILTER = FilterSpec(
     name="deliveries",

@@ -25,7 +25,7 @@ from workhooks.errors import (
     AuthenticationError,
     InsufficientScopeError,
     InvalidClientError,
-    InvalidRequestError,
+    InvalidScopeError,
     RateLimitedError,
 )
 from workhooks.services.clock import Clock
@@ -216,7 +216,7 @@ class AuthService:
             requested, unknown = parse_scopes(scope)
             refused = sorted(unknown) + sorted(requested - client.scopes)
             if refused:
-                raise InvalidRequestError(
+                raise InvalidScopeError(
                     "The client may not request some of these scopes",
                     reasons=tuple(f"scope: {s} is not granted to this client" for s in refused),
                 )

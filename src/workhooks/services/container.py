@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from workhooks.services.auth import AuthService
 from workhooks.services.clients import ClientService
 from workhooks.services.deliveries import DeliveryHistoryService
+from workhooks.services.groups import GroupService
 from workhooks.services.reads import ReadService
 from workhooks.services.records import RecordService
 from workhooks.services.references import ReferenceService
@@ -26,3 +27,4 @@ class Services:
     deliveries: DeliveryHistoryService
     reads: ReadService
     references: ReferenceService
+    groups: GroupService

@@ -23,6 +23,8 @@ from workhooks.domain.external_references import (
 from workhooks.domain.reads import (
     WorkInterruptionFilter,
     WorkInterruptionQuery,
+    WorkInterruptionRequest,
+    group_kind,
     parse_work_interruption_filter,
 )
 from workhooks.domain.records import WorkInterruption
@@ -30,6 +32,7 @@ from workhooks.domain.tokens import TokenCodec
 from workhooks.errors import (
     DeltaTokenExpiredError,
     InvalidContinuationTokenError,
+    InvalidDeltaTokenError,
     NotFoundError,
 )
 from workhooks.services.clock import Clock
@@ -107,7 +110,8 @@ class ReadService:
         """One page of the records a filter selects; with ``delta``, a delta token at the end."""
         now = self._clock.now()
         refs = parse_external_references(references)
-        selection = parse_work_interruption_filter(filter_text, delta=delta, today=now.date())
+        request = parse_work_interruption_filter(filter_text, delta=delta, today=now.date())
+        selection = await self._resolve(tenant, request)
         scope = _scope("list", filter_text or "", "delta" if delta else "")
         after, start_version = None, None
         if continuation is not None:
@@ -147,6 +151,18 @@ class ReadService:
             return RecordPage(value=documents, delta=token)
         return RecordPage(value=documents)
 
+    async def _resolve(
+        self, tenant: str, request: WorkInterruptionRequest
+    ) -> WorkInterruptionFilter:
+        """Look up the people of the filter's circles and org-groups (those below included)."""
+        members = {
+            condition: await self._store.people_in_groups(
+                tenant, group_kind(condition), frozenset(map(int, condition.values))
+            )
+            for condition in request.group_conditions()
+        }
+        return request.selection(members)
+
     def _delta_token(
         self,
         tenant: str,
@@ -168,12 +184,12 @@ class ReadService:
 
     async def delta(self, tenant: str, token: str, *, references: str | None = None) -> DeltaPage:
         """The changes since ``token``: ``InsertOrUpdate`` inside the range, else ``Delete``."""
-        payload = self._tokens.decode(token, purpose="delta", tenant=tenant)
+        try:
+            payload = self._tokens.decode(token, purpose="delta", tenant=tenant)
+        except InvalidContinuationTokenError as exc:
+            raise InvalidDeltaTokenError.malformed() from exc
         if self._clock.now().timestamp() - int(payload["t"]) > DELTA_LIFETIME.total_seconds():
-            raise DeltaTokenExpiredError(
-                "The delta token has expired (unused for 72 hours)",
-                reasons=("deltaToken: do a full sync again with ?delta",),
-            )
+            raise DeltaTokenExpiredError.unused_for(int(DELTA_LIFETIME.total_seconds()) // 3600)
         selection = WorkInterruptionFilter(
             date_from=dt.date.fromisoformat(payload["f"]),
             date_to=dt.date.fromisoformat(payload["u"]),

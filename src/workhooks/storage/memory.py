@@ -11,6 +11,13 @@ from collections.abc import Collection as Many
 from workhooks.domain.clients import Client, SigningKey
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery, DeliveryStatus
 from workhooks.domain.external_references import BADGE_NUMBER, EMPLOYEE_NUMBER
+from workhooks.domain.groups import (
+    GroupKind,
+    PersonGroup,
+    group_has_subgroups,
+    group_in_a_cycle,
+    unknown_parent,
+)
 from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.webhooks import NewWebhook, Webhook, WebhookStatus
@@ -38,6 +45,7 @@ class InMemoryStore:
         self._deliveries: dict[tuple[str, str], Delivery] = {}
         self._caught_up_at: dict[str, dt.datetime] = {}
         self._references: dict[tuple[str, int], dict[str, str]] = {}
+        self._groups: dict[tuple[str, GroupKind, int], PersonGroup] = {}
 
     async def open(self) -> None:
         """Nothing to connect."""
@@ -492,3 +500,46 @@ class InMemoryStore:
     async def delete_custom_reference(self, tenant: str, person_id: int, key: str) -> bool:
         """Remove one reference."""
         return self._references.get((tenant, person_id), {}).pop(key, None) is not None
+
+    async def put_group(self, tenant: str, group: PersonGroup) -> bool:
+        """Create or replace a group; an org-group's parent must exist and not lie below it."""
+        if group.parent_id is not None:
+            ancestor: int | None = group.parent_id
+            if (tenant, group.kind, ancestor) not in self._groups:
+                raise unknown_parent(group.parent_id)
+            while ancestor is not None:
+                if ancestor == group.id:
+                    raise group_in_a_cycle(group.id, group.parent_id)
+                ancestor = self._groups[(tenant, group.kind, ancestor)].parent_id
+        created = (tenant, group.kind, group.id) not in self._groups
+        self._groups[(tenant, group.kind, group.id)] = group
+        return created
+
+    async def get_group(self, tenant: str, kind: GroupKind, group_id: int) -> PersonGroup | None:
+        """Return a group with its people."""
+        return self._groups.get((tenant, kind, group_id))
+
+    async def delete_group(self, tenant: str, kind: GroupKind, group_id: int) -> bool:
+        """Delete a group that has no org-groups below it."""
+        if (tenant, kind, group_id) not in self._groups:
+            return False
+        if any(
+            t == tenant and k == kind and g.parent_id == group_id
+            for (t, k, _), g in self._groups.items()
+        ):
+            raise group_has_subgroups(group_id)
+        del self._groups[(tenant, kind, group_id)]
+        return True
+
+    async def people_in_groups(
+        self, tenant: str, kind: GroupKind, group_ids: Collection[int]
+    ) -> frozenset[int]:
+        """The people of the groups and of every group below them."""
+        mine = {gid: g for (t, k, gid), g in self._groups.items() if t == tenant and k == kind}
+        chosen = {gid for gid in group_ids if gid in mine}
+        grew = True
+        while grew:
+            below = {gid for gid, g in mine.items() if g.parent_id in chosen} - chosen
+            chosen |= below
+            grew = bool(below)
+        return frozenset(pid for gid in chosen for pid in mine[gid].people)

@@ -14,6 +14,7 @@ from typing import Generic, Protocol, TypeVar
 
 from workhooks.domain.clients import Client, SigningKey
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery
+from workhooks.domain.groups import GroupKind, PersonGroup
 from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.webhooks import NewWebhook, Webhook, WebhookStatus
@@ -282,3 +283,22 @@ class Store(Protocol):
 
     async def delete_custom_reference(self, tenant: str, person_id: int, key: str) -> bool:
         """Remove one; False when there was none."""
+
+    # -- org-groups and circles -------------------------------------------------------
+    async def put_group(self, tenant: str, group: PersonGroup) -> bool:
+        """Create or replace a group and its people; True when it was created.
+
+        An org-group's parent must exist (else ``InvalidRecordError``) and may not lie below
+        the group itself (``InvalidRecordError``): the org tree stays a tree.
+        """
+
+    async def get_group(self, tenant: str, kind: GroupKind, group_id: int) -> PersonGroup | None:
+        """Return a group with its people."""
+
+    async def delete_group(self, tenant: str, kind: GroupKind, group_id: int) -> bool:
+        """Delete a group; False when none; ``ConflictError`` while org-groups are below it."""
+
+    async def people_in_groups(
+        self, tenant: str, kind: GroupKind, group_ids: Collection[int]
+    ) -> frozenset[int]:
+        """The people of the groups and of every org-group below them (unknown ids: none)."""

@@ -27,6 +27,13 @@ import msgspec
 from workhooks.domain.clients import Client, SigningKey
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery, DeliveryStatus
 from workhooks.domain.external_references import BADGE_NUMBER, EMPLOYEE_NUMBER, ExternalReference
+from workhooks.domain.groups import (
+    GroupKind,
+    PersonGroup,
+    group_has_subgroups,
+    group_in_a_cycle,
+    unknown_parent,
+)
 from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.scopes import parse_scopes
@@ -57,6 +64,7 @@ _D = TypeVar("_D", PersonDraft, WorkInterruptionDraft)
 
 Q = load_queries("workhooks.storage.postgres")
 _MIGRATIONS = "workhooks.storage.postgres.migrations"
+G = load_queries("workhooks.storage.postgres", "groups.sql")
 CHANNEL = "workhooks_changes"
 _json = msgspec.json.Encoder().encode
 
@@ -812,6 +820,60 @@ class PostgresStore:
         async with self._tx() as conn:
             status: str = await conn.execute(Q["delete_person_reference"], tenant, person_id, key)
         return status.endswith(" 1")
+
+    async def put_group(self, tenant: str, group: PersonGroup) -> bool:
+        """Create or replace a group and its people; the org tree stays a tree (the tree
+        of a tenant has one writer at a time)."""
+        kind = group.kind.value
+        async with self._tx() as conn:
+            await conn.execute(G["lock_tree"], tenant, kind)
+            if group.parent_id is not None:
+                rows = await conn.fetch(G["group_ancestors"], tenant, kind, group.parent_id)
+                ancestors = {row["id"] for row in rows}
+                if not ancestors:
+                    raise unknown_parent(group.parent_id)
+                if group.id in ancestors:
+                    raise group_in_a_cycle(group.id, group.parent_id)
+            created: bool = await conn.fetchval(
+                G["upsert_group"], tenant, kind, group.id, group.name, group.parent_id
+            )
+            await conn.execute(G["delete_group_members"], tenant, kind, group.id)
+            await conn.execute(
+                G["insert_group_members"], tenant, kind, group.id, sorted(group.people)
+            )
+        return created
+
+    async def get_group(self, tenant: str, kind: GroupKind, group_id: int) -> PersonGroup | None:
+        """Return a group with its people."""
+        async with self._tx() as conn:
+            row = await conn.fetchrow(G["get_group"], tenant, kind.value, group_id)
+            if row is None:
+                return None
+            members = await conn.fetch(G["group_members"], tenant, kind.value, group_id)
+        return PersonGroup(
+            kind=kind,
+            id=row["id"],
+            name=row["name"],
+            parent_id=row["parent_id"],
+            people=frozenset(m["person_id"] for m in members),
+        )
+
+    async def delete_group(self, tenant: str, kind: GroupKind, group_id: int) -> bool:
+        """Delete a group; ``ConflictError`` while org-groups are below it."""
+        async with self._tx() as conn:
+            await conn.execute(G["lock_tree"], tenant, kind.value)
+            if await conn.fetchval(G["group_has_children"], tenant, kind.value, group_id):
+                raise group_has_subgroups(group_id)
+            await conn.execute(G["delete_group_members"], tenant, kind.value, group_id)
+            status: str = await conn.execute(G["delete_group"], tenant, kind.value, group_id)
+        return status.endswith(" 1")
+
+    async def people_in_groups(
+        self, tenant: str, kind: GroupKind, group_ids: Collection[int]
+    ) -> frozenset[int]:
+        """The people of the groups and of every group below them, in one query."""
+        rows = await self._fetch(G["people_in_groups"], tenant, kind.value, sorted(group_ids))
+        return frozenset(row["person_id"] for row in rows)
 
 
 def _outcomes_json(outcomes: Sequence[WindowOutcome]) -> str:

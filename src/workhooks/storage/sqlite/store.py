@@ -27,6 +27,13 @@ from workhooks.domain.external_references import (
     EMPLOYEE_NUMBER,
     ExternalReference,
 )
+from workhooks.domain.groups import (
+    GroupKind,
+    PersonGroup,
+    group_has_subgroups,
+    group_in_a_cycle,
+    unknown_parent,
+)
 from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.scopes import parse_scopes
@@ -55,6 +62,7 @@ _encode_json = msgspec.json.Encoder().encode
 T = TypeVar("T")
 Q = load_queries("workhooks.storage.sqlite")
 _MIGRATIONS = "workhooks.storage.sqlite.migrations"
+G = load_queries("workhooks.storage.sqlite", "groups.sql")
 
 
 def _ts(value: dt.datetime) -> str:
@@ -941,3 +949,65 @@ class SqliteStore:
         return await self._write(
             lambda c: c.execute(Q["delete_person_reference"], params).rowcount == 1
         )
+
+    async def put_group(self, tenant: str, group: PersonGroup) -> bool:
+        """Create or replace a group and its people; the org tree stays a tree."""
+        params = {
+            "tenant": tenant,
+            "kind": group.kind.value,
+            "id": group.id,
+            "name": group.name,
+            "parent_id": group.parent_id,
+            "people": _encode_json(sorted(group.people)),
+        }
+
+        def run(c: sqlite3.Connection) -> bool:
+            if group.parent_id is not None:
+                above = {"tenant": tenant, "kind": group.kind.value, "id": group.parent_id}
+                ancestors = {row["id"] for row in c.execute(G["group_ancestors"], above)}
+                if not ancestors:
+                    raise unknown_parent(group.parent_id)
+                if group.id in ancestors:
+                    raise group_in_a_cycle(group.id, group.parent_id)
+            created = c.execute(G["get_group"], params).fetchone() is None
+            c.execute(G["upsert_group"], params)
+            c.execute(G["delete_group_members"], params)
+            c.execute(G["insert_group_members"], params)
+            return created
+
+        return await self._write(run)
+
+    async def get_group(self, tenant: str, kind: GroupKind, group_id: int) -> PersonGroup | None:
+        """Return a group with its people."""
+        params = {"tenant": tenant, "kind": kind.value, "id": group_id}
+
+        def run(c: sqlite3.Connection) -> PersonGroup | None:
+            row = c.execute(G["get_group"], params).fetchone()
+            if row is None:
+                return None
+            people = frozenset(r["person_id"] for r in c.execute(G["group_members"], params))
+            return PersonGroup(
+                kind=kind, id=row["id"], name=row["name"], parent_id=row["parent_id"], people=people
+            )
+
+        return await self._read(run)
+
+    async def delete_group(self, tenant: str, kind: GroupKind, group_id: int) -> bool:
+        """Delete a group; ``ConflictError`` while org-groups are below it."""
+        params = {"tenant": tenant, "kind": kind.value, "id": group_id}
+
+        def run(c: sqlite3.Connection) -> bool:
+            if c.execute(G["group_has_children"], params).fetchone() is not None:
+                raise group_has_subgroups(group_id)
+            c.execute(G["delete_group_members"], params)
+            return bool(c.execute(G["delete_group"], params).rowcount == 1)
+
+        return await self._write(run)
+
+    async def people_in_groups(
+        self, tenant: str, kind: GroupKind, group_ids: Many[int]
+    ) -> frozenset[int]:
+        """The people of the groups and of every group below them, in one query."""
+        params = {"tenant": tenant, "kind": kind.value, "ids": _encode_json(sorted(group_ids))}
+        rows = await self._read(lambda c: c.execute(G["people_in_groups"], params).fetchall())
+        return frozenset(row["person_id"] for row in rows)

@@ -1,0 +1,49 @@
+-- name: group_ancestors
+-- A group and every group above it.
+WITH RECURSIVE up(id, parent_id) AS (
+    SELECT id, parent_id FROM person_groups
+    WHERE tenant = :tenant AND kind = :kind AND id = :id
+    UNION
+    SELECT g.id, g.parent_id FROM person_groups AS g JOIN up ON g.id = up.parent_id
+    WHERE g.tenant = :tenant AND g.kind = :kind
+)
+SELECT id FROM up
+
+-- name: get_group
+SELECT id, name, parent_id FROM person_groups WHERE tenant = :tenant AND kind = :kind AND id = :id
+
+-- name: upsert_group
+INSERT INTO person_groups (tenant, kind, id, name, parent_id)
+VALUES (:tenant, :kind, :id, :name, :parent_id)
+ON CONFLICT (tenant, kind, id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id
+
+-- name: group_members
+SELECT person_id FROM person_group_members
+WHERE tenant = :tenant AND kind = :kind AND group_id = :id
+ORDER BY person_id
+
+-- name: delete_group_members
+DELETE FROM person_group_members WHERE tenant = :tenant AND kind = :kind AND group_id = :id
+
+-- name: insert_group_members
+INSERT INTO person_group_members (tenant, kind, group_id, person_id)
+SELECT :tenant, :kind, :id, value FROM json_each(:people)
+
+-- name: group_has_children
+SELECT 1 FROM person_groups WHERE tenant = :tenant AND kind = :kind AND parent_id = :id LIMIT 1
+
+-- name: delete_group
+DELETE FROM person_groups WHERE tenant = :tenant AND kind = :kind AND id = :id
+
+-- name: people_in_groups
+-- The people of the groups asked for and of every group below them.
+WITH RECURSIVE below(id) AS (
+    SELECT id FROM person_groups
+    WHERE tenant = :tenant AND kind = :kind AND id IN (SELECT value FROM json_each(:ids))
+    UNION
+    SELECT g.id FROM person_groups AS g JOIN below ON g.parent_id = below.id
+    WHERE g.tenant = :tenant AND g.kind = :kind
+)
+-- CROSS JOIN keeps below as the outer loop: each group's people by the primary key.
+SELECT DISTINCT m.person_id FROM below CROSS JOIN person_group_members AS m
+WHERE m.tenant = :tenant AND m.kind = :kind AND m.group_id = below.id
