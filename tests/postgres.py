@@ -24,7 +24,7 @@ ADMIN_URL = os.environ.get(
 )
 TABLES = (
     "tenants, clients, signing_keys, people, work_interruptions, person_references, webhooks, "
-    "delivery_attempts, deliveries"
+    "delivery_attempts, deliveries, operators, audit_log"
 )
 
 

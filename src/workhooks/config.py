@@ -57,6 +57,8 @@ class Settings:
     db_pool_max: int = 10
     lease_seconds: float = 30.0
     claim_batch: int = 256
+    console_session_minutes: int = 480
+    portal_link_minutes: int = 15
 
     def __post_init__(self) -> None:
         """Refuse limits that would stop delivery or make no sense."""
@@ -91,6 +93,8 @@ _AT_LEAST_ONE = (
     "windows_in_flight",
     "max_webhooks_per_tenant",
     "claim_batch",
+    "console_session_minutes",
+    "portal_link_minutes",
 )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from workhooks.services.auth import AuthService
+from workhooks.services.console import ConsoleService
 from workhooks.services.deliveries import DeliveryHistoryService
 from workhooks.services.reads import ReadService
 from workhooks.services.records import RecordService
 from workhooks.services.references import ReferenceService
+from workhooks.services.sessions import SessionService
 from workhooks.services.webhooks import WebhookService
 
 __all__ = ["Services"]
@@ -24,3 +26,5 @@ class Services:
     deliveries: DeliveryHistoryService
     reads: ReadService
     references: ReferenceService
+    console: ConsoleService
+    sessions: SessionService

@@ -17,6 +17,7 @@ from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery
 from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.webhooks import NewWebhook, Webhook, WebhookStatus
+from workhooks.storage.console import ConsoleStore
 
 __all__ = ["BacklogReport", "Store", "WebhookBacklog", "WindowOutcome", "Written"]
 
@@ -80,8 +81,8 @@ class BacklogReport:
     worst: list[WebhookBacklog]
 
 
-class Store(Protocol):
-    """Persistence for clients, records, webhooks and delivery state."""
+class Store(ConsoleStore, Protocol):
+    """Persistence for clients, records, webhooks and delivery state (and the console's)."""
 
     async def open(self) -> None:
         """Connect and apply pending migrations."""

@@ -37,6 +37,7 @@ from workhooks.errors import (
     UnknownPersonError,
 )
 from workhooks.storage.postgres.connection import PoolSettings, translate_errors
+from workhooks.storage.postgres.console import PostgresConsole
 from workhooks.storage.protocol import BacklogReport, WebhookBacklog, WindowOutcome, Written
 from workhooks.storage.sql import load_migrations, load_queries
 
@@ -156,12 +157,15 @@ def _records_json(records: Sequence[WorkInterruption]) -> str:
     ).decode()
 
 
-class PostgresStore:
+class PostgresStore(PostgresConsole):
     """The ``Store`` on PostgreSQL; ``worker_id`` names this process in webhook leases.
 
     ``trace``, when given, is called with every statement sent on a pooled connection
     (the benchmarks count SQL per delivery with it); never set in production.
     """
+
+    _row_webhook = staticmethod(_webhook)
+    _row_delivery = staticmethod(_delivery)
 
     def __init__(
         self,

@@ -31,6 +31,7 @@ from workhooks.domain.webhooks import Collection, NewWebhook, Webhook, WebhookSt
 from workhooks.errors import ConflictError, TooManyWebhooksError, UnknownPersonError
 from workhooks.storage.protocol import BacklogReport, WebhookBacklog, WindowOutcome, Written
 from workhooks.storage.sql import load_migrations, load_queries
+from workhooks.storage.sqlite.console import SqliteConsole
 
 __all__ = ["SqliteStore"]
 
@@ -152,8 +153,11 @@ def _connect(path: str) -> sqlite3.Connection:
     return conn
 
 
-class SqliteStore:
+class SqliteStore(SqliteConsole):
     """The ``Store`` on one SQLite file (``path`` may be ``:memory:``-free paths only)."""
+
+    _row_webhook = staticmethod(_webhook)
+    _row_delivery = staticmethod(_delivery)
 
     def __init__(self, path: str, *, trace: Callable[[str], None] | None = None) -> None:
         self._path = path

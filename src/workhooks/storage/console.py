@@ -1,0 +1,63 @@
+"""The ``ConsoleStore`` port: operators, the audit log, searches and operator actions.
+
+Every store implements it next to ``Store``; each method is one transaction, and each
+action writes its audit entry in the transaction that acts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+from workhooks.domain.operators import AuditEntry, Operator
+from workhooks.domain.search import DeliverySearch, FoundDelivery, WebhookSearch, WebhookState
+
+__all__ = ["ConsoleStore"]
+
+
+class ConsoleStore(Protocol):
+    """Persistence behind the operator console and the delivery portal (part of ``Store``)."""
+
+    async def add_operator(self, operator: Operator) -> bool:
+        """Store an operator account; False when the name is taken."""
+
+    async def get_operator(self, name: str) -> Operator | None:
+        """Return an operator by name."""
+
+    async def set_operator_password(self, name: str, password_hash: str) -> bool:
+        """Replace an operator's password hash; False when there is no such operator."""
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        """Append one entry to the audit log."""
+
+    async def list_audit(self, *, tenant: str | None = None, limit: int) -> list[AuditEntry]:
+        """The most recent audit entries (of one tenant's webhooks when given), newest first."""
+
+    async def search_webhooks(self, search: WebhookSearch) -> list[WebhookState]:
+        """Live webhooks matching ``search`` with their progress, ordered by ``(tenant, id)``."""
+
+    async def search_deliveries(self, search: DeliverySearch) -> list[FoundDelivery]:
+        """Deliveries matching ``search`` across webhooks, newest last attempt first."""
+
+    async def disable_webhook(
+        self, tenant: str, webhook_id: str, *, reason: str, audit: AuditEntry
+    ) -> bool:
+        """Disable an enabled live webhook for good; False when it is not enabled."""
+
+    async def retry_webhook_now(
+        self, tenant: str, webhook_id: str, *, now: dt.datetime, audit: AuditEntry
+    ) -> bool:
+        """Cut an enabled webhook's back-off short: it may send at ``now``.
+
+        False when the webhook is not enabled, deleted or unknown.
+        """
+
+    async def rewind_webhook(
+        self, tenant: str, webhook_id: str, *, since: dt.datetime, audit: AuditEntry
+    ) -> int | None:
+        """Move an enabled webhook's cursor back before the first delivery tried since ``since``.
+
+        Everything from there is sent again. Returns how many change versions the cursor
+        moved back (0 when nothing was tried since then); None when the webhook is not
+        enabled, deleted or unknown (a Disabled webhook stays disabled).
+        """
