@@ -24,6 +24,7 @@ from workhooks.api.routes_records import RECORD_HANDLERS
 from workhooks.api.routes_webhooks import WEBHOOK_HANDLERS
 from workhooks.api.schemas import check_body_types
 from workhooks.services.container import Services
+from workhooks.web import Pages, web_routers
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -73,9 +74,25 @@ def create_app(
         },
     )
     return Litestar(
-        route_handlers=[api, token, discovery, jwks, health, metrics_route, openapi_document],
+        route_handlers=[
+            api,
+            token,
+            discovery,
+            jwks,
+            health,
+            metrics_route,
+            openapi_document,
+            *web_routers(),
+        ],
         exception_handlers=exception_handlers(),
-        state=State({"services": services, "metrics": metrics, "metrics_token": metrics_token}),
+        state=State(
+            {
+                "services": services,
+                "metrics": metrics,
+                "metrics_token": metrics_token,
+                "pages": Pages(),
+            }
+        ),
         lifespan=list(lifespan),
         openapi_config=OpenAPIConfig(
             title="workhooks",

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from workhooks.domain.deliveries import Delivery, DeliveryStatus
 from workhooks.domain.webhooks import Webhook, WebhookStatus
+from workhooks.errors import InvalidRequestError
 
-__all__ = ["DeliverySearch", "FoundDelivery", "WebhookSearch", "WebhookState"]
+__all__ = [
+    "DEFAULT_PAGE",
+    "MAX_PAGE",
+    "DeliverySearch",
+    "FoundDelivery",
+    "WebhookSearch",
+    "WebhookState",
+    "delivery_next",
+    "parse_delivery_search",
+    "parse_instant",
+    "parse_webhook_search",
+    "webhook_next",
+]
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,3 +91,110 @@ class FoundDelivery:
 
     tenant: str
     delivery: Delivery
+
+
+def _fail(field: str, reason: str) -> InvalidRequestError:
+    return InvalidRequestError(f"Invalid search parameter {field}", reasons=(f"{field}: {reason}",))
+
+
+def _text(params: Mapping[str, str], name: str) -> str | None:
+    value = params.get(name, "").strip()
+    if len(value) > 2048:
+        raise _fail(name, "at most 2048 characters")
+    return value or None
+
+
+def _int(params: Mapping[str, str], name: str, *, low: int, high: int) -> int | None:
+    value = _text(params, name)
+    if value is None:
+        return None
+    if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
+        raise _fail(name, f"a whole number from {low} to {high}")
+    return int(value)
+
+
+def parse_instant(value: str, field: str) -> dt.datetime:
+    """An ISO 8601 time; one without an offset is taken as UTC (as browsers send it)."""
+    try:
+        at = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise _fail(field, "an ISO 8601 time, e.g. 2025-01-31T08:00:00Z") from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+
+
+def _instant(params: Mapping[str, str], name: str) -> dt.datetime | None:
+    value = _text(params, name)
+    return None if value is None else parse_instant(value, name)
+
+
+def _limit(params: Mapping[str, str]) -> int:
+    return _int(params, "limit", low=1, high=MAX_PAGE) or DEFAULT_PAGE
+
+
+def _parts(params: Mapping[str, str], count: int) -> list[str] | None:
+    value = _text(params, "after")
+    if value is None:
+        return None
+    parts = value.split("|")
+    if len(parts) != count or not all(parts):
+        raise _fail("after", "the value of a next-page link")
+    return parts
+
+
+def parse_webhook_search(params: Mapping[str, str], *, tenant: str | None) -> WebhookSearch:
+    """A webhook search from query parameters: ``q``, ``status``, ``failing``, ``after``.
+
+    A ``tenant`` given by the caller (a portal, a tenant's client) wins over the parameter.
+    """
+    status = _text(params, "status")
+    if status is not None and status not in {s.value for s in WebhookStatus}:
+        raise _fail("status", "Enabled or Disabled")
+    after = _parts(params, 2)
+    return WebhookSearch(
+        tenant=tenant or _text(params, "tenant"),
+        status=None if status is None else WebhookStatus(status),
+        text=_text(params, "q"),
+        failing=params.get("failing", "") in ("1", "true", "on"),
+        after=None if after is None else (after[0], after[1]),
+        limit=_limit(params),
+    )
+
+
+def webhook_next(search: WebhookSearch, found: list[WebhookState]) -> str | None:
+    """The ``after`` value of the next page, when the page was full."""
+    if len(found) < search.limit:
+        return None
+    last = found[-1].webhook
+    return f"{last.tenant}|{last.id}"
+
+
+def parse_delivery_search(params: Mapping[str, str], *, tenant: str | None) -> DeliverySearch:
+    """A delivery search from query parameters.
+
+    ``tenant``, ``webhook``, ``record``, ``status``, ``code``, ``error``, ``since``,
+    ``until`` and ``after``; a ``tenant`` given by the caller wins over the parameter.
+    """
+    status = _text(params, "status")
+    if status is not None and status not in {s.value for s in DeliveryStatus}:
+        raise _fail("status", "Succeeded or Failed")
+    after = _parts(params, 3)
+    return DeliverySearch(
+        tenant=tenant or _text(params, "tenant"),
+        webhook_id=_text(params, "webhook"),
+        record_id=_int(params, "record", low=1, high=2**63 - 1),
+        status=None if status is None else DeliveryStatus(status),
+        status_code=_int(params, "code", low=100, high=599),
+        error_class=_text(params, "error"),
+        since=_instant(params, "since"),
+        until=_instant(params, "until"),
+        after=None if after is None else (parse_instant(after[0], "after"), after[1], after[2]),
+        limit=_limit(params),
+    )
+
+
+def delivery_next(search: DeliverySearch, found: list[FoundDelivery]) -> str | None:
+    """The ``after`` value of the next page, when the page was full."""
+    if len(found) < search.limit:
+        return None
+    last = found[-1].delivery
+    return f"{last.last_attempt_at.isoformat()}|{last.webhook_id}|{last.id}"

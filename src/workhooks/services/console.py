@@ -13,7 +13,13 @@ from dataclasses import dataclass
 
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt
 from workhooks.domain.operators import AuditAction, AuditEntry
-from workhooks.domain.search import DeliverySearch, FoundDelivery, WebhookSearch, WebhookState
+from workhooks.domain.search import (
+    MAX_PAGE,
+    DeliverySearch,
+    FoundDelivery,
+    WebhookSearch,
+    WebhookState,
+)
 from workhooks.domain.webhooks import Webhook, WebhookStatus, destination_origin
 from workhooks.errors import ConflictError, InvalidRequestError, NotFoundError
 from workhooks.services.clock import Clock
@@ -21,7 +27,6 @@ from workhooks.storage.protocol import BacklogReport, Store
 
 __all__ = ["ConsoleService", "DeliveryDetail", "FailingDestination", "Overview"]
 
-MAX_PAGE = 200
 MAX_REASON = 200
 
 
