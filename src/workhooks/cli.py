@@ -12,7 +12,7 @@ from typing import Any
 
 from workhooks import __version__
 from workhooks.config import ConfigError, Settings
-from workhooks.domain.scopes import KNOWN_SCOPES, parse_scopes
+from workhooks.domain.scopes import KNOWN_SCOPES, TENANT_SCOPES, parse_scopes
 from workhooks.mirror.command import add_mirror_parser, run_mirror_command
 
 __all__ = ["main"]
@@ -88,7 +88,7 @@ def _run(coro: Coroutine[Any, Any, Any]) -> Any:
 async def _create_client(settings: Settings, tenant: str, scope_text: str) -> dict[str, Any]:
     from workhooks.bootstrap import runtime
 
-    scopes = KNOWN_SCOPES if scope_text.strip() == "all" else None
+    scopes = TENANT_SCOPES if scope_text.strip() == "all" else None
     if scopes is None:
         known, unknown = parse_scopes(scope_text)
         if unknown or not known:

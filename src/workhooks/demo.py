@@ -23,7 +23,7 @@ from rich.progress import Progress
 from workhooks.bootstrap import Runtime, running_worker, runtime, uvicorn_server
 from workhooks.client.signatures import SignatureError, verify
 from workhooks.config import Settings
-from workhooks.domain.scopes import KNOWN_SCOPES
+from workhooks.domain.scopes import TENANT_SCOPES
 
 __all__ = ["run_demo"]
 
@@ -142,7 +142,7 @@ async def _simulate(http: httpx.AsyncClient, console: Console, changes: int) -> 
 
 
 async def _authenticate(rt: Runtime, http: httpx.AsyncClient, console: Console) -> None:
-    new = await rt.services.auth.create_client(TENANT, frozenset(KNOWN_SCOPES))
+    new = await rt.services.auth.create_client(TENANT, TENANT_SCOPES)
     _print_tour(console, str(http.base_url).rstrip("/"), new.client.id, new.secret)
     answer = await http.post(
         f"/tenants/{TENANT}/connect/token",

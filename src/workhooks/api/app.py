@@ -17,6 +17,7 @@ from workhooks.api.errors import exception_handlers
 from workhooks.api.limits import uri_length_limit
 from workhooks.api.paths import API_PREFIX
 from workhooks.api.routes_auth import discovery, jwks, token
+from workhooks.api.routes_console import TENANT_CONSOLE_HANDLERS, operator_router
 from workhooks.api.routes_metrics import MetricsSource
 from workhooks.api.routes_metrics import metrics as metrics_route
 from workhooks.api.routes_reads import READ_HANDLERS
@@ -62,7 +63,12 @@ def create_app(
     """
     api = Router(
         path=API_PREFIX,
-        route_handlers=[*READ_HANDLERS, *RECORD_HANDLERS, *WEBHOOK_HANDLERS],
+        route_handlers=[
+            *READ_HANDLERS,
+            *RECORD_HANDLERS,
+            *WEBHOOK_HANDLERS,
+            *TENANT_CONSOLE_HANDLERS,
+        ],
         before_request=check_body_types,
         security=[{"bearer": []}],
         parameters={
@@ -76,6 +82,7 @@ def create_app(
     return Litestar(
         route_handlers=[
             api,
+            operator_router(),
             token,
             discovery,
             jwks,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["KNOWN_SCOPES", "Scope", "parse_scopes"]
+__all__ = ["KNOWN_SCOPES", "TENANT_SCOPES", "Scope", "parse_scopes"]
 
 
 class Scope(StrEnum):
@@ -17,9 +17,13 @@ class Scope(StrEnum):
     PEOPLE_READ = "connector-protimeapi-people.read"
     PEOPLE_WRITE = "connector-protimeapi-people.write"
     EXTERNAL_REFERENCES_WRITE = "connector-protimeapi-external-references.write"
+    # Not a Protime scope: every tenant's webhooks and deliveries, for people who run workhooks.
+    OPERATOR = "workhooks-operator"
 
 
 KNOWN_SCOPES = frozenset(Scope)
+# What ``all`` means for a tenant's client: everything but the cross-tenant operator scope.
+TENANT_SCOPES = KNOWN_SCOPES - {Scope.OPERATOR}
 
 
 def parse_scopes(text: str) -> tuple[frozenset[Scope], tuple[str, ...]]:

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from litestar import Request, Response, Router, get, post
+from litestar.params import FromPath
 
 from workhooks.domain.operators import AuditAction
 from workhooks.errors import AuthenticationError, InvalidRequestError, WorkhooksError
@@ -120,7 +121,9 @@ async def deliveries(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @get("/tenants/{tenant:str}/webhooks/{webhook_id:str}", include_in_schema=False)
-async def webhook(request: Request[Any, Any, Any], tenant: str, webhook_id: str) -> Response[str]:
+async def webhook(
+    request: Request[Any, Any, Any], tenant: FromPath[str], webhook_id: FromPath[str]
+) -> Response[str]:
     """One webhook of a tenant."""
     return await views.webhook_page(request, _view(request), tenant, webhook_id)
 
@@ -130,7 +133,10 @@ async def webhook(request: Request[Any, Any, Any], tenant: str, webhook_id: str)
     include_in_schema=False,
 )
 async def delivery(
-    request: Request[Any, Any, Any], tenant: str, webhook_id: str, delivery_id: str
+    request: Request[Any, Any, Any],
+    tenant: FromPath[str],
+    webhook_id: FromPath[str],
+    delivery_id: FromPath[str],
 ) -> Response[str]:
     """One delivery and its attempts."""
     return await views.delivery_page(request, _view(request), tenant, webhook_id, delivery_id)
@@ -138,7 +144,10 @@ async def delivery(
 
 @get("/tenants/{tenant:str}/webhooks/{webhook_id:str}/{action:str}", include_in_schema=False)
 async def confirm(
-    request: Request[Any, Any, Any], tenant: str, webhook_id: str, action: str
+    request: Request[Any, Any, Any],
+    tenant: FromPath[str],
+    webhook_id: FromPath[str],
+    action: FromPath[str],
 ) -> Response[str]:
     """Confirm an action."""
     return await views.confirm_page(request, _view(request), tenant, webhook_id, action)
@@ -146,7 +155,10 @@ async def confirm(
 
 @post("/tenants/{tenant:str}/webhooks/{webhook_id:str}/{action:str}", include_in_schema=False)
 async def act(
-    request: Request[Any, Any, Any], tenant: str, webhook_id: str, action: str
+    request: Request[Any, Any, Any],
+    tenant: FromPath[str],
+    webhook_id: FromPath[str],
+    action: FromPath[str],
 ) -> Response[Any]:
     """Run a confirmed action."""
     return await views.act(request, _view(request), tenant, webhook_id, action)

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Response, Router, get, post
+from litestar.params import FromPath, FromQuery
 
 from workhooks.domain.operators import AuditAction
 from workhooks.errors import AuthenticationError, WorkhooksError
@@ -30,7 +31,7 @@ from workhooks.web.pages import (
 __all__ = ["portal_router"]
 
 
-def _base(tenant: str) -> str:
+def _base(tenant: FromPath[str]) -> str:
     return f"/portal/{quote(tenant, safe='')}"
 
 
@@ -55,7 +56,11 @@ async def _require_tenant_session(request: Request[Any, Any, Any]) -> Response[A
 
 
 def _sign_in_form(
-    request: Request[Any, Any, Any], tenant: str, *, error: str = "", status_code: int = 200
+    request: Request[Any, Any, Any],
+    tenant: str,
+    *,
+    error: str = "",
+    status_code: int = 200,
 ) -> Response[str]:
     token = new_sign_in_token()
     cookie = session_cookie(request, SIGN_IN_COOKIE, token, path=_base(tenant), max_age=3600)
@@ -80,13 +85,13 @@ def _signed_in(
 
 
 @get("/sign-in", opt={"public": True})
-async def sign_in_form(request: Request[Any, Any, Any], tenant: str) -> Response[str]:
+async def sign_in_form(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[str]:
     """The portal sign-in form (the tenant's client credentials)."""
     return _sign_in_form(request, tenant)
 
 
 @post("/sign-in", opt={"public": True})
-async def sign_in(request: Request[Any, Any, Any], tenant: str) -> Response[Any]:
+async def sign_in(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
     """Check the client credentials of this tenant and start a portal session."""
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     expected = request.cookies.get(SIGN_IN_COOKIE)
@@ -105,7 +110,9 @@ async def sign_in(request: Request[Any, Any, Any], tenant: str) -> Response[Any]
 
 
 @get("/link", opt={"public": True})
-async def link(request: Request[Any, Any, Any], tenant: str, token: str) -> Response[Any]:
+async def link(
+    request: Request[Any, Any, Any], tenant: FromPath[str], token: FromQuery[str]
+) -> Response[Any]:
     """Sign in with a portal link; the token leaves the address bar at once."""
     svc = services(request)
     try:
@@ -118,7 +125,7 @@ async def link(request: Request[Any, Any, Any], tenant: str, token: str) -> Resp
 
 
 @post("/sign-out")
-async def sign_out(request: Request[Any, Any, Any], tenant: str) -> Response[Any]:
+async def sign_out(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
     """End the portal session in this browser."""
     await checked_form(request, _view(request))
     cookie = session_cookie(request, PORTAL_COOKIE, "", path=_base(tenant), max_age=0)
@@ -138,14 +145,19 @@ async def deliveries(request: Request[Any, Any, Any]) -> Response[str]:
 
 
 @get("/webhooks/{webhook_id:str}")
-async def webhook(request: Request[Any, Any, Any], tenant: str, webhook_id: str) -> Response[str]:
+async def webhook(
+    request: Request[Any, Any, Any], tenant: FromPath[str], webhook_id: FromPath[str]
+) -> Response[str]:
     """One of the tenant's webhooks."""
     return await views.webhook_page(request, _view(request), tenant, webhook_id)
 
 
 @get("/webhooks/{webhook_id:str}/deliveries/{delivery_id:str}")
 async def delivery(
-    request: Request[Any, Any, Any], tenant: str, webhook_id: str, delivery_id: str
+    request: Request[Any, Any, Any],
+    tenant: FromPath[str],
+    webhook_id: FromPath[str],
+    delivery_id: FromPath[str],
 ) -> Response[str]:
     """One delivery and its attempts."""
     return await views.delivery_page(request, _view(request), tenant, webhook_id, delivery_id)
@@ -153,7 +165,10 @@ async def delivery(
 
 @get("/webhooks/{webhook_id:str}/{action:str}")
 async def confirm(
-    request: Request[Any, Any, Any], tenant: str, webhook_id: str, action: str
+    request: Request[Any, Any, Any],
+    tenant: FromPath[str],
+    webhook_id: FromPath[str],
+    action: FromPath[str],
 ) -> Response[str]:
     """Confirm retry now or recover."""
     return await views.confirm_page(request, _view(request), tenant, webhook_id, action)
@@ -161,7 +176,10 @@ async def confirm(
 
 @post("/webhooks/{webhook_id:str}/{action:str}")
 async def act(
-    request: Request[Any, Any, Any], tenant: str, webhook_id: str, action: str
+    request: Request[Any, Any, Any],
+    tenant: FromPath[str],
+    webhook_id: FromPath[str],
+    action: FromPath[str],
 ) -> Response[Any]:
     """Run a confirmed action on one of the tenant's webhooks."""
     return await views.act(request, _view(request), tenant, webhook_id, action)
