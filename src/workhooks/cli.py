@@ -1,4 +1,4 @@
-"""The ``workhooks`` command line: serve, clients create, demo, mirror."""
+"""The ``workhooks`` command line: serve, clients create, operators, demo, mirror."""
 
 from __future__ import annotations
 
@@ -65,6 +65,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--json", action="store_true", help="print JSON for scripts")
 
+    operators = commands.add_parser("operators", help="manage console operator accounts")
+    operator_commands = operators.add_subparsers(dest="operators_command", required=True)
+    for verb, text in (("create", "create an operator"), ("password", "set a new password")):
+        command = operator_commands.add_parser(verb, help=f"{text} (prompts for the password)")
+        _add_common(command)
+        command.add_argument("--name", required=True, help="the operator's sign-in name")
+        command.add_argument(
+            "--password-stdin", action="store_true", help="read the password from stdin"
+        )
+
     demo = commands.add_parser("demo", help="run the server with a live demo on SQLite")
     demo.add_argument("--port", type=int, default=None, help="API port (default 8000)")
     demo.add_argument("--receiver-port", type=int, default=8001, help="demo receiver port")
@@ -108,6 +118,31 @@ async def _create_client(settings: Settings, tenant: str, scope_text: str) -> di
     }
 
 
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != password:
+        raise ConfigError("the passwords differ")
+    return password
+
+
+async def _operators(settings: Settings, verb: str, name: str, password: str) -> None:
+    from workhooks.bootstrap import runtime
+    from workhooks.errors import WorkhooksError
+
+    async with runtime(settings) as rt:
+        try:
+            if verb == "create":
+                await rt.services.sessions.create_operator(name, password)
+            else:
+                await rt.services.sessions.set_password(name, password)
+        except WorkhooksError as exc:
+            raise ConfigError("; ".join(exc.reasons) or exc.message) from exc
+
+
 def _print_client(info: dict[str, Any], *, as_json: bool) -> None:
     if as_json:
         print(json.dumps(info))
@@ -145,6 +180,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = Settings.from_env(database_url=args.database_url)
             info = _run(_create_client(settings, args.tenant, args.scopes))
             _print_client(info, as_json=args.json)
+        elif args.command == "operators":
+            settings = Settings.from_env(database_url=args.database_url)
+            password = _read_password(args.password_stdin)
+            _run(_operators(settings, args.operators_command, args.name, password))
+            done = "created" if args.operators_command == "create" else "password set"
+            print(f"operator {args.name}: {done}")
         elif args.command == "demo":
             from workhooks.demo import run_demo
 

@@ -167,23 +167,41 @@ async def test_rewind_sends_again_what_was_tried_since_a_time(store: Store) -> N
     await store.settle_tenants(now=T0)
     assert await store.due_webhooks(now=T0, limit=10) == []
     moved = await store.rewind_webhook(
-        "acme", "a1", since=T0 + dt.timedelta(seconds=4), audit=_entry(AuditAction.RECOVER)
+        "acme", "a1", since=T0 + dt.timedelta(seconds=4), now=T0, audit=_entry(AuditAction.RECOVER)
     )
     assert moved == 2
     assert (await must_get_webhook(store, "acme", "a1")).cursor == 3
     assert [w.id for w in await store.due_webhooks(now=T0, limit=10)] == ["a1"]
     nothing = await store.rewind_webhook(
-        "acme", "a1", since=T0 + dt.timedelta(days=1), audit=_entry(AuditAction.RECOVER)
+        "acme", "a1", since=T0 + dt.timedelta(days=1), now=T0, audit=_entry(AuditAction.RECOVER)
     )
     assert nothing == 0
     assert len(await store.list_audit(limit=10)) == 2
+
+
+async def test_rewind_cuts_a_back_off_short(store: Store) -> None:
+    """Recovering a backing-off webhook makes it due at once; its failure count stays."""
+    await store.create_webhook(new_webhook("a1"))
+    await _changes(store, "acme", 1)
+    webhook = await must_get_webhook(store, "acme", "a1")
+    later = T0 + dt.timedelta(hours=1)
+    await store.apply_window(outcome(webhook, failures=2, next_attempt_at=later))
+    assert await store.due_webhooks(now=T0, limit=10) == []
+    moved = await store.rewind_webhook(
+        "acme", "a1", since=T0, now=T0, audit=_entry(AuditAction.RECOVER)
+    )
+    assert moved == 0
+    assert [w.id for w in await store.due_webhooks(now=T0, limit=10)] == ["a1"]
+    assert (await must_get_webhook(store, "acme", "a1")).failures == 2
 
 
 async def test_rewind_leaves_a_disabled_webhook_disabled(store: Store) -> None:
     """Recover refuses a Disabled webhook: it stays disabled and its cursor does not move."""
     await store.create_webhook(new_webhook("a1"))
     await store.disable_webhook("acme", "a1", reason="x", audit=_entry(AuditAction.DISABLE))
-    moved = await store.rewind_webhook("acme", "a1", since=T0, audit=_entry(AuditAction.RECOVER))
+    moved = await store.rewind_webhook(
+        "acme", "a1", since=T0, now=T0, audit=_entry(AuditAction.RECOVER)
+    )
     assert moved is None
     webhook = await must_get_webhook(store, "acme", "a1")
     assert webhook.status is WebhookStatus.DISABLED

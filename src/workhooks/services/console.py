@@ -175,8 +175,9 @@ class ConsoleService:
     async def recover(self, actor: str, tenant: str, webhook_id: str, *, since: dt.datetime) -> int:
         """Send again everything tried since ``since`` to an enabled webhook.
 
-        The cursor moves back before the first delivery tried since then; records are sent
-        in their current state, as always. Returns how many change versions are sent again.
+        The cursor moves back before the first delivery tried since then and a back-off is
+        cut short; records are sent in their current state, as always. Returns how many
+        change versions are sent again.
         """
         if since.tzinfo is None:
             raise InvalidRequestError(
@@ -187,7 +188,9 @@ class ConsoleService:
             actor, AuditAction.RECOVER, tenant, webhook_id, f"since {since.isoformat()}"
         )
         await self._enabled(tenant, webhook_id)
-        moved = await self._store.rewind_webhook(tenant, webhook_id, since=since, audit=entry)
+        moved = await self._store.rewind_webhook(
+            tenant, webhook_id, since=since, now=entry.at, audit=entry
+        )
         if moved is None:
             await self._enabled(tenant, webhook_id)
             return 0

@@ -53,11 +53,18 @@ class ConsoleStore(Protocol):
         """
 
     async def rewind_webhook(
-        self, tenant: str, webhook_id: str, *, since: dt.datetime, audit: AuditEntry
+        self,
+        tenant: str,
+        webhook_id: str,
+        *,
+        since: dt.datetime,
+        now: dt.datetime,
+        audit: AuditEntry,
     ) -> int | None:
         """Move an enabled webhook's cursor back before the first delivery tried since ``since``.
 
-        Everything from there is sent again. Returns how many change versions the cursor
-        moved back (0 when nothing was tried since then); None when the webhook is not
-        enabled, deleted or unknown (a Disabled webhook stays disabled).
+        Everything from there is sent again, starting at ``now`` (a back-off is cut short as
+        by ``retry_webhook_now``; the failure count stays). Returns how many change versions
+        the cursor moved back (0 when nothing was tried since then); None when the webhook
+        is not enabled, deleted or unknown (a Disabled webhook stays disabled).
         """

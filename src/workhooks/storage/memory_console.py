@@ -139,7 +139,13 @@ class InMemoryConsole:
         return True
 
     async def rewind_webhook(
-        self, tenant: str, webhook_id: str, *, since: dt.datetime, audit: AuditEntry
+        self,
+        tenant: str,
+        webhook_id: str,
+        *,
+        since: dt.datetime,
+        now: dt.datetime,
+        audit: AuditEntry,
     ) -> int | None:
         """Move the cursor back before the first delivery tried since ``since``."""
         w = self._enabled(tenant, webhook_id)
@@ -151,9 +157,12 @@ class InMemoryConsole:
             if d.webhook_id == w.id and d.last_attempt_at >= since
         ]
         moved = max(0, w.cursor - (min(versions) - 1)) if versions else 0
+        cursor = w.cursor - moved
+        retry_at = w.next_attempt_at
+        if retry_at is not None and retry_at > now:
+            retry_at = now
+        self._webhooks[w.id] = dataclasses.replace(w, cursor=cursor, next_attempt_at=retry_at)
         if moved:
-            cursor = w.cursor - moved
-            self._webhooks[w.id] = dataclasses.replace(w, cursor=cursor)
             self._settled[tenant] = min(self._settled.get(tenant, 0), cursor)
         self._audit.append(audit)
         return moved

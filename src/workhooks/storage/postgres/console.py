@@ -145,7 +145,13 @@ class PostgresConsole:
             return True
 
     async def rewind_webhook(
-        self, tenant: str, webhook_id: str, *, since: dt.datetime, audit: AuditEntry
+        self,
+        tenant: str,
+        webhook_id: str,
+        *,
+        since: dt.datetime,
+        now: dt.datetime,
+        audit: AuditEntry,
     ) -> int | None:
         """Move the cursor back, unsettle the tenant and audit, in one transaction.
 
@@ -161,5 +167,6 @@ class PostgresConsole:
             if moved:
                 await conn.execute(Q["rewind_webhook"], tenant, webhook_id, cursor - moved)
                 await conn.execute(Q["unsettle_tenant"], tenant, cursor - moved)
+            await conn.execute(Q["retry_webhook_now"], tenant, webhook_id, now)
             await conn.execute(Q["insert_audit"], *_audit_args(audit))
             return int(moved)

@@ -169,7 +169,13 @@ class SqliteConsole:
         return await self._write(run)
 
     async def rewind_webhook(
-        self, tenant: str, webhook_id: str, *, since: dt.datetime, audit: AuditEntry
+        self,
+        tenant: str,
+        webhook_id: str,
+        *,
+        since: dt.datetime,
+        now: dt.datetime,
+        audit: AuditEntry,
     ) -> int | None:
         """Move the cursor back, unsettle the tenant and audit, in one transaction."""
         key = {"tenant": tenant, "id": webhook_id}
@@ -186,6 +192,7 @@ class SqliteConsole:
                 cursor = row["cursor"] - moved
                 c.execute(Q["rewind_webhook"], {**key, "cursor": cursor})
                 c.execute(Q["unsettle_tenant"], {"tenant": tenant, "cursor": cursor})
+            c.execute(Q["retry_webhook_now"], {**key, "now": _ts(now)}).fetchall()
             c.execute(Q["insert_audit"], _audit_params(audit))
             return moved
 
