@@ -107,8 +107,12 @@ def start_server(
     port: int | None = None,
     database_url: str | None = None,
     worker: bool = True,
+    env: dict[str, str] | None = None,
 ) -> ServerProcess:
-    """Start ``workhooks serve --dev`` and wait until it answers; the caller stops it."""
+    """Start ``workhooks serve --dev`` and wait until it answers; the caller stops it.
+
+    ``env`` adds ``WORKHOOKS_*`` settings to the process's environment.
+    """
     port = port or free_port()
     database_url = database_url or f"sqlite:///{tmp_path / 'workhooks.db'}"
     log = tmp_path / f"server-{time.monotonic_ns()}.log"
@@ -120,7 +124,7 @@ def start_server(
             [sys.executable, "-m", "workhooks", *args],
             stdout=sink,
             stderr=subprocess.STDOUT,
-            env=workhooks_env(),
+            env=workhooks_env(**(env or {})),
         )
     running = ServerProcess(process, f"http://127.0.0.1:{port}", database_url, log)
     try:
