@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from tests.integration.store_helpers import (
@@ -205,3 +206,20 @@ async def test_rewind_leaves_a_disabled_webhook_disabled(store: Store) -> None:
     assert moved is None
     webhook = await must_get_webhook(store, "acme", "a1")
     assert webhook.status is WebhookStatus.DISABLED
+
+
+async def test_attempt_rates_count_attempts_and_failures_per_minute(store: Store) -> None:
+    """Attempts since a time are counted per minute with their failures, oldest minute first."""
+    await store.create_webhook(new_webhook("a1"))
+    await _changes(store, "acme", 3)
+    first = attempt("a1", 2)
+    late = dataclasses.replace(
+        attempt("a1", 3, succeeded=False), attempted_at=T0 + dt.timedelta(minutes=2, seconds=5)
+    )
+    await _deliver(store, "a1", first, late)
+    rates = await store.attempt_rates(since=T0)
+    assert [(r.minute, r.attempts, r.failures) for r in rates] == [
+        (T0, 1, 0),
+        (T0 + dt.timedelta(minutes=2), 1, 1),
+    ]
+    assert await store.attempt_rates(since=T0 + dt.timedelta(minutes=3)) == []

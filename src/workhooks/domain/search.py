@@ -15,6 +15,7 @@ __all__ = [
     "MAX_PAGE",
     "DeliverySearch",
     "FoundDelivery",
+    "MinuteRate",
     "WebhookSearch",
     "WebhookState",
     "delivery_next",
@@ -63,6 +64,15 @@ class WebhookState:
             return dt.timedelta(0)
         since = self.caught_up_at or self.webhook.created_at
         return max(dt.timedelta(0), now - since)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MinuteRate:
+    """How many attempts were made in one minute, and how many of them failed."""
+
+    minute: dt.datetime
+    attempts: int
+    failures: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -17,6 +17,7 @@ from workhooks.domain.search import (
     MAX_PAGE,
     DeliverySearch,
     FoundDelivery,
+    MinuteRate,
     WebhookSearch,
     WebhookState,
 )
@@ -50,10 +51,12 @@ class FailingDestination:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Overview:
-    """Webhooks by status, the most behind, and the destinations failing now."""
+    """Webhooks by status, the most behind, the destinations failing now, and per-minute
+    attempts and failures over the last hour (``minutes``, oldest first, empty ones as 0)."""
 
     backlog: BacklogReport
     failing: list[FailingDestination]
+    minutes: list[MinuteRate]
 
 
 def _check_limit(limit: int) -> int:
@@ -121,7 +124,16 @@ class ConsoleService:
             for o, f in by_origin.items()
         ]
         destinations.sort(key=lambda d: (-d.webhooks, -d.failures, d.origin))
-        return Overview(backlog=backlog, failing=destinations[:most_behind])
+        return Overview(
+            backlog=backlog, failing=destinations[:most_behind], minutes=await self._last_hour()
+        )
+
+    async def _last_hour(self) -> list[MinuteRate]:
+        end = self._clock.now().replace(second=0, microsecond=0)
+        start = end - dt.timedelta(minutes=59)
+        found = {r.minute: r for r in await self._store.attempt_rates(since=start)}
+        minutes = (start + dt.timedelta(minutes=n) for n in range(60))
+        return [found.get(m) or MinuteRate(minute=m, attempts=0, failures=0) for m in minutes]
 
     async def audit(self, *, tenant: str | None = None, limit: int = 50) -> list[AuditEntry]:
         """The latest audit entries (of one tenant when given), newest first."""

@@ -10,7 +10,13 @@ import datetime as dt
 from typing import Protocol
 
 from workhooks.domain.operators import AuditEntry, Operator
-from workhooks.domain.search import DeliverySearch, FoundDelivery, WebhookSearch, WebhookState
+from workhooks.domain.search import (
+    DeliverySearch,
+    FoundDelivery,
+    MinuteRate,
+    WebhookSearch,
+    WebhookState,
+)
 
 __all__ = ["ConsoleStore"]
 
@@ -38,6 +44,12 @@ class ConsoleStore(Protocol):
 
     async def search_deliveries(self, search: DeliverySearch) -> list[FoundDelivery]:
         """Deliveries matching ``search`` across webhooks, newest last attempt first."""
+
+    async def attempt_rates(self, *, since: dt.datetime) -> list[MinuteRate]:
+        """Attempts and failures per minute since ``since``, oldest first (empty minutes left out).
+
+        Reads the attempt log's time index over that range only.
+        """
 
     async def disable_webhook(
         self, tenant: str, webhook_id: str, *, reason: str, audit: AuditEntry

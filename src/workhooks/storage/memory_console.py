@@ -5,9 +5,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from workhooks.domain.deliveries import Delivery
+from workhooks.domain.deliveries import Delivery, DeliveryAttempt
 from workhooks.domain.operators import AuditEntry, Operator
-from workhooks.domain.search import DeliverySearch, FoundDelivery, WebhookSearch, WebhookState
+from workhooks.domain.search import (
+    DeliverySearch,
+    FoundDelivery,
+    MinuteRate,
+    WebhookSearch,
+    WebhookState,
+)
 from workhooks.domain.webhooks import Webhook, WebhookStatus
 
 __all__ = ["InMemoryConsole"]
@@ -44,6 +50,7 @@ class InMemoryConsole:
 
     _webhooks: dict[str, Webhook]
     _deliveries: dict[tuple[str, str], Delivery]
+    _attempts: list[DeliveryAttempt]
     _caught_up_at: dict[str, dt.datetime]
     _work_heads: dict[str, int]
     _settled: dict[str, int]
@@ -106,6 +113,19 @@ class InMemoryConsole:
             reverse=True,
         )
         return found[: search.limit]
+
+    async def attempt_rates(self, *, since: dt.datetime) -> list[MinuteRate]:
+        """Per minute, from the attempt list."""
+        rates: dict[dt.datetime, list[int]] = {}
+        for a in self._attempts:
+            if a.attempted_at >= since:
+                minute = a.attempted_at.astimezone(dt.UTC).replace(second=0, microsecond=0)
+                counts = rates.setdefault(minute, [0, 0])
+                counts[0] += 1
+                counts[1] += 0 if a.succeeded else 1
+        return [
+            MinuteRate(minute=m, attempts=c[0], failures=c[1]) for m, c in sorted(rates.items())
+        ]
 
     def _enabled(self, tenant: str, webhook_id: str) -> Webhook | None:
         w = self._webhooks.get(webhook_id)

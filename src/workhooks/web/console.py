@@ -23,6 +23,7 @@ from workhooks.web.pages import (
     services,
     session_cookie,
 )
+from workhooks.web.plots import plot
 
 __all__ = ["console_router"]
 
@@ -103,8 +104,13 @@ async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
 async def overview(request: Request[Any, Any, Any]) -> Response[str]:
     """Webhooks by status, the most behind, the destinations failing now."""
     console = services(request).console
+    found = await console.overview()
+    per_second = [
+        ("Deliveries/s", plot([m.attempts / 60 for m in found.minutes])),
+        ("Failures/s", plot([m.failures / 60 for m in found.minutes])),
+    ]
     return pages(request).render(
-        "overview.html", view=_view(request), overview=await console.overview(), now=console.now()
+        "overview.html", view=_view(request), overview=found, plots=per_second, now=console.now()
     )
 
 

@@ -11,7 +11,13 @@ import asyncpg
 
 from workhooks.domain.deliveries import Delivery
 from workhooks.domain.operators import AuditAction, AuditEntry, Operator
-from workhooks.domain.search import DeliverySearch, FoundDelivery, WebhookSearch, WebhookState
+from workhooks.domain.search import (
+    DeliverySearch,
+    FoundDelivery,
+    MinuteRate,
+    WebhookSearch,
+    WebhookState,
+)
 from workhooks.domain.webhooks import Webhook
 from workhooks.storage.sql import load_queries
 
@@ -122,6 +128,14 @@ class PostgresConsole:
             search.limit,
         )
         return [FoundDelivery(tenant=r["tenant"], delivery=self._row_delivery(r)) for r in rows]
+
+    async def attempt_rates(self, *, since: dt.datetime) -> list[MinuteRate]:
+        """Per minute, over the attempts' time index."""
+        rows = await self._fetch(Q["attempt_rates"], since)
+        return [
+            MinuteRate(minute=r["minute"], attempts=r["attempts"], failures=r["failures"])
+            for r in rows
+        ]
 
     async def disable_webhook(
         self, tenant: str, webhook_id: str, *, reason: str, audit: AuditEntry

@@ -72,3 +72,11 @@ UPDATE webhooks SET cursor = $3 WHERE tenant = $1 AND id = $2
 
 -- name: unsettle_tenant
 UPDATE tenants SET settled_head = LEAST(settled_head, $2) WHERE tenant = $1
+
+-- name: attempt_rates
+SELECT date_trunc('minute', attempted_at) AS minute, count(*) AS attempts,
+    count(*) FILTER (WHERE NOT succeeded) AS failures
+FROM delivery_attempts
+WHERE attempted_at >= $1
+GROUP BY 1
+ORDER BY 1

@@ -9,7 +9,13 @@ from typing import Any, TypeVar
 
 from workhooks.domain.deliveries import Delivery, DeliveryStatus
 from workhooks.domain.operators import AuditAction, AuditEntry, Operator
-from workhooks.domain.search import DeliverySearch, FoundDelivery, WebhookSearch, WebhookState
+from workhooks.domain.search import (
+    DeliverySearch,
+    FoundDelivery,
+    MinuteRate,
+    WebhookSearch,
+    WebhookState,
+)
 from workhooks.domain.webhooks import Webhook
 from workhooks.storage.sql import load_queries
 
@@ -138,6 +144,20 @@ class SqliteConsole:
         }
         rows = await self._read(lambda c: c.execute(Q["search_deliveries"], params).fetchall())
         return [FoundDelivery(tenant=r["tenant"], delivery=self._row_delivery(r)) for r in rows]
+
+    async def attempt_rates(self, *, since: dt.datetime) -> list[MinuteRate]:
+        """Per minute, over the attempts' time index."""
+        rows = await self._read(
+            lambda c: c.execute(Q["attempt_rates"], {"since": _ts(since)}).fetchall()
+        )
+        return [
+            MinuteRate(
+                minute=dt.datetime.fromisoformat(f"{r['minute']}:00+00:00"),
+                attempts=r["attempts"],
+                failures=r["failures"],
+            )
+            for r in rows
+        ]
 
     async def disable_webhook(
         self, tenant: str, webhook_id: str, *, reason: str, audit: AuditEntry

@@ -75,3 +75,11 @@ WHERE tenant = :tenant AND id = :id
 
 -- name: unsettle_tenant
 UPDATE tenants SET settled_head = MIN(settled_head, :cursor) WHERE tenant = :tenant
+
+-- name: attempt_rates
+SELECT substr(attempted_at, 1, 16) AS minute, count(*) AS attempts,
+    sum(1 - succeeded) AS failures
+FROM delivery_attempts
+WHERE attempted_at >= :since
+GROUP BY minute
+ORDER BY minute
