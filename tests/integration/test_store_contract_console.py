@@ -153,6 +153,10 @@ async def test_retry_now_brings_the_retry_time_forward(store: Store) -> None:
     assert await store.retry_webhook_now("acme", "a1", now=T0, audit=_entry(AuditAction.RETRY_NOW))
     assert [w.id for w in await store.due_webhooks(now=T0, limit=10)] == ["a1"]
     assert (await must_get_webhook(store, "acme", "a1")).failures == 3
+    webhook = await must_get_webhook(store, "acme", "a1")
+    await store.apply_window(outcome(webhook, failures=0, next_attempt_at=None))
+    assert await store.retry_webhook_now("acme", "a1", now=T0, audit=_entry(AuditAction.RETRY_NOW))
+    assert (await must_get_webhook(store, "acme", "a1")).next_attempt_at is None
     await store.disable_webhook("acme", "a1", reason="x", audit=_entry(AuditAction.DISABLE))
     assert not await store.retry_webhook_now(
         "acme", "a1", now=T0, audit=_entry(AuditAction.RETRY_NOW)

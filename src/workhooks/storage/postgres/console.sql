@@ -62,7 +62,7 @@ FOR UPDATE
 
 -- name: retry_webhook_now
 UPDATE webhooks SET next_attempt_at = $3
-WHERE tenant = $1 AND id = $2 AND (next_attempt_at IS NULL OR next_attempt_at > $3)
+WHERE tenant = $1 AND id = $2 AND next_attempt_at > $3
 
 -- name: first_version_since
 SELECT min(change_version) FROM deliveries WHERE webhook_id = $1 AND last_attempt_at >= $2

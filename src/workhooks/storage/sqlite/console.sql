@@ -58,7 +58,7 @@ WHERE tenant = :tenant AND id = :id AND status = 'Enabled' AND deleted_at IS NUL
 -- name: retry_webhook_now
 UPDATE webhooks SET next_attempt_at = :now
 WHERE tenant = :tenant AND id = :id AND status = 'Enabled' AND deleted_at IS NULL
-    AND (next_attempt_at IS NULL OR next_attempt_at > :now)
+    AND next_attempt_at > :now
 RETURNING id
 
 -- name: enabled_webhook_cursor
