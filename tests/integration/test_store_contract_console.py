@@ -122,6 +122,11 @@ async def test_delivery_search_across_webhooks_filters_and_pages(store: Store) -
         DeliverySearch(since=T0 + dt.timedelta(seconds=2), until=T0 + dt.timedelta(seconds=2))
     )
     assert [f.delivery.record_id for f in window] == [2]
+    mine = await store.search_deliveries(DeliverySearch(webhook_id="a1", tenant="acme"))
+    assert [f.delivery.record_id for f in mine] == [2, 1]
+    # A tenant's search never reaches another tenant's webhook or record, whatever else it names.
+    assert await store.search_deliveries(DeliverySearch(webhook_id="a1", tenant="globex")) == []
+    assert await store.search_deliveries(DeliverySearch(record_id=1, tenant="globex")) == []
     last = everything[0].delivery
     rest = await store.search_deliveries(
         DeliverySearch(after=(last.last_attempt_at, last.webhook_id, last.id), limit=1)

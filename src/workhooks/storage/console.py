@@ -18,7 +18,22 @@ from workhooks.domain.search import (
     WebhookState,
 )
 
-__all__ = ["ConsoleStore"]
+__all__ = ["ConsoleStore", "delivery_query"]
+
+
+def delivery_query(search: DeliverySearch) -> str:
+    """The named query that reads the fewest rows for ``search`` (each SQL store has all four).
+
+    A webhook's own index, then a record's, then a tenant's webhooks, else the time index:
+    a filter that may be absent (``:x IS NULL OR ...``) cannot choose an index by itself.
+    """
+    if search.webhook_id is not None:
+        return "search_deliveries_by_webhook"
+    if search.record_id is not None:
+        return "search_deliveries_by_record"
+    if search.tenant is not None:
+        return "search_deliveries_by_tenant"
+    return "search_deliveries"
 
 
 class ConsoleStore(Protocol):

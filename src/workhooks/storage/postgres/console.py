@@ -19,6 +19,7 @@ from workhooks.domain.search import (
     WebhookState,
 )
 from workhooks.domain.webhooks import Webhook
+from workhooks.storage.console import delivery_query
 from workhooks.storage.sql import load_queries
 
 __all__ = ["PostgresConsole"]
@@ -113,7 +114,7 @@ class PostgresConsole:
         """Newest last attempt first, keyset-paged."""
         after = search.after
         rows = await self._fetch(
-            Q["search_deliveries"],
+            Q[delivery_query(search)],
             search.tenant,
             search.webhook_id,
             search.record_id,

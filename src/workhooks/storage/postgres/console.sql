@@ -35,9 +35,60 @@ ORDER BY w.tenant, w.id
 LIMIT $7
 
 -- name: search_deliveries
+-- Across every webhook: the time index gives the order (the first page reads one page of rows).
 SELECT d.*, w.tenant FROM deliveries AS d
 JOIN webhooks AS w ON w.id = d.webhook_id
 WHERE ($1::text IS NULL OR w.tenant = $1)
+    AND ($2::text IS NULL OR d.webhook_id = $2)
+    AND ($3::bigint IS NULL OR d.record_id = $3)
+    AND ($4::text IS NULL OR d.status = $4)
+    AND ($5::integer IS NULL OR d.last_status_code = $5)
+    AND ($6::text IS NULL OR d.last_error_class = $6)
+    AND ($7::timestamptz IS NULL OR d.last_attempt_at >= $7)
+    AND ($8::timestamptz IS NULL OR d.last_attempt_at <= $8)
+    AND ($9::timestamptz IS NULL OR (d.last_attempt_at, d.webhook_id, d.message_id)
+        < ($9::timestamptz, $10::text, $11::text))
+ORDER BY d.last_attempt_at DESC, d.webhook_id DESC, d.message_id DESC
+LIMIT $12
+
+-- name: search_deliveries_by_webhook
+-- One webhook's deliveries: its (webhook_id, last_attempt_at, message_id) index gives the order.
+SELECT d.*, w.tenant FROM deliveries AS d
+JOIN webhooks AS w ON w.id = d.webhook_id
+WHERE d.webhook_id = $2 AND ($1::text IS NULL OR w.tenant = $1)
+    AND ($3::bigint IS NULL OR d.record_id = $3)
+    AND ($4::text IS NULL OR d.status = $4)
+    AND ($5::integer IS NULL OR d.last_status_code = $5)
+    AND ($6::text IS NULL OR d.last_error_class = $6)
+    AND ($7::timestamptz IS NULL OR d.last_attempt_at >= $7)
+    AND ($8::timestamptz IS NULL OR d.last_attempt_at <= $8)
+    AND ($9::timestamptz IS NULL OR (d.last_attempt_at, d.webhook_id, d.message_id)
+        < ($9::timestamptz, $10::text, $11::text))
+ORDER BY d.last_attempt_at DESC, d.webhook_id DESC, d.message_id DESC
+LIMIT $12
+
+-- name: search_deliveries_by_record
+-- One record's deliveries: found through the record index, then sorted (few rows).
+SELECT d.*, w.tenant FROM deliveries AS d
+JOIN webhooks AS w ON w.id = d.webhook_id
+WHERE d.record_id = $3 AND ($1::text IS NULL OR w.tenant = $1)
+    AND ($2::text IS NULL OR d.webhook_id = $2)
+    AND ($4::text IS NULL OR d.status = $4)
+    AND ($5::integer IS NULL OR d.last_status_code = $5)
+    AND ($6::text IS NULL OR d.last_error_class = $6)
+    AND ($7::timestamptz IS NULL OR d.last_attempt_at >= $7)
+    AND ($8::timestamptz IS NULL OR d.last_attempt_at <= $8)
+    AND ($9::timestamptz IS NULL OR (d.last_attempt_at, d.webhook_id, d.message_id)
+        < ($9::timestamptz, $10::text, $11::text))
+ORDER BY d.last_attempt_at DESC, d.webhook_id DESC, d.message_id DESC
+LIMIT $12
+
+-- name: search_deliveries_by_tenant
+-- One tenant's deliveries: each of its webhooks' index ranges, then sorted.
+SELECT d.*, w.tenant FROM deliveries AS d
+JOIN webhooks AS w ON w.id = d.webhook_id
+WHERE d.webhook_id IN (SELECT id FROM webhooks WHERE tenant = $1)
+    AND w.tenant = $1
     AND ($2::text IS NULL OR d.webhook_id = $2)
     AND ($3::bigint IS NULL OR d.record_id = $3)
     AND ($4::text IS NULL OR d.status = $4)

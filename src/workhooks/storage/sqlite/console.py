@@ -17,6 +17,7 @@ from workhooks.domain.search import (
     WebhookState,
 )
 from workhooks.domain.webhooks import Webhook
+from workhooks.storage.console import delivery_query
 from workhooks.storage.sql import load_queries
 
 __all__ = ["SqliteConsole"]
@@ -142,7 +143,8 @@ class SqliteConsole:
             "after_id": None if after is None else after[2],
             "limit": search.limit,
         }
-        rows = await self._read(lambda c: c.execute(Q["search_deliveries"], params).fetchall())
+        query = Q[delivery_query(search)]
+        rows = await self._read(lambda c: c.execute(query, params).fetchall())
         return [FoundDelivery(tenant=r["tenant"], delivery=self._row_delivery(r)) for r in rows]
 
     async def attempt_rates(self, *, since: dt.datetime) -> list[MinuteRate]:

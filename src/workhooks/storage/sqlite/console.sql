@@ -36,9 +36,61 @@ ORDER BY w.tenant, w.id
 LIMIT :limit
 
 -- name: search_deliveries
+-- Across every webhook: the time index gives the order (the first page reads one page of rows).
 SELECT d.*, w.tenant FROM deliveries AS d
 JOIN webhooks AS w ON w.id = d.webhook_id
 WHERE (:tenant IS NULL OR w.tenant = :tenant)
+    AND (:webhook_id IS NULL OR d.webhook_id = :webhook_id)
+    AND (:record_id IS NULL OR d.record_id = :record_id)
+    AND (:status IS NULL OR d.status = :status)
+    AND (:status_code IS NULL OR d.last_status_code = :status_code)
+    AND (:error_class IS NULL OR d.last_error_class = :error_class)
+    AND (:since IS NULL OR d.last_attempt_at >= :since)
+    AND (:until IS NULL OR d.last_attempt_at <= :until)
+    AND (:after_at IS NULL OR (d.last_attempt_at, d.webhook_id, d.message_id)
+        < (:after_at, :after_webhook, :after_id))
+ORDER BY d.last_attempt_at DESC, d.webhook_id DESC, d.message_id DESC
+LIMIT :limit
+
+-- name: search_deliveries_by_webhook
+-- One webhook's deliveries: its (webhook_id, last_attempt_at, message_id) index gives the order.
+SELECT d.*, w.tenant FROM deliveries AS d
+JOIN webhooks AS w ON w.id = d.webhook_id
+WHERE d.webhook_id = :webhook_id AND w.tenant = COALESCE(:tenant, w.tenant)
+    AND (:record_id IS NULL OR d.record_id = :record_id)
+    AND (:status IS NULL OR d.status = :status)
+    AND (:status_code IS NULL OR d.last_status_code = :status_code)
+    AND (:error_class IS NULL OR d.last_error_class = :error_class)
+    AND (:since IS NULL OR d.last_attempt_at >= :since)
+    AND (:until IS NULL OR d.last_attempt_at <= :until)
+    AND (:after_at IS NULL OR (d.last_attempt_at, d.webhook_id, d.message_id)
+        < (:after_at, :after_webhook, :after_id))
+ORDER BY d.last_attempt_at DESC, d.webhook_id DESC, d.message_id DESC
+LIMIT :limit
+
+-- name: search_deliveries_by_record
+-- One record's deliveries: found through the record index, then sorted (few rows).
+SELECT d.*, w.tenant FROM deliveries AS d
+JOIN webhooks AS w ON w.id = d.webhook_id
+WHERE d.record_id = :record_id
+    AND (:tenant IS NULL OR w.tenant = :tenant)
+    AND (:webhook_id IS NULL OR d.webhook_id = :webhook_id)
+    AND (:status IS NULL OR d.status = :status)
+    AND (:status_code IS NULL OR d.last_status_code = :status_code)
+    AND (:error_class IS NULL OR d.last_error_class = :error_class)
+    AND (:since IS NULL OR d.last_attempt_at >= :since)
+    AND (:until IS NULL OR d.last_attempt_at <= :until)
+    AND (:after_at IS NULL OR (d.last_attempt_at, d.webhook_id, d.message_id)
+        < (:after_at, :after_webhook, :after_id))
+ORDER BY d.last_attempt_at DESC, d.webhook_id DESC, d.message_id DESC
+LIMIT :limit
+
+-- name: search_deliveries_by_tenant
+-- One tenant's deliveries: each of its webhooks' index ranges, then sorted.
+SELECT d.*, w.tenant FROM deliveries AS d
+JOIN webhooks AS w ON w.id = d.webhook_id
+WHERE d.webhook_id IN (SELECT id FROM webhooks WHERE tenant = :tenant)
+    AND w.tenant = :tenant
     AND (:webhook_id IS NULL OR d.webhook_id = :webhook_id)
     AND (:record_id IS NULL OR d.record_id = :record_id)
     AND (:status IS NULL OR d.status = :status)
