@@ -47,10 +47,6 @@ def _actor(request: Request[Any, Any, Any]) -> str:
     return f"client:{principal_of(request).client_id}"
 
 
-def _query(request: Request[Any, Any, Any]) -> dict[str, str]:
-    return {k: v for k, v in request.query_params.items() if isinstance(v, str)}
-
-
 async def _recover(
     request: Request[Any, Any, Any], tenant: str, webhook_id: str, since: str
 ) -> dict[str, Any]:
@@ -117,10 +113,30 @@ TENANT_CONSOLE_HANDLERS = [retry_own, recover_own, portal_link_own]
 # -- every tenant's (operators) ----------------------------------------------------------
 
 
+Text = FromQuery[str | None]
+
+
+def _given(**values: str | None) -> dict[str, str]:
+    return {name: value for name, value in values.items() if value is not None}
+
+
 @get("/webhooks", responses=documented(200, OperatorWebhookPage, "A page of webhooks"))
-async def search_webhooks(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """Webhooks across tenants: ``q``, ``tenant``, ``status``, ``failing``, ``limit``, ``after``."""
-    params = _query(request)
+async def search_webhooks(
+    request: Request[Any, Any, Any],
+    q: Text = None,
+    tenant: Text = None,
+    status: Text = None,
+    failing: Text = None,
+    limit: Text = None,
+    after: Text = None,
+) -> dict[str, Any]:
+    """Webhooks across tenants, by ``(tenant, id)``.
+
+    ``q`` matches a webhook id or tenant, or any part of the destination; ``status`` is
+    Enabled or Disabled; ``failing=1`` keeps failing webhooks; ``limit`` is 1 to 200 (50);
+    ``after`` comes from ``nextLink``.
+    """
+    params = _given(q=q, tenant=tenant, status=status, failing=failing, limit=limit, after=after)
     search = parse_webhook_search(params, tenant=None)
     console = services_of(request).console
     found = await console.webhooks(search)
@@ -132,10 +148,37 @@ async def search_webhooks(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 @get("/deliveries", responses=documented(200, OperatorDeliveryPage, "A page of deliveries"))
-async def search_deliveries(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """Deliveries across webhooks: ``tenant``, ``webhook``, ``record``, ``status``, ``code``,
-    ``error``, ``since``, ``until``, ``limit``, ``after``; newest first."""
-    params = _query(request)
+async def search_deliveries(
+    request: Request[Any, Any, Any],
+    tenant: Text = None,
+    webhook: Text = None,
+    record: Text = None,
+    status: Text = None,
+    code: Text = None,
+    error: Text = None,
+    since: Text = None,
+    until: Text = None,
+    limit: Text = None,
+    after: Text = None,
+) -> dict[str, Any]:
+    """Deliveries across webhooks, newest last attempt first.
+
+    ``record`` is a record id, ``status`` Succeeded or Failed, ``code`` the last HTTP status,
+    ``error`` the last error class, ``since``/``until`` ISO 8601 times (UTC when without an
+    offset), ``limit`` 1 to 200 (50), ``after`` from ``nextLink``.
+    """
+    params = _given(
+        tenant=tenant,
+        webhook=webhook,
+        record=record,
+        status=status,
+        code=code,
+        error=error,
+        since=since,
+        until=until,
+        limit=limit,
+        after=after,
+    )
     search = parse_delivery_search(params, tenant=None)
     found = await services_of(request).console.deliveries(search)
     body: dict[str, Any] = {"value": [found_delivery_document(f) for f in found]}
