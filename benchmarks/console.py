@@ -148,6 +148,7 @@ async def console_pages(backend: Backend, *, webhooks: int, deliveries: int) -> 
             tenant = next(t for (t, _), i in zip(hooks, ids, strict=True) if i == busy)
             pages = {
                 "overview": "/console",
+                "overview's rates plot": "/console/rates.svg",
                 "webhooks": "/console/webhooks",
                 "webhooks, one tenant": f"/console/webhooks?tenant={tenant}",
                 "webhooks, search a URL": "/console/webhooks?q=console-09999/3",

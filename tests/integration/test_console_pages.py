@@ -177,8 +177,12 @@ async def test_overview_shows_counts_most_behind_and_failing_destinations(site: 
     assert page.status_code == 200
     assert webhook_id in page.text
     assert "https://acme.example.com:443" in page.text
-    assert 'aria-label="Deliveries/s per minute over the last hour"' in page.text
-    assert "(peak 0.03, now 0.03)" in page.text  # two attempts in the current minute
+    assert 'src="/console/rates.svg"' in page.text
+    plot = await site.http.get("/console/rates.svg")
+    assert plot.headers["content-type"].startswith("image/svg+xml")
+    # Two attempts in the current minute, one of them failed.
+    assert "deliveries/s: now 0.03, peak 0.03" in plot.text
+    assert "failures/s: now 0.02, peak 0.02" in plot.text
 
 
 async def test_sign_out_ends_the_session(site: Api) -> None:

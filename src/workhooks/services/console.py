@@ -51,12 +51,10 @@ class FailingDestination:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Overview:
-    """Webhooks by status, the most behind, the destinations failing now, and per-minute
-    attempts and failures over the last hour (``minutes``, oldest first, empty ones as 0)."""
+    """Webhooks by status, the most behind, and the destinations failing now."""
 
     backlog: BacklogReport
     failing: list[FailingDestination]
-    minutes: list[MinuteRate]
 
 
 def _check_limit(limit: int) -> int:
@@ -124,11 +122,10 @@ class ConsoleService:
             for o, f in by_origin.items()
         ]
         destinations.sort(key=lambda d: (-d.webhooks, -d.failures, d.origin))
-        return Overview(
-            backlog=backlog, failing=destinations[:most_behind], minutes=await self._last_hour()
-        )
+        return Overview(backlog=backlog, failing=destinations[:most_behind])
 
-    async def _last_hour(self) -> list[MinuteRate]:
+    async def last_hour(self) -> list[MinuteRate]:
+        """Attempts and failures per minute over the last hour, oldest first (empty as 0)."""
         end = self._clock.now().replace(second=0, microsecond=0)
         start = end - dt.timedelta(minutes=59)
         found = {r.minute: r for r in await self._store.attempt_rates(since=start)}

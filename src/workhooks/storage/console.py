@@ -18,7 +18,12 @@ from workhooks.domain.search import (
     WebhookState,
 )
 
-__all__ = ["ConsoleStore", "delivery_query"]
+__all__ = ["ConsoleStore", "delivery_query", "webhook_query"]
+
+
+def webhook_query(search: WebhookSearch) -> str:
+    """The named query for ``search``: one tenant's index range when a tenant is given."""
+    return "search_webhooks" if search.tenant is None else "search_webhooks_of_tenant"
 
 
 def delivery_query(search: DeliverySearch) -> str:

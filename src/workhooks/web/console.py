@@ -104,13 +104,27 @@ async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
 async def overview(request: Request[Any, Any, Any]) -> Response[str]:
     """Webhooks by status, the most behind, the destinations failing now."""
     console = services(request).console
-    found = await console.overview()
-    per_second = [
-        ("Deliveries/s", plot([m.attempts / 60 for m in found.minutes])),
-        ("Failures/s", plot([m.failures / 60 for m in found.minutes])),
-    ]
     return pages(request).render(
-        "overview.html", view=_view(request), overview=found, plots=per_second, now=console.now()
+        "overview.html", view=_view(request), overview=await console.overview(), now=console.now()
+    )
+
+
+@get("/rates.svg", include_in_schema=False)
+async def rates(request: Request[Any, Any, Any]) -> Response[str]:
+    """Deliveries/s and failures/s per minute over the last hour, as an SVG image.
+
+    An image of its own, so the overview shows at once while the attempt log is counted.
+    """
+    minutes = await services(request).console.last_hour()
+    deliveries = plot([m.attempts / 60 for m in minutes])
+    failures = plot([m.failures / 60 for m in minutes], top=deliveries.top)
+    return pages(request).render(
+        "rates.svg",
+        media_type="image/svg+xml",
+        width=deliveries.width,
+        height=deliveries.height,
+        deliveries=deliveries,
+        failures=failures,
     )
 
 
@@ -203,6 +217,7 @@ def console_router() -> Router:
             sign_in,
             sign_out,
             overview,
+            rates,
             webhooks,
             deliveries,
             webhook,

@@ -140,13 +140,14 @@ class Pages:
         *,
         status_code: int = 200,
         cookies: list[Cookie] | None = None,
+        media_type: str = "text/html; charset=utf-8",
         **context: Any,
     ) -> Response[str]:
-        """An HTML page with the console's security headers."""
+        """A page (HTML unless told) with the console's security headers."""
         html = self._env.get_template(template).render(**context)
         return Response(
             html,
-            media_type="text/html; charset=utf-8",
+            media_type=media_type,
             status_code=status_code,
             headers=_HEADERS,
             cookies=cookies or [],

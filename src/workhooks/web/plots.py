@@ -19,9 +19,9 @@ class Plot:
     last: float
 
 
-def plot(values: Sequence[float], *, width: int = 420, height: int = 90) -> Plot:
-    """Scale ``values`` (oldest first) into a polyline; the top is the largest value."""
-    top = max(values, default=0.0) or 1.0
+def plot(values: Sequence[float], *, width: int = 640, height: int = 120, top: float = 0.0) -> Plot:
+    """Scale ``values`` (oldest first) into a polyline under ``top`` (default: their largest)."""
+    top = top or max(values, default=0.0) or 1.0
     step = width / max(len(values) - 1, 1)
     points = " ".join(
         f"{i * step:.1f},{height - (v / top) * (height - 2) - 1:.1f}" for i, v in enumerate(values)

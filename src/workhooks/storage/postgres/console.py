@@ -19,7 +19,7 @@ from workhooks.domain.search import (
     WebhookState,
 )
 from workhooks.domain.webhooks import Webhook
-from workhooks.storage.console import delivery_query
+from workhooks.storage.console import delivery_query, webhook_query
 from workhooks.storage.sql import load_queries
 
 __all__ = ["PostgresConsole"]
@@ -92,7 +92,7 @@ class PostgresConsole:
         """Ordered by ``(tenant, id)`` over the partial index of live webhooks."""
         after = search.after
         rows = await self._fetch(
-            Q["search_webhooks"],
+            Q[webhook_query(search)],
             search.tenant,
             None if search.status is None else search.status.value,
             search.failing,

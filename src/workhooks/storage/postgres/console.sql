@@ -34,6 +34,20 @@ WHERE w.deleted_at IS NULL
 ORDER BY w.tenant, w.id
 LIMIT $7
 
+-- name: search_webhooks_of_tenant
+-- One tenant's webhooks, over the (tenant, id) index of live webhooks.
+SELECT w.*, GREATEST(COALESCE(t.work_interruptions_head, 0) - w.cursor, 0) AS changes_behind
+FROM webhooks AS w
+LEFT JOIN tenants AS t ON t.tenant = w.tenant
+WHERE w.deleted_at IS NULL
+    AND w.tenant = $1
+    AND ($2::text IS NULL OR w.status = $2)
+    AND (NOT $3::boolean OR w.failures > 0)
+    AND ($4::text IS NULL OR w.id = $4 OR w.tenant = $4 OR strpos(w.destination_url, $4) > 0)
+    AND ($5::text IS NULL OR (w.tenant, w.id) > ($5::text, $6::text))
+ORDER BY w.tenant, w.id
+LIMIT $7
+
 -- name: search_deliveries
 -- Across every webhook: the time index gives the order (the first page reads one page of rows).
 SELECT d.*, w.tenant FROM deliveries AS d

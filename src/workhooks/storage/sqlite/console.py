@@ -17,7 +17,7 @@ from workhooks.domain.search import (
     WebhookState,
 )
 from workhooks.domain.webhooks import Webhook
-from workhooks.storage.console import delivery_query
+from workhooks.storage.console import delivery_query, webhook_query
 from workhooks.storage.sql import load_queries
 
 __all__ = ["SqliteConsole"]
@@ -116,7 +116,8 @@ class SqliteConsole:
             "after_id": None if search.after is None else search.after[1],
             "limit": search.limit,
         }
-        rows = await self._read(lambda c: c.execute(Q["search_webhooks"], params).fetchall())
+        query = Q[webhook_query(search)]
+        rows = await self._read(lambda c: c.execute(query, params).fetchall())
         return [
             WebhookState(
                 webhook=self._row_webhook(r),

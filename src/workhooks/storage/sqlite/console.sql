@@ -35,6 +35,21 @@ WHERE w.deleted_at IS NULL
 ORDER BY w.tenant, w.id
 LIMIT :limit
 
+-- name: search_webhooks_of_tenant
+-- One tenant's webhooks, over the (tenant, id) index of live webhooks.
+SELECT w.*, MAX(COALESCE(t.work_interruptions_head, 0) - w.cursor, 0) AS changes_behind
+FROM webhooks AS w
+LEFT JOIN tenants AS t ON t.tenant = w.tenant
+WHERE w.deleted_at IS NULL
+    AND w.tenant = :tenant
+    AND (:status IS NULL OR w.status = :status)
+    AND (:failing = 0 OR w.failures > 0)
+    AND (:text IS NULL OR w.id = :text OR w.tenant = :text
+        OR instr(w.destination_url, :text) > 0)
+    AND (:after_tenant IS NULL OR (w.tenant, w.id) > (:after_tenant, :after_id))
+ORDER BY w.tenant, w.id
+LIMIT :limit
+
 -- name: search_deliveries
 -- Across every webhook: the time index gives the order (the first page reads one page of rows).
 SELECT d.*, w.tenant FROM deliveries AS d
