@@ -41,12 +41,14 @@ from workhooks.process_metrics import process_registry
 from workhooks.services.auth import AuthService, FailureLimits, generate_signing_key
 from workhooks.services.clients import ClientService
 from workhooks.services.clock import Clock, SystemClock
+from workhooks.services.console import ConsoleService
 from workhooks.services.container import Services
 from workhooks.services.deliveries import DeliveryHistoryService
 from workhooks.services.groups import GroupService
 from workhooks.services.reads import ReadService
 from workhooks.services.records import RecordService
 from workhooks.services.references import ReferenceService
+from workhooks.services.sessions import SessionService
 from workhooks.services.webhooks import DestinationRules, WebhookService
 from workhooks.storage.memory import InMemoryStore
 from workhooks.storage.postgres.connection import PoolSettings
@@ -68,6 +70,11 @@ def token_key(key: SigningKey) -> bytes:
     and delta tokens in the hands of consumers survive a rotation.
     """
     return hmac.new(key.private_key, b"workhooks continuation tokens", hashlib.sha256).digest()
+
+
+def session_key(key: SigningKey) -> bytes:
+    """The key of console and portal sessions and portal links (same on every API node)."""
+    return hmac.new(key.private_key, b"workhooks console sessions", hashlib.sha256).digest()
 
 
 def make_store(database_url: str, settings: Settings | None = None) -> Store:
@@ -259,6 +266,14 @@ async def runtime(
             reads=ReadService(store, clock, tokens=tokens, page_size=settings.page_size),
             references=ReferenceService(store),
             groups=GroupService(store),
+            console=ConsoleService(store, clock, wake=worker.wake),
+            sessions=SessionService(
+                store,
+                clock,
+                key=session_key(key),
+                ttl=dt.timedelta(minutes=settings.console_session_minutes),
+                link_ttl=dt.timedelta(minutes=settings.portal_link_minutes),
+            ),
         )
         if own_sender is not None:
             await own_sender.start()

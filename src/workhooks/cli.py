@@ -1,4 +1,4 @@
-"""The ``workhooks`` command line: serve, worker, clients, keys, demo, mirror."""
+"""The ``workhooks`` command line: serve, worker, migrate, admin commands, demo, mirror."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from workhooks import __version__
-from workhooks.cli_admin import add_admin_parsers, run_admin_command
+from workhooks.cli_admin import ADMIN_COMMANDS, add_admin_parsers, run_admin_command
 from workhooks.config import ConfigError, Settings
 from workhooks.errors import DeliveryHeldError, SchemaTooNewError, WorkhooksError
 from workhooks.logs import configure_logging
@@ -177,7 +177,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         _run(work(Settings.from_env(database_url=args.database_url, dev=args.dev)))
     elif args.command == "migrate":
         return _migrate(Settings.from_env(database_url=args.database_url))
-    elif args.command in ("clients", "signing-keys", "master-key"):
+    elif args.command in ADMIN_COMMANDS:
         return run_admin_command(args, _run)
     elif args.command == "demo":
         from workhooks.demo import run_demo

@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from workhooks.config import Settings
+from workhooks.config import ConfigError, Settings
 from workhooks.domain.clients import Client
 from workhooks.domain.scopes import require_scopes
 from workhooks.errors import InvalidRequestError, WorkhooksError
@@ -26,6 +26,7 @@ from workhooks.storage.sealing import encode_master_key, new_master_key
 __all__ = ["add_admin_parsers", "run_admin_command"]
 
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]
+ADMIN_COMMANDS = ("clients", "signing-keys", "master-key", "operators")
 
 
 def _database(parser: argparse.ArgumentParser, *, json_output: bool = True) -> None:
@@ -39,7 +40,16 @@ def _database(parser: argparse.ArgumentParser, *, json_output: bool = True) -> N
 
 
 def add_admin_parsers(commands: Any) -> None:
-    """Add ``clients``, ``signing-keys`` and ``master-key`` to the CLI's sub-commands."""
+    """Add ``clients``, ``signing-keys``, ``master-key`` and ``operators`` to the CLI."""
+    operators = commands.add_parser("operators", help="manage console operator accounts")
+    operator_verbs = operators.add_subparsers(dest="operators_command", required=True)
+    for verb, text in (("create", "create an operator"), ("password", "set a new password")):
+        command = operator_verbs.add_parser(verb, help=f"{text} (prompts for the password)")
+        _database(command)
+        command.add_argument("--name", required=True, help="the operator's sign-in name")
+        command.add_argument(
+            "--password-stdin", action="store_true", help="read the password from stdin"
+        )
     clients = commands.add_parser("clients", help="manage API clients")
     verbs = clients.add_subparsers(dest="clients_command", required=True)
     create = verbs.add_parser("create", help="create a client; prints its secret once")
@@ -147,6 +157,28 @@ def _create_master_key(path: Path | None) -> None:
     print(f"master key written to {path} (mode 0600); set WORKHOOKS_MASTER_KEY_FILE={path}")
 
 
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != password:
+        raise ConfigError("the passwords differ")
+    return password
+
+
+async def _operators(args: argparse.Namespace, settings: Settings, password: str) -> Any:
+    from workhooks.bootstrap import runtime
+
+    async with runtime(settings) as rt:
+        if args.operators_command == "create":
+            await rt.services.sessions.create_operator(args.name, password)
+            return {"operator": args.name, "done": "created"}
+        await rt.services.sessions.set_password(args.name, password)
+        return {"operator": args.name, "done": "password set"}
+
+
 def _admin_settings(settings: Settings) -> Settings:
     """Without a configured master key, a development database's key file is used."""
     configured = settings.master_key or settings.master_key_file
@@ -156,7 +188,7 @@ def _admin_settings(settings: Settings) -> Settings:
 
 
 def run_admin_command(args: argparse.Namespace, run: Runner) -> int:
-    """Run a ``clients``, ``signing-keys`` or ``master-key`` command; the exit status."""
+    """Run one of ``ADMIN_COMMANDS``; the exit status."""
     if args.command == "master-key" and args.master_command == "create":
         _create_master_key(args.file)
         return 0
@@ -164,6 +196,8 @@ def run_admin_command(args: argparse.Namespace, run: Runner) -> int:
     try:
         if args.command == "clients":
             result = run(_clients(args, settings))
+        elif args.command == "operators":
+            result = run(_operators(args, settings, _read_password(args.password_stdin)))
         elif args.command == "signing-keys":
             result = run(_rotate_signing_key(settings))
         else:

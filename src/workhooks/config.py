@@ -75,6 +75,8 @@ class Settings:
     master_key_file: str | None = None
     token_failures_per_client: int = 10
     token_failures_per_address: int = 50
+    console_session_minutes: int = 480
+    portal_link_minutes: int = 15
 
     def __post_init__(self) -> None:
         """Refuse every value that would stop delivery, break a route or make no sense."""
@@ -147,6 +149,8 @@ _AT_LEAST_ONE = (
     "rate_limit_burst",
     "token_failures_per_client",
     "token_failures_per_address",
+    "console_session_minutes",
+    "portal_link_minutes",
 )
 _ABOVE_ZERO = (
     "delivery_timeout_seconds",

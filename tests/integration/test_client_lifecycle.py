@@ -21,7 +21,7 @@ from workhooks.testing import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.timeout(60)
 
-OPERATOR = "/operator/clients"
+OPERATOR = "/operator/v1/clients"
 
 
 async def _database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:

@@ -46,7 +46,7 @@ async def test_cross_tenant_requests_never_reach_another_tenants_data(api: Api) 
         ("GET", f"{API}/webhooks/{webhook_id}"),
         ("DELETE", f"{API}/webhooks/{webhook_id}"),
         ("GET", f"{API}/webhooks/{webhook_id}/deliveries"),
-        ("GET", f"{API}/webhooks/{webhook_id}/deliveries/msg_00000000000000000002"),
+        ("GET", f"{API}/webhooks/{webhook_id}/deliveries/msg_{webhook_id}_00000000000000000002"),
         ("GET", f"{API}/work-interruptions/7"),
         ("DELETE", f"{API}/work-interruptions/7"),
         ("GET", f"{API}/people/1"),

@@ -42,6 +42,14 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "workhooks.bootstrap",
     ),
     "api": ("workhooks.storage.memory", "workhooks.storage.sqlite", "workhooks.delivery"),
+    # Pages over the services: no store, no delivery engine, no composition root.
+    "web": (
+        "workhooks.storage",
+        "workhooks.delivery",
+        "workhooks.bootstrap",
+        "workhooks.cli",
+        "workhooks.config",
+    ),
     "client": (
         "workhooks.api",
         "workhooks.services",

@@ -17,11 +17,12 @@ from workhooks.api.allow import allowed_methods, fix_allow_header
 from workhooks.api.errors import exception_handlers
 from workhooks.api.limits import BATCH_BODY_BYTES, uri_length_limit
 from workhooks.api.openapi_document import SECURITY_SCHEMES, finish, operation_id
-from workhooks.api.paths import API_PREFIX
+from workhooks.api.paths import API_PREFIX, OPERATOR_PREFIX
 from workhooks.api.probes import Readiness, always_ready, health, ready
 from workhooks.api.rate_limits import RateLimits
 from workhooks.api.routes_auth import discovery, jwks, token
-from workhooks.api.routes_clients import CLIENT_HANDLERS, OPERATOR_PREFIX
+from workhooks.api.routes_clients import CLIENT_HANDLERS
+from workhooks.api.routes_console import TENANT_CONSOLE_HANDLERS, operator_router
 from workhooks.api.routes_groups import GROUP_HANDLERS
 from workhooks.api.routes_metrics import MetricsSource
 from workhooks.api.routes_metrics import metrics as metrics_route
@@ -30,6 +31,7 @@ from workhooks.api.routes_records import RECORD_HANDLERS
 from workhooks.api.routes_webhooks import WEBHOOK_HANDLERS
 from workhooks.api.schemas import check_body_types
 from workhooks.services.container import Services
+from workhooks.web import Pages, web_routers
 
 __all__ = ["API_PREFIX", "create_app"]
 
@@ -78,7 +80,16 @@ def create_app(
             },
         )
         for path, handlers in (
-            (API_PREFIX, [*READ_HANDLERS, *RECORD_HANDLERS, *WEBHOOK_HANDLERS, *GROUP_HANDLERS]),
+            (
+                API_PREFIX,
+                [
+                    *READ_HANDLERS,
+                    *RECORD_HANDLERS,
+                    *WEBHOOK_HANDLERS,
+                    *GROUP_HANDLERS,
+                    *TENANT_CONSOLE_HANDLERS,
+                ],
+            ),
             (OPERATOR_PREFIX, CLIENT_HANDLERS),
         )
     )
@@ -87,6 +98,7 @@ def create_app(
         route_handlers=[
             api,
             operator,
+            operator_router(),
             token,
             discovery,
             jwks,
@@ -94,6 +106,7 @@ def create_app(
             ready,
             metrics_route,
             openapi_document,
+            *web_routers(),
         ],
         exception_handlers=exception_handlers(),
         state=State(
@@ -103,6 +116,7 @@ def create_app(
                 "metrics_token": metrics_token,
                 "rate_limits": rate_limits,
                 "readiness": readiness,
+                "pages": Pages(),
             }
         ),
         lifespan=list(lifespan),

@@ -136,7 +136,7 @@ def _scopes(app: Litestar) -> dict[tuple[str, str], str]:
         if not isinstance(route, HTTPRoute):
             continue
         for handler in route.route_handlers:
-            for guard in handler.guards or ():
+            for guard in handler.resolve_guards():
                 if isinstance(guard, ScopeGuard):
                     for method in handler.http_methods:
                         found[(route.path_format, method.lower())] = guard.scope.value

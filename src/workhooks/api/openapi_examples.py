@@ -86,6 +86,26 @@ _API_CLIENT = {
     "revokedAt": "2026-09-14T10:02:00Z",
 }
 
+_OPERATOR_WEBHOOK = {
+    **_WEBHOOK,
+    "tenant": "acme",
+    "cursor": 40,
+    "changesBehind": 2,
+    "lagSeconds": 12.5,
+    "failures": 3,
+    "nextAttemptAt": "2026-03-02T08:20:00Z",
+    "disabledReason": "The destination answered 410 Gone",
+}
+_OPERATOR_DELIVERY = {**_DELIVERY, "tenant": "acme", "webhookId": _WEBHOOK_ID}
+_AUDIT = {
+    "at": "2026-03-02T08:16:00Z",
+    "actor": "operator ada",
+    "action": "retry-now",
+    "tenant": "acme",
+    "webhookId": _WEBHOOK_ID,
+    "detail": "back-off cut short",
+}
+
 EXAMPLES: dict[str, Any] = {
     "AccessToken": {
         "access_token": "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ3aF8xIn0.c2ln",
@@ -165,4 +185,17 @@ EXAMPLES: dict[str, Any] = {
     "ApiClientList": {"value": [_API_CLIENT]},
     "ApiClientWithSecret": {**_API_CLIENT, "secret": "Zq3v5mXcD1kF0bYp7T2wLr9sNaHe4GuJiQyCoV8xEtM"},
     "ApiClientIn": {"tenant": "acme", "scopes": ["connector-protimeapi-webhooks.read"]},
+    "DisableIn": {"reason": "The destination answers 500 since Monday; re-enable by a new one"},
+    "RecoverIn": {"since": "2026-03-02T08:00:00Z"},
+    "Recovered": {"changesSentAgain": 42},
+    "PortalLink": {
+        "url": "https://workhooks.example.com/portal/acme/link?token=eyJhbGciOi...",
+        "expiresAt": "2026-03-02T08:30:00Z",
+    },
+    "OperatorWebhook": _OPERATOR_WEBHOOK,
+    "OperatorWebhookPage": {"value": [_OPERATOR_WEBHOOK]},
+    "OperatorDelivery": _OPERATOR_DELIVERY,
+    "OperatorDeliveryPage": {"value": [_OPERATOR_DELIVERY]},
+    "AuditItem": _AUDIT,
+    "AuditList": {"value": [_AUDIT]},
 }

@@ -5,9 +5,11 @@ from __future__ import annotations
 from workhooks.domain.records import MAX_RECORD_ID
 from workhooks.errors import NotFoundError
 
-__all__ = ["API_PREFIX", "MAX_URI_LENGTH", "path_id"]
+__all__ = ["API_PREFIX", "MAX_URI_LENGTH", "OPERATOR_PREFIX", "path_id"]
 
 API_PREFIX = "/connector/protimeapi/api/v1"
+# The routes of people who run workhooks (scope workhooks-operator): not Protime's API.
+OPERATOR_PREFIX = "/operator/v1"
 MAX_URI_LENGTH = 4096
 
 

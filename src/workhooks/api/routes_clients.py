@@ -14,14 +14,14 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from workhooks.api import openapi as doc
 from workhooks.api.openapi import documented
+from workhooks.api.paths import OPERATOR_PREFIX
 from workhooks.api.schemas import ApiClientIn, client_document
 from workhooks.api.security import requires, services_of
 from workhooks.domain.scopes import Scope, require_scopes
 from workhooks.services.clients import NewClient
 
-__all__ = ["CLIENT_HANDLERS", "OPERATOR_PREFIX"]
+__all__ = ["CLIENT_HANDLERS"]
 
-OPERATOR_PREFIX = "/operator"
 _OPERATOR = [requires(Scope.OPERATOR)]
 _NO_STORE = {"Cache-Control": "no-store"}
 

@@ -26,11 +26,13 @@ __all__ = [
 MAX_EXCERPT_BYTES = 64 * 1024
 """The most of a receiver's answer read and kept per attempt."""
 
-_MESSAGE_ID = re.compile(r"msg_[0-9A-F]{20}")
+_MESSAGE_ID = re.compile(
+    r"msg_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}_[0-9A-F]{20}"
+)
 
 
 def is_message_id(text: str) -> bool:
-    """Whether ``text`` is spelled like a message id (``msg_`` and a change version)."""
+    """Whether ``text`` is spelled like a message id (see ``message_id``); others name none."""
     return _MESSAGE_ID.fullmatch(text) is not None
 
 

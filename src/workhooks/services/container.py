@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 from workhooks.services.auth import AuthService
 from workhooks.services.clients import ClientService
+from workhooks.services.console import ConsoleService
 from workhooks.services.deliveries import DeliveryHistoryService
 from workhooks.services.groups import GroupService
 from workhooks.services.reads import ReadService
 from workhooks.services.records import RecordService
 from workhooks.services.references import ReferenceService
+from workhooks.services.sessions import SessionService
 from workhooks.services.webhooks import WebhookService
 
 __all__ = ["Services"]
@@ -28,3 +30,5 @@ class Services:
     reads: ReadService
     references: ReferenceService
     groups: GroupService
+    console: ConsoleService
+    sessions: SessionService

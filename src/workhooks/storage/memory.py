@@ -18,16 +18,18 @@ from workhooks.domain.groups import (
     group_in_a_cycle,
     unknown_parent,
 )
+from workhooks.domain.operators import AuditEntry, Operator
 from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.webhooks import NewWebhook, Webhook, WebhookStatus
 from workhooks.errors import ConflictError, TooManyWebhooksError, UnknownPersonError
+from workhooks.storage.memory_console import InMemoryConsole
 from workhooks.storage.protocol import BacklogReport, WebhookBacklog, WindowOutcome, Written
 
 __all__ = ["InMemoryStore"]
 
 
-class InMemoryStore:
+class InMemoryStore(InMemoryConsole):
     """Keeps everything in dictionaries; every method is atomic because it never awaits."""
 
     def __init__(self) -> None:
@@ -46,6 +48,8 @@ class InMemoryStore:
         self._caught_up_at: dict[str, dt.datetime] = {}
         self._references: dict[tuple[str, int], dict[str, str]] = {}
         self._groups: dict[tuple[str, GroupKind, int], PersonGroup] = {}
+        self._operators: dict[str, Operator] = {}
+        self._audit: list[AuditEntry] = []
 
     async def open(self) -> None:
         """Nothing to connect."""

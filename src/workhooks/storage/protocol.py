@@ -18,6 +18,7 @@ from workhooks.domain.groups import GroupKind, PersonGroup
 from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.webhooks import NewWebhook, Webhook, WebhookStatus
+from workhooks.storage.console import ConsoleStore
 
 __all__ = ["BacklogReport", "Store", "WebhookBacklog", "WindowOutcome", "Written"]
 
@@ -81,8 +82,8 @@ class BacklogReport:
     worst: list[WebhookBacklog]
 
 
-class Store(Protocol):
-    """Persistence for clients, records, webhooks and delivery state."""
+class Store(ConsoleStore, Protocol):
+    """Persistence for clients, records, webhooks and delivery state (and the console's)."""
 
     migrations_applied: tuple[str, ...]
     """The migrations the last ``open()`` applied (``NNNN_name``); empty if none were pending."""

@@ -47,6 +47,7 @@ from workhooks.errors import (
 )
 from workhooks.storage.postgres.announcer import Announcer
 from workhooks.storage.postgres.connection import PoolSettings, translate_errors
+from workhooks.storage.postgres.console import PostgresConsole
 from workhooks.storage.protocol import BacklogReport, WebhookBacklog, WindowOutcome, Written
 from workhooks.storage.sealing import (
     MAGIC,
@@ -200,7 +201,7 @@ def _written(records: Sequence[_T], live: frozenset[int]) -> list[Written[_T]]:
     return written
 
 
-class PostgresStore:
+class PostgresStore(PostgresConsole):
     """The ``Store`` on PostgreSQL; ``worker_id`` names this process in webhook leases.
 
     ``sealer`` seals the secrets it stores (webhook keys, token signing keys), so read
@@ -209,6 +210,11 @@ class PostgresStore:
     ``trace``, when given, is called with every statement sent on a pooled connection
     (the benchmarks count SQL per delivery with it); never set in production.
     """
+
+    _row_delivery = staticmethod(_delivery)
+
+    def _row_webhook(self, row: asyncpg.Record) -> Webhook:
+        return _webhook(row, self._sealer)
 
     def __init__(
         self,

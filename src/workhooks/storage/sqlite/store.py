@@ -54,6 +54,7 @@ from workhooks.storage.sealing import (
     webhook_context,
 )
 from workhooks.storage.sql import load_migrations, load_queries, pending_migrations
+from workhooks.storage.sqlite.console import SqliteConsole
 
 __all__ = ["SqliteStore"]
 
@@ -236,11 +237,16 @@ def _full_disk_is_unavailable() -> Iterator[None]:
         ) from exc
 
 
-class SqliteStore:
+class SqliteStore(SqliteConsole):
     """The ``Store`` on one SQLite file (``path`` may be ``:memory:``-free paths only).
 
     ``sealer`` seals the secrets it stores (webhook keys, token signing keys).
     """
+
+    _row_delivery = staticmethod(_delivery)
+
+    def _row_webhook(self, row: sqlite3.Row) -> Webhook:
+        return _webhook(row, self._sealer)
 
     def __init__(
         self, path: str, *, sealer: Sealer, trace: Callable[[str], None] | None = None

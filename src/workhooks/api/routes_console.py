@@ -1,0 +1,271 @@
+"""The console's actions and searches as API routes: the pages hold nothing the API lacks.
+
+A tenant's own webhooks (``connector-protimeapi-webhooks.write``): retry now, recover, and
+portal links. Every tenant's (the ``workhooks-operator`` scope, under ``/operator/v1``):
+search webhooks and deliveries, read the audit log, disable, retry now, recover, portal
+links. Every action is audited with the calling client as its actor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from litestar import Request, Router, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from workhooks.api.console_wire import (
+    AuditList,
+    DisableIn,
+    OperatorDeliveryPage,
+    OperatorWebhookPage,
+    PortalLink,
+    Recovered,
+    RecoverIn,
+    audit_document,
+    found_delivery_document,
+    state_document,
+)
+from workhooks.api.openapi import documented, errors
+from workhooks.api.paths import OPERATOR_PREFIX
+from workhooks.api.security import principal_of, requires, services_of
+from workhooks.domain.operators import AuditAction
+from workhooks.domain.scopes import Scope
+from workhooks.domain.search import (
+    delivery_next,
+    parse_delivery_search,
+    parse_instant,
+    parse_webhook_search,
+    webhook_next,
+)
+
+__all__ = ["TENANT_CONSOLE_HANDLERS", "operator_router"]
+
+
+def _actor(request: Request[Any, Any, Any]) -> str:
+    return f"client:{principal_of(request).client_id}"
+
+
+async def _recover(
+    request: Request[Any, Any, Any], tenant: str, webhook_id: str, since: str
+) -> dict[str, Any]:
+    moved = await services_of(request).console.recover(
+        _actor(request), tenant, webhook_id, since=parse_instant(since, "since")
+    )
+    return {"changesSentAgain": moved}
+
+
+def _portal_link(request: Request[Any, Any, Any], tenant: str) -> dict[str, Any]:
+    token, expires_at = services_of(request).sessions.portal_link(tenant, _actor(request))
+    base = str(request.base_url).rstrip("/")
+    url = f"{base}/portal/{quote(tenant, safe='')}/link?{urlencode({'token': token})}"
+    return {"url": url, "expiresAt": expires_at.isoformat()}
+
+
+# -- a tenant's own webhooks -------------------------------------------------------------
+
+
+@post(
+    "/webhooks/{webhook_id:str}/retry",
+    status_code=204,
+    guards=[requires(Scope.WEBHOOKS_WRITE)],
+    responses=errors(404, 409),
+)
+async def retry_own(webhook_id: FromPath[str], request: Request[Any, Any, Any]) -> None:
+    """Retry now: cut the back-off of an enabled webhook short (audited); 409 when Disabled."""
+    await services_of(request).console.retry_now(
+        _actor(request), principal_of(request).tenant, webhook_id
+    )
+
+
+@post(
+    "/webhooks/{webhook_id:str}/recover",
+    status_code=200,
+    guards=[requires(Scope.WEBHOOKS_WRITE)],
+    responses=documented(200, Recovered, "How many change versions are sent again", 404, 409),
+)
+async def recover_own(
+    webhook_id: FromPath[str], data: JSONBody[RecoverIn], request: Request[Any, Any, Any]
+) -> dict[str, Any]:
+    """Recover: send again everything tried since ``since`` (audited); 409 when Disabled."""
+    return await _recover(request, principal_of(request).tenant, webhook_id, data.since)
+
+
+@post(
+    "/portal-links",
+    status_code=201,
+    guards=[requires(Scope.WEBHOOKS_WRITE)],
+    responses=documented(201, PortalLink, "A sign-in link to the tenant's delivery portal"),
+)
+async def portal_link_own(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """A short-lived link that signs its bearer in to this tenant's delivery portal."""
+    tenant = principal_of(request).tenant
+    await services_of(request).console.record(
+        _actor(request), AuditAction.PORTAL_LINK, tenant=tenant
+    )
+    return _portal_link(request, tenant)
+
+
+TENANT_CONSOLE_HANDLERS = [retry_own, recover_own, portal_link_own]
+
+
+# -- every tenant's (operators) ----------------------------------------------------------
+
+
+Text = FromQuery[str | None]
+
+
+def _given(**values: str | None) -> dict[str, str]:
+    return {name: value for name, value in values.items() if value is not None}
+
+
+@get("/webhooks", responses=documented(200, OperatorWebhookPage, "A page of webhooks"))
+async def search_webhooks(
+    request: Request[Any, Any, Any],
+    q: Text = None,
+    tenant: Text = None,
+    status: Text = None,
+    failing: Text = None,
+    limit: Text = None,
+    after: Text = None,
+) -> dict[str, Any]:
+    """Webhooks across tenants, by ``(tenant, id)``.
+
+    ``q`` matches a webhook id or tenant, or any part of the destination; ``status`` is
+    Enabled or Disabled; ``failing=1`` keeps failing webhooks; ``limit`` is 1 to 200 (50);
+    ``after`` comes from ``nextLink``.
+    """
+    params = _given(q=q, tenant=tenant, status=status, failing=failing, limit=limit, after=after)
+    search = parse_webhook_search(params, tenant=None)
+    console = services_of(request).console
+    found = await console.webhooks(search)
+    body: dict[str, Any] = {"value": [state_document(s, now=console.now()) for s in found]}
+    after = webhook_next(search, found)
+    if after is not None:
+        body["nextLink"] = f"{OPERATOR_PREFIX}/webhooks?{urlencode({**params, 'after': after})}"
+    return body
+
+
+@get("/deliveries", responses=documented(200, OperatorDeliveryPage, "A page of deliveries"))
+async def search_deliveries(
+    request: Request[Any, Any, Any],
+    tenant: Text = None,
+    webhook: Text = None,
+    record: Text = None,
+    status: Text = None,
+    code: Text = None,
+    error: Text = None,
+    since: Text = None,
+    until: Text = None,
+    limit: Text = None,
+    after: Text = None,
+) -> dict[str, Any]:
+    """Deliveries across webhooks, newest last attempt first.
+
+    ``record`` is a record id, ``status`` Succeeded or Failed, ``code`` the last HTTP status,
+    ``error`` the last error class, ``since``/``until`` ISO 8601 times (UTC when without an
+    offset), ``limit`` 1 to 200 (50), ``after`` from ``nextLink``.
+    """
+    params = _given(
+        tenant=tenant,
+        webhook=webhook,
+        record=record,
+        status=status,
+        code=code,
+        error=error,
+        since=since,
+        until=until,
+        limit=limit,
+        after=after,
+    )
+    search = parse_delivery_search(params, tenant=None)
+    found = await services_of(request).console.deliveries(search)
+    body: dict[str, Any] = {"value": [found_delivery_document(f) for f in found]}
+    after = delivery_next(search, found)
+    if after is not None:
+        body["nextLink"] = f"{OPERATOR_PREFIX}/deliveries?{urlencode({**params, 'after': after})}"
+    return body
+
+
+@get("/audit", responses=documented(200, AuditList, "The latest audit entries"))
+async def audit(
+    request: Request[Any, Any, Any], tenant: FromQuery[str | None] = None
+) -> dict[str, Any]:
+    """The latest 100 audit entries, newest first (of one ``tenant`` when given)."""
+    entries = await services_of(request).console.audit(tenant=tenant, limit=100)
+    return {"value": [audit_document(e) for e in entries]}
+
+
+@post(
+    "/tenants/{tenant:str}/webhooks/{webhook_id:str}/disable",
+    status_code=204,
+    responses=errors(404, 409),
+)
+async def disable(
+    tenant: FromPath[str],
+    webhook_id: FromPath[str],
+    data: JSONBody[DisableIn],
+    request: Request[Any, Any, Any],
+) -> None:
+    """Disable an enabled webhook for good, with a reason shown to the tenant (audited)."""
+    await services_of(request).console.disable(
+        _actor(request), tenant, webhook_id, reason=data.reason
+    )
+
+
+@post(
+    "/tenants/{tenant:str}/webhooks/{webhook_id:str}/retry",
+    status_code=204,
+    responses=errors(404, 409),
+)
+async def retry(
+    tenant: FromPath[str], webhook_id: FromPath[str], request: Request[Any, Any, Any]
+) -> None:
+    """Retry now: cut an enabled webhook's back-off short (audited); 409 when Disabled."""
+    await services_of(request).console.retry_now(_actor(request), tenant, webhook_id)
+
+
+@post(
+    "/tenants/{tenant:str}/webhooks/{webhook_id:str}/recover",
+    status_code=200,
+    responses=documented(200, Recovered, "How many change versions are sent again", 404, 409),
+)
+async def recover(
+    tenant: FromPath[str],
+    webhook_id: FromPath[str],
+    data: JSONBody[RecoverIn],
+    request: Request[Any, Any, Any],
+) -> dict[str, Any]:
+    """Recover an enabled webhook since ``since`` (audited); a Disabled one stays disabled."""
+    return await _recover(request, tenant, webhook_id, data.since)
+
+
+@post(
+    "/tenants/{tenant:str}/portal-links",
+    status_code=201,
+    responses=documented(201, PortalLink, "A sign-in link to the tenant's delivery portal"),
+)
+async def portal_link(tenant: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """A short-lived link that signs its bearer in to ``tenant``'s delivery portal (audited)."""
+    await services_of(request).console.record(
+        _actor(request), AuditAction.PORTAL_LINK, tenant=tenant
+    )
+    return _portal_link(request, tenant)
+
+
+def operator_router() -> Router:
+    """The cross-tenant routes, for tokens with the ``workhooks-operator`` scope."""
+    return Router(
+        path=OPERATOR_PREFIX,
+        route_handlers=[
+            search_webhooks,
+            search_deliveries,
+            audit,
+            disable,
+            retry,
+            recover,
+            portal_link,
+        ],
+        guards=[requires(Scope.OPERATOR)],
+        tags=["operator"],
+    )

@@ -1,0 +1,104 @@
+"""Operators of a workhooks server, their passwords, and the audit log of what they did.
+
+Passwords are chosen by people, so they are hashed with scrypt, a memory-hard KDF: a
+leaked table costs an attacker memory and time for every guess.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "AuditAction",
+    "AuditEntry",
+    "Operator",
+    "ScryptCost",
+    "hash_password",
+    "password_matches",
+]
+
+MIN_PASSWORD_LENGTH = 12
+_SCHEME = "scrypt"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScryptCost:
+    """The scrypt work factors: ``n`` (CPU/memory), ``r`` (block size), ``p`` (parallelism).
+
+    The default takes about 32 MiB and a few tens of milliseconds per hash.
+    """
+
+    n: int = 2**15
+    r: int = 8
+    p: int = 1
+
+    @property
+    def maxmem(self) -> int:
+        """The memory scrypt needs for these factors, with room to spare."""
+        return 2 * 128 * self.r * (self.n + self.p + 2)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Operator:
+    """A person who runs this workhooks server; signs in to the console."""
+
+    name: str
+    password_hash: str = field(repr=False)
+    created_at: dt.datetime
+
+
+class AuditAction(StrEnum):
+    """What an operator or a tenant's client did; values are what the audit log shows."""
+
+    SIGN_IN = "sign-in"
+    DISABLE = "disable"
+    RETRY_NOW = "retry-now"
+    RECOVER = "recover"
+    PORTAL_LINK = "portal-link"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEntry:
+    """One line of the audit log: who did what to which webhook, when."""
+
+    at: dt.datetime
+    actor: str
+    action: AuditAction
+    tenant: str | None = None
+    webhook_id: str | None = None
+    detail: str = ""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def hash_password(password: str, *, salt: bytes, cost: ScryptCost | None = None) -> str:
+    """Hash a password for storage: ``scrypt$n$r$p$salt$hash`` (base64 parts).
+
+    The caller passes a random ``salt`` (16 bytes): the domain draws no randomness itself.
+    """
+    cost = cost or ScryptCost()
+    digest = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=cost.n, r=cost.r, p=cost.p, maxmem=cost.maxmem
+    )
+    return f"{_SCHEME}${cost.n}${cost.r}${cost.p}${_b64(salt)}${_b64(digest)}"
+
+
+def password_matches(password: str, password_hash: str) -> bool:
+    """Whether ``password`` hashes to ``password_hash`` (constant-time comparison)."""
+    parts = password_hash.split("$")
+    if len(parts) != 6 or parts[0] != _SCHEME:
+        return False
+    try:
+        cost = ScryptCost(n=int(parts[1]), r=int(parts[2]), p=int(parts[3]))
+        salt = base64.b64decode(parts[4], validate=True)
+    except ValueError:
+        return False
+    return hmac.compare_digest(hash_password(password, salt=salt, cost=cost), password_hash)

@@ -1,0 +1,186 @@
+"""Who uses the console or the portal: operator accounts, sign-in, sessions, portal links.
+
+Sessions are signed, expiring tokens kept in an HTTP-only cookie; nothing is stored per
+session. Each carries a random nonce from which its CSRF token is derived, so a form
+posted without the token of the session that rendered it is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from workhooks.domain.clients import secret_matches
+from workhooks.domain.operators import (
+    MIN_PASSWORD_LENGTH,
+    Operator,
+    ScryptCost,
+    hash_password,
+    password_matches,
+)
+from workhooks.domain.tokens import TokenCodec
+from workhooks.errors import AuthenticationError, InvalidRequestError, WorkhooksError
+from workhooks.services.clock import Clock
+from workhooks.storage.protocol import Store
+
+__all__ = ["OPERATOR_TENANT", "Session", "SessionService"]
+
+_SESSION = "console-session"
+_PORTAL_LINK = "portal-link"
+# Operators' sessions are bound to no tenant; the codec needs a name that no tenant has.
+OPERATOR_TENANT = "*"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Session:
+    """A signed-in user: an operator (``tenant`` None) or a tenant's portal user."""
+
+    actor: str
+    tenant: str | None
+    nonce: str
+    expires_at: dt.datetime
+
+    @property
+    def is_operator(self) -> bool:
+        """Whether this session may see every tenant."""
+        return self.tenant is None
+
+
+class SessionService:
+    """Creates operators, signs people in, and reads back their sessions."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        key: bytes,
+        ttl: dt.timedelta,
+        link_ttl: dt.timedelta,
+        cost: ScryptCost | None = None,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._codec = TokenCodec(key)
+        self._csrf_key = hmac.new(key, b"csrf", hashlib.sha256).digest()
+        self._ttl = ttl
+        self._link_ttl = link_ttl
+        self._cost = cost
+
+    @functools.cache  # noqa: B019 - one service per process
+    def _dummy_hash(self) -> str:
+        return hash_password("workhooks", salt=bytes(16), cost=self._cost)
+
+    def _hash(self, password: str) -> str:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise InvalidRequestError(
+                "The password is too short",
+                reasons=(f"password: at least {MIN_PASSWORD_LENGTH} characters",),
+            )
+        return hash_password(password, salt=secrets.token_bytes(16), cost=self._cost)
+
+    async def create_operator(self, name: str, password: str) -> Operator:
+        """Create an operator account; ``InvalidRequestError`` when the name is taken."""
+        if not name or len(name) > 64 or not name.isprintable() or name.strip() != name:
+            raise InvalidRequestError(
+                f"Invalid operator name {name[:64]!r}",
+                reasons=("name: 1 to 64 printable characters, no surrounding spaces",),
+            )
+        operator = Operator(
+            name=name, password_hash=self._hash(password), created_at=self._clock.now()
+        )
+        if not await self._store.add_operator(operator):
+            raise InvalidRequestError(
+                f"Operator {name!r} already exists", reasons=("name: choose another name",)
+            )
+        return operator
+
+    async def set_password(self, name: str, password: str) -> None:
+        """Replace an operator's password."""
+        if not await self._store.set_operator_password(name, self._hash(password)):
+            raise InvalidRequestError(
+                f"Operator {name!r} does not exist", reasons=("name: no such operator",)
+            )
+
+    def _issue(self, actor: str, tenant: str | None) -> tuple[Session, str]:
+        session = Session(
+            actor=actor,
+            tenant=tenant,
+            nonce=secrets.token_hex(16),
+            expires_at=self._clock.now() + self._ttl,
+        )
+        payload = {"actor": actor, "nonce": session.nonce, "exp": session.expires_at.isoformat()}
+        return session, self._codec.encode(
+            payload, purpose=_SESSION, tenant=tenant or OPERATOR_TENANT
+        )
+
+    async def sign_in_operator(self, name: str, password: str) -> tuple[Session, str]:
+        """Check an operator's password; return the session and its cookie value."""
+        operator = await self._store.get_operator(name)
+        # A check costs the same whether or not the name exists (no account probing).
+        matches = password_matches(
+            password, operator.password_hash if operator else self._dummy_hash()
+        )
+        if operator is None or not matches:
+            raise AuthenticationError("Unknown operator or wrong password")
+        return self._issue(f"operator:{name}", None)
+
+    async def sign_in_client(
+        self, tenant: str, client_id: str, client_secret: str
+    ) -> tuple[Session, str]:
+        """Sign a tenant's integrator in to the portal with the tenant's client credentials."""
+        client = await self._store.get_client(client_id)
+        if (
+            client is None
+            or client.tenant != tenant
+            or not secret_matches(client_secret, client.secret_hash)
+        ):
+            raise AuthenticationError("Unknown client or wrong client secret")
+        return self._issue(f"client:{client_id}", tenant)
+
+    def portal_link(self, tenant: str, actor: str) -> tuple[str, dt.datetime]:
+        """A short-lived token that signs its bearer in to ``tenant``'s portal."""
+        expires_at = self._clock.now() + self._link_ttl
+        payload = {"actor": actor, "exp": expires_at.isoformat()}
+        return self._codec.encode(payload, purpose=_PORTAL_LINK, tenant=tenant), expires_at
+
+    def sign_in_link(self, tenant: str, token: str) -> tuple[Session, str]:
+        """Exchange a portal link for a portal session of its tenant."""
+        payload = self._decode(token, purpose=_PORTAL_LINK, tenant=tenant)
+        if payload is None:
+            raise AuthenticationError("The portal link is not valid or has expired")
+        return self._issue(f"link:{payload.get('actor', '')}", tenant)
+
+    def _decode(self, token: str, *, purpose: str, tenant: str) -> dict[str, object] | None:
+        try:
+            payload = self._codec.decode(token, purpose=purpose, tenant=tenant)
+            expires_at = dt.datetime.fromisoformat(str(payload["exp"]))
+        except (WorkhooksError, KeyError, ValueError):
+            return None
+        return payload if expires_at > self._clock.now() else None
+
+    def read(self, cookie: str | None, *, tenant: str | None) -> Session | None:
+        """The session of a cookie for ``tenant`` (None: the console), or None."""
+        if not cookie:
+            return None
+        payload = self._decode(cookie, purpose=_SESSION, tenant=tenant or OPERATOR_TENANT)
+        if payload is None:
+            return None
+        return Session(
+            actor=str(payload["actor"]),
+            tenant=tenant,
+            nonce=str(payload["nonce"]),
+            expires_at=dt.datetime.fromisoformat(str(payload["exp"])),
+        )
+
+    def csrf_token(self, session: Session) -> str:
+        """The token every form of this session must send back."""
+        return hmac.new(self._csrf_key, session.nonce.encode(), hashlib.sha256).hexdigest()
+
+    def csrf_matches(self, session: Session, token: str | None) -> bool:
+        """Whether a posted form carries this session's CSRF token."""
+        return token is not None and hmac.compare_digest(self.csrf_token(session), token)

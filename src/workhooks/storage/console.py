@@ -1,0 +1,102 @@
+"""The ``ConsoleStore`` port: operators, the audit log, searches and operator actions.
+
+Every store implements it next to ``Store``; each method is one transaction, and each
+action writes its audit entry in the transaction that acts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+from workhooks.domain.operators import AuditEntry, Operator
+from workhooks.domain.search import (
+    DeliverySearch,
+    FoundDelivery,
+    MinuteRate,
+    WebhookSearch,
+    WebhookState,
+)
+
+__all__ = ["ConsoleStore", "delivery_query", "webhook_query"]
+
+
+def webhook_query(search: WebhookSearch) -> str:
+    """The named query for ``search``: one tenant's index range when a tenant is given."""
+    return "search_webhooks" if search.tenant is None else "search_webhooks_of_tenant"
+
+
+def delivery_query(search: DeliverySearch) -> str:
+    """The named query that reads the fewest rows for ``search`` (each SQL store has all four).
+
+    A webhook's own index, then a record's, then a tenant's webhooks, else the time index:
+    a filter that may be absent (``:x IS NULL OR ...``) cannot choose an index by itself.
+    """
+    if search.webhook_id is not None:
+        return "search_deliveries_by_webhook"
+    if search.record_id is not None:
+        return "search_deliveries_by_record"
+    if search.tenant is not None:
+        return "search_deliveries_by_tenant"
+    return "search_deliveries"
+
+
+class ConsoleStore(Protocol):
+    """Persistence behind the operator console and the delivery portal (part of ``Store``)."""
+
+    async def add_operator(self, operator: Operator) -> bool:
+        """Store an operator account; False when the name is taken."""
+
+    async def get_operator(self, name: str) -> Operator | None:
+        """Return an operator by name."""
+
+    async def set_operator_password(self, name: str, password_hash: str) -> bool:
+        """Replace an operator's password hash; False when there is no such operator."""
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        """Append one entry to the audit log."""
+
+    async def list_audit(self, *, tenant: str | None = None, limit: int) -> list[AuditEntry]:
+        """The most recent audit entries (of one tenant's webhooks when given), newest first."""
+
+    async def search_webhooks(self, search: WebhookSearch) -> list[WebhookState]:
+        """Live webhooks matching ``search`` with their progress, ordered by ``(tenant, id)``."""
+
+    async def search_deliveries(self, search: DeliverySearch) -> list[FoundDelivery]:
+        """Deliveries matching ``search`` across webhooks, newest last attempt first."""
+
+    async def attempt_rates(self, *, since: dt.datetime) -> list[MinuteRate]:
+        """Attempts and failures per minute since ``since``, oldest first (empty minutes left out).
+
+        Reads the attempt log's time index over that range only.
+        """
+
+    async def disable_webhook(
+        self, tenant: str, webhook_id: str, *, reason: str, audit: AuditEntry
+    ) -> bool:
+        """Disable an enabled live webhook for good; False when it is not enabled."""
+
+    async def retry_webhook_now(
+        self, tenant: str, webhook_id: str, *, now: dt.datetime, audit: AuditEntry
+    ) -> bool:
+        """Cut an enabled webhook's back-off short: it may send at ``now``.
+
+        False when the webhook is not enabled, deleted or unknown.
+        """
+
+    async def rewind_webhook(
+        self,
+        tenant: str,
+        webhook_id: str,
+        *,
+        since: dt.datetime,
+        now: dt.datetime,
+        audit: AuditEntry,
+    ) -> int | None:
+        """Move an enabled webhook's cursor back before the first delivery tried since ``since``.
+
+        Everything from there is sent again, starting at ``now`` (a back-off is cut short as
+        by ``retry_webhook_now``; the failure count stays). Returns how many change versions
+        the cursor moved back (0 when nothing was tried since then); None when the webhook
+        is not enabled, deleted or unknown (a Disabled webhook stays disabled).
+        """

@@ -1,0 +1,188 @@
+"""The ``ConsoleStore`` half of ``InMemoryStore``: operators, audit log, searches, actions."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from workhooks.domain.deliveries import Delivery, DeliveryAttempt
+from workhooks.domain.operators import AuditEntry, Operator
+from workhooks.domain.search import (
+    DeliverySearch,
+    FoundDelivery,
+    MinuteRate,
+    WebhookSearch,
+    WebhookState,
+)
+from workhooks.domain.webhooks import Webhook, WebhookStatus
+
+__all__ = ["InMemoryConsole"]
+
+
+def _webhook_matches(w: Webhook, search: WebhookSearch) -> bool:
+    text = search.text
+    return (
+        w.deleted_at is None
+        and (search.tenant is None or w.tenant == search.tenant)
+        and (search.status is None or w.status is search.status)
+        and (not search.failing or w.failures > 0)
+        and (text is None or text in (w.id, w.tenant) or text in w.destination_url)
+        and (search.after is None or (w.tenant, w.id) > search.after)
+    )
+
+
+def _delivery_matches(tenant: str, d: Delivery, search: DeliverySearch) -> bool:
+    return (
+        (search.tenant is None or tenant == search.tenant)
+        and (search.webhook_id is None or d.webhook_id == search.webhook_id)
+        and (search.record_id is None or d.record_id == search.record_id)
+        and (search.status is None or d.status is search.status)
+        and (search.status_code is None or d.last_status_code == search.status_code)
+        and (search.error_class is None or d.last_error_class == search.error_class)
+        and (search.since is None or d.last_attempt_at >= search.since)
+        and (search.until is None or d.last_attempt_at <= search.until)
+        and (search.after is None or (d.last_attempt_at, d.webhook_id, d.id) < search.after)
+    )
+
+
+class InMemoryConsole:
+    """Mixed into ``InMemoryStore``, which owns the dictionaries read here."""
+
+    _webhooks: dict[str, Webhook]
+    _deliveries: dict[tuple[str, str], Delivery]
+    _attempts: list[DeliveryAttempt]
+    _caught_up_at: dict[str, dt.datetime]
+    _work_heads: dict[str, int]
+    _settled: dict[str, int]
+    _operators: dict[str, Operator]
+    _audit: list[AuditEntry]
+
+    async def add_operator(self, operator: Operator) -> bool:
+        """Store an operator; False when the name is taken."""
+        if operator.name in self._operators:
+            return False
+        self._operators[operator.name] = operator
+        return True
+
+    async def get_operator(self, name: str) -> Operator | None:
+        """Return an operator by name."""
+        return self._operators.get(name)
+
+    async def set_operator_password(self, name: str, password_hash: str) -> bool:
+        """Replace an operator's password hash."""
+        old = self._operators.get(name)
+        if old is None:
+            return False
+        self._operators[name] = dataclasses.replace(old, password_hash=password_hash)
+        return True
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        """Append to the audit log."""
+        self._audit.append(entry)
+
+    async def list_audit(self, *, tenant: str | None = None, limit: int) -> list[AuditEntry]:
+        """Newest first."""
+        found = [e for e in reversed(self._audit) if tenant is None or e.tenant == tenant]
+        return found[:limit]
+
+    async def search_webhooks(self, search: WebhookSearch) -> list[WebhookState]:
+        """Ordered by ``(tenant, id)``."""
+        found = sorted(
+            (w for w in self._webhooks.values() if _webhook_matches(w, search)),
+            key=lambda w: (w.tenant, w.id),
+        )
+        return [
+            WebhookState(
+                webhook=w,
+                changes_behind=max(self._work_heads.get(w.tenant, 0) - w.cursor, 0),
+                caught_up_at=self._caught_up_at.get(w.id),
+            )
+            for w in found[: search.limit]
+        ]
+
+    async def search_deliveries(self, search: DeliverySearch) -> list[FoundDelivery]:
+        """Newest last attempt first."""
+        found = [
+            FoundDelivery(tenant=self._webhooks[d.webhook_id].tenant, delivery=d)
+            for d in self._deliveries.values()
+            if d.webhook_id in self._webhooks
+            and _delivery_matches(self._webhooks[d.webhook_id].tenant, d, search)
+        ]
+        found.sort(
+            key=lambda f: (f.delivery.last_attempt_at, f.delivery.webhook_id, f.delivery.id),
+            reverse=True,
+        )
+        return found[: search.limit]
+
+    async def attempt_rates(self, *, since: dt.datetime) -> list[MinuteRate]:
+        """Per minute, from the attempt list."""
+        rates: dict[dt.datetime, list[int]] = {}
+        for a in self._attempts:
+            if a.attempted_at >= since:
+                minute = a.attempted_at.astimezone(dt.UTC).replace(second=0, microsecond=0)
+                counts = rates.setdefault(minute, [0, 0])
+                counts[0] += 1
+                counts[1] += 0 if a.succeeded else 1
+        return [
+            MinuteRate(minute=m, attempts=c[0], failures=c[1]) for m, c in sorted(rates.items())
+        ]
+
+    def _enabled(self, tenant: str, webhook_id: str) -> Webhook | None:
+        w = self._webhooks.get(webhook_id)
+        if w is None or w.tenant != tenant or w.deleted_at is not None:
+            return None
+        return w if w.status is WebhookStatus.ENABLED else None
+
+    async def disable_webhook(
+        self, tenant: str, webhook_id: str, *, reason: str, audit: AuditEntry
+    ) -> bool:
+        """Disable and audit."""
+        w = self._enabled(tenant, webhook_id)
+        if w is None:
+            return False
+        self._webhooks[w.id] = dataclasses.replace(
+            w, status=WebhookStatus.DISABLED, disabled_reason=reason, next_attempt_at=None
+        )
+        self._audit.append(audit)
+        return True
+
+    async def retry_webhook_now(
+        self, tenant: str, webhook_id: str, *, now: dt.datetime, audit: AuditEntry
+    ) -> bool:
+        """Bring the retry time forward to ``now`` and audit."""
+        w = self._enabled(tenant, webhook_id)
+        if w is None:
+            return False
+        if w.next_attempt_at is not None and w.next_attempt_at > now:
+            self._webhooks[w.id] = dataclasses.replace(w, next_attempt_at=now)
+        self._audit.append(audit)
+        return True
+
+    async def rewind_webhook(
+        self,
+        tenant: str,
+        webhook_id: str,
+        *,
+        since: dt.datetime,
+        now: dt.datetime,
+        audit: AuditEntry,
+    ) -> int | None:
+        """Move the cursor back before the first delivery tried since ``since``."""
+        w = self._enabled(tenant, webhook_id)
+        if w is None:
+            return None
+        versions = [
+            d.change_version
+            for d in self._deliveries.values()
+            if d.webhook_id == w.id and d.last_attempt_at >= since
+        ]
+        moved = max(0, w.cursor - (min(versions) - 1)) if versions else 0
+        cursor = w.cursor - moved
+        retry_at = w.next_attempt_at
+        if retry_at is not None and retry_at > now:
+            retry_at = now
+        self._webhooks[w.id] = dataclasses.replace(w, cursor=cursor, next_attempt_at=retry_at)
+        if moved:
+            self._settled[tenant] = min(self._settled.get(tenant, 0), cursor)
+        self._audit.append(audit)
+        return moved

@@ -1,0 +1,226 @@
+"""The ``ConsoleStore`` half of ``SqliteStore``: operators, audit log, searches, actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from workhooks.domain.deliveries import Delivery, DeliveryStatus
+from workhooks.domain.operators import AuditAction, AuditEntry, Operator
+from workhooks.domain.search import (
+    DeliverySearch,
+    FoundDelivery,
+    MinuteRate,
+    WebhookSearch,
+    WebhookState,
+)
+from workhooks.domain.webhooks import Webhook
+from workhooks.storage.console import delivery_query, webhook_query
+from workhooks.storage.sql import load_queries
+
+__all__ = ["SqliteConsole"]
+
+T = TypeVar("T")
+Q = load_queries("workhooks.storage.sqlite", "console.sql")
+
+
+def _ts(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _ts_or_none(value: dt.datetime | None) -> str | None:
+    return None if value is None else _ts(value)
+
+
+def _audit_params(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "at": _ts(entry.at),
+        "actor": entry.actor,
+        "action": entry.action.value,
+        "tenant": entry.tenant,
+        "webhook_id": entry.webhook_id,
+        "detail": entry.detail,
+    }
+
+
+def _audit(row: sqlite3.Row) -> AuditEntry:
+    return AuditEntry(
+        at=dt.datetime.fromisoformat(row["at"]),
+        actor=row["actor"],
+        action=AuditAction(row["action"]),
+        tenant=row["tenant"],
+        webhook_id=row["webhook_id"],
+        detail=row["detail"],
+    )
+
+
+class SqliteConsole:
+    """Mixed into ``SqliteStore``, which provides the transactions and row mappers."""
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        raise NotImplementedError
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        raise NotImplementedError
+
+    _row_webhook: Callable[[sqlite3.Row], Webhook]
+    _row_delivery: Callable[[sqlite3.Row], Delivery]
+
+    async def add_operator(self, operator: Operator) -> bool:
+        """Store an operator; False when the name is taken."""
+        params = {
+            "name": operator.name,
+            "password_hash": operator.password_hash,
+            "created_at": _ts(operator.created_at),
+        }
+        return await self._write(lambda c: c.execute(Q["insert_operator"], params).rowcount == 1)
+
+    async def get_operator(self, name: str) -> Operator | None:
+        """Return an operator by name."""
+        row = await self._read(lambda c: c.execute(Q["get_operator"], {"name": name}).fetchone())
+        if row is None:
+            return None
+        return Operator(
+            name=row["name"],
+            password_hash=row["password_hash"],
+            created_at=dt.datetime.fromisoformat(row["created_at"]),
+        )
+
+    async def set_operator_password(self, name: str, password_hash: str) -> bool:
+        """Replace an operator's password hash."""
+        params = {"name": name, "password_hash": password_hash}
+        return await self._write(
+            lambda c: c.execute(Q["set_operator_password"], params).rowcount == 1
+        )
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        """Append to the audit log."""
+        await self._write(lambda c: c.execute(Q["insert_audit"], _audit_params(entry)))
+
+    async def list_audit(self, *, tenant: str | None = None, limit: int) -> list[AuditEntry]:
+        """Newest first."""
+        params = {"tenant": tenant, "limit": limit}
+        rows = await self._read(lambda c: c.execute(Q["list_audit"], params).fetchall())
+        return [_audit(r) for r in rows]
+
+    async def search_webhooks(self, search: WebhookSearch) -> list[WebhookState]:
+        """Ordered by ``(tenant, id)`` over the partial index of live webhooks."""
+        params = {
+            "tenant": search.tenant,
+            "status": None if search.status is None else search.status.value,
+            "failing": int(search.failing),
+            "text": search.text,
+            "after_tenant": None if search.after is None else search.after[0],
+            "after_id": None if search.after is None else search.after[1],
+            "limit": search.limit,
+        }
+        query = Q[webhook_query(search)]
+        rows = await self._read(lambda c: c.execute(query, params).fetchall())
+        return [
+            WebhookState(
+                webhook=self._row_webhook(r),
+                changes_behind=r["changes_behind"],
+                caught_up_at=None if r["caught_up_at"] is None else _parse(r["caught_up_at"]),
+            )
+            for r in rows
+        ]
+
+    async def search_deliveries(self, search: DeliverySearch) -> list[FoundDelivery]:
+        """Newest last attempt first, keyset-paged."""
+        after = search.after
+        params = {
+            "tenant": search.tenant,
+            "webhook_id": search.webhook_id,
+            "record_id": search.record_id,
+            "status": None if search.status is None else DeliveryStatus(search.status).value,
+            "status_code": search.status_code,
+            "error_class": search.error_class,
+            "since": _ts_or_none(search.since),
+            "until": _ts_or_none(search.until),
+            "after_at": None if after is None else _ts(after[0]),
+            "after_webhook": None if after is None else after[1],
+            "after_id": None if after is None else after[2],
+            "limit": search.limit,
+        }
+        query = Q[delivery_query(search)]
+        rows = await self._read(lambda c: c.execute(query, params).fetchall())
+        return [FoundDelivery(tenant=r["tenant"], delivery=self._row_delivery(r)) for r in rows]
+
+    async def attempt_rates(self, *, since: dt.datetime) -> list[MinuteRate]:
+        """Per minute, over the attempts' time index."""
+        rows = await self._read(
+            lambda c: c.execute(Q["attempt_rates"], {"since": _ts(since)}).fetchall()
+        )
+        return [
+            MinuteRate(
+                minute=dt.datetime.fromisoformat(f"{r['minute']}:00+00:00"),
+                attempts=r["attempts"],
+                failures=r["failures"],
+            )
+            for r in rows
+        ]
+
+    async def disable_webhook(
+        self, tenant: str, webhook_id: str, *, reason: str, audit: AuditEntry
+    ) -> bool:
+        """Disable and audit in one transaction."""
+        params = {"tenant": tenant, "id": webhook_id, "reason": reason}
+
+        def run(c: sqlite3.Connection) -> bool:
+            if c.execute(Q["disable_webhook"], params).rowcount != 1:
+                return False
+            c.execute(Q["insert_audit"], _audit_params(audit))
+            return True
+
+        return await self._write(run)
+
+    async def retry_webhook_now(
+        self, tenant: str, webhook_id: str, *, now: dt.datetime, audit: AuditEntry
+    ) -> bool:
+        """Bring the retry time forward to ``now`` and audit, in one transaction."""
+        key = {"tenant": tenant, "id": webhook_id}
+
+        def run(c: sqlite3.Connection) -> bool:
+            if c.execute(Q["enabled_webhook_cursor"], key).fetchone() is None:
+                return False
+            c.execute(Q["retry_webhook_now"], {**key, "now": _ts(now)}).fetchall()
+            c.execute(Q["insert_audit"], _audit_params(audit))
+            return True
+
+        return await self._write(run)
+
+    async def rewind_webhook(
+        self,
+        tenant: str,
+        webhook_id: str,
+        *,
+        since: dt.datetime,
+        now: dt.datetime,
+        audit: AuditEntry,
+    ) -> int | None:
+        """Move the cursor back, unsettle the tenant and audit, in one transaction."""
+        key = {"tenant": tenant, "id": webhook_id}
+
+        def run(c: sqlite3.Connection) -> int | None:
+            row = c.execute(Q["enabled_webhook_cursor"], key).fetchone()
+            if row is None:
+                return None
+            (first,) = c.execute(
+                Q["first_version_since"], {"id": webhook_id, "since": _ts(since)}
+            ).fetchone()
+            moved = 0 if first is None else max(0, row["cursor"] - (first - 1))
+            if moved:
+                cursor = row["cursor"] - moved
+                c.execute(Q["rewind_webhook"], {**key, "cursor": cursor})
+                c.execute(Q["unsettle_tenant"], {"tenant": tenant, "cursor": cursor})
+            c.execute(Q["retry_webhook_now"], {**key, "now": _ts(now)}).fetchall()
+            c.execute(Q["insert_audit"], _audit_params(audit))
+            return moved
+
+        return await self._write(run)
+
+
+def _parse(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)

@@ -1,0 +1,234 @@
+"""Storage contract: operators, the audit log, console searches and actions, on every store."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from tests.integration.store_helpers import (
+    T0,
+    attempt,
+    draft,
+    must_get_webhook,
+    new_webhook,
+    outcome,
+)
+from workhooks.domain.deliveries import DeliveryStatus
+from workhooks.domain.operators import AuditAction, AuditEntry, Operator
+from workhooks.domain.records import PersonDraft
+from workhooks.domain.search import DeliverySearch, WebhookSearch
+from workhooks.domain.webhooks import WebhookStatus
+from workhooks.storage.protocol import Store
+
+
+def _entry(action: AuditAction, webhook_id: str | None = None, tenant: str = "acme") -> AuditEntry:
+    return AuditEntry(
+        at=T0, actor="operator:ada", action=action, tenant=tenant, webhook_id=webhook_id
+    )
+
+
+async def _changes(store: Store, tenant: str, count: int) -> None:
+    await store.put_people(tenant, [PersonDraft(id=1)])
+    await store.put_work_interruptions(tenant, [draft(n) for n in range(1, count + 1)])
+
+
+async def _deliver(store: Store, webhook_id: str, *attempts: object, tenant: str = "acme") -> None:
+    webhook = await must_get_webhook(store, tenant, webhook_id)
+    done = [a for a in attempts if a is not None]
+    cursor = max([a.change_version for a in done if a.succeeded], default=webhook.cursor)  # type: ignore[attr-defined]
+    assert await store.apply_window(outcome(webhook, cursor=cursor, attempts=tuple(done)))  # type: ignore[arg-type]
+
+
+async def test_operators_are_stored_once_by_name(store: Store) -> None:
+    """An operator name is taken once; its password hash can be replaced."""
+    ada = Operator(name="ada", password_hash="scrypt$x", created_at=T0)
+    assert await store.add_operator(ada)
+    assert not await store.add_operator(Operator(name="ada", password_hash="y", created_at=T0))
+    assert await store.get_operator("ada") == ada
+    assert await store.get_operator("bob") is None
+    assert await store.set_operator_password("ada", "scrypt$z")
+    assert not await store.set_operator_password("bob", "scrypt$z")
+    found = await store.get_operator("ada")
+    assert found is not None
+    assert found.password_hash == "scrypt$z"
+
+
+async def test_audit_log_lists_newest_first_and_by_tenant(store: Store) -> None:
+    """The audit log keeps every entry, newest first, and can be narrowed to one tenant."""
+    await store.record_audit(_entry(AuditAction.SIGN_IN, tenant="acme"))
+    await store.record_audit(_entry(AuditAction.PORTAL_LINK, tenant="globex"))
+    everything = await store.list_audit(limit=10)
+    assert [e.action for e in everything] == [AuditAction.PORTAL_LINK, AuditAction.SIGN_IN]
+    assert everything[1] == _entry(AuditAction.SIGN_IN, tenant="acme")
+    assert [e.tenant for e in await store.list_audit(tenant="acme", limit=10)] == ["acme"]
+
+
+async def test_webhook_search_filters_pages_and_reports_progress(store: Store) -> None:
+    """Webhooks are searched across tenants by status, text and failing, keyset-paged."""
+    await _changes(store, "acme", 3)
+    for webhook_id, tenant in (("a1", "acme"), ("a2", "acme"), ("g1", "globex")):
+        await store.create_webhook(new_webhook(webhook_id, tenant))
+    await _changes(store, "acme", 5)
+    a2 = await must_get_webhook(store, "acme", "a2")
+    await store.apply_window(
+        outcome(a2, failures=2, next_attempt_at=T0, attempts=(attempt("a2", 4, succeeded=False),))
+    )
+    everything = await store.search_webhooks(WebhookSearch())
+    assert [(s.webhook.tenant, s.webhook.id) for s in everything] == [
+        ("acme", "a1"),
+        ("acme", "a2"),
+        ("globex", "g1"),
+    ]
+    assert [s.changes_behind for s in everything] == [6, 6, 0]
+    page = await store.search_webhooks(WebhookSearch(after=("acme", "a1"), limit=1))
+    assert [s.webhook.id for s in page] == ["a2"]
+    assert [s.webhook.id for s in await store.search_webhooks(WebhookSearch(failing=True))] == [
+        "a2"
+    ]
+    assert [s.webhook.id for s in await store.search_webhooks(WebhookSearch(text="globex"))] == [
+        "g1"
+    ]
+    assert [s.webhook.id for s in await store.search_webhooks(WebhookSearch(text="hooks/a1"))] == [
+        "a1"
+    ]
+    disabled = await store.search_webhooks(WebhookSearch(status=WebhookStatus.DISABLED))
+    assert disabled == []
+
+
+async def test_delivery_search_across_webhooks_filters_and_pages(store: Store) -> None:
+    """Deliveries are found by tenant, webhook, record, status, HTTP status and time."""
+    await store.create_webhook(new_webhook("a1", "acme"))
+    await store.create_webhook(new_webhook("g1", "globex"))
+    await _changes(store, "acme", 3)
+    await _changes(store, "globex", 3)
+    await _deliver(store, "a1", attempt("a1", 1), attempt("a1", 2, succeeded=False))
+    await _deliver(store, "g1", attempt("g1", 3), tenant="globex")
+    everything = await store.search_deliveries(DeliverySearch())
+    assert [(f.tenant, f.delivery.record_id) for f in everything] == [
+        ("globex", 3),
+        ("acme", 2),
+        ("acme", 1),
+    ]
+    acme = await store.search_deliveries(DeliverySearch(tenant="acme"))
+    assert {f.tenant for f in acme} == {"acme"}
+    failed = await store.search_deliveries(
+        DeliverySearch(status=DeliveryStatus.FAILED, status_code=503, error_class="HttpStatus")
+    )
+    assert [f.delivery.record_id for f in failed] == [2]
+    assert [
+        f.delivery.record_id for f in await store.search_deliveries(DeliverySearch(record_id=1))
+    ] == [1]
+    window = await store.search_deliveries(
+        DeliverySearch(since=T0 + dt.timedelta(seconds=2), until=T0 + dt.timedelta(seconds=2))
+    )
+    assert [f.delivery.record_id for f in window] == [2]
+    mine = await store.search_deliveries(DeliverySearch(webhook_id="a1", tenant="acme"))
+    assert [f.delivery.record_id for f in mine] == [2, 1]
+    # A tenant's search never reaches another tenant's webhook or record, whatever else it names.
+    assert await store.search_deliveries(DeliverySearch(webhook_id="a1", tenant="globex")) == []
+    assert await store.search_deliveries(DeliverySearch(record_id=1, tenant="globex")) == []
+    last = everything[0].delivery
+    rest = await store.search_deliveries(
+        DeliverySearch(after=(last.last_attempt_at, last.webhook_id, last.id), limit=1)
+    )
+    assert [f.delivery.record_id for f in rest] == [2]
+
+
+async def test_disable_is_audited_and_only_for_enabled_webhooks(store: Store) -> None:
+    """Disabling sets the reason and writes the audit entry; a disabled webhook is refused."""
+    await store.create_webhook(new_webhook("a1"))
+    entry = _entry(AuditAction.DISABLE, "a1")
+    assert await store.disable_webhook("acme", "a1", reason="by ada", audit=entry)
+    webhook = await must_get_webhook(store, "acme", "a1")
+    assert webhook.status is WebhookStatus.DISABLED
+    assert webhook.disabled_reason == "by ada"
+    assert not await store.disable_webhook("acme", "a1", reason="again", audit=entry)
+    assert not await store.disable_webhook("globex", "a1", reason="foreign", audit=entry)
+    assert await store.list_audit(limit=10) == [entry]
+
+
+async def test_retry_now_brings_the_retry_time_forward(store: Store) -> None:
+    """Retry now makes a backing-off webhook due at once; refused for a disabled one."""
+    await store.create_webhook(new_webhook("a1"))
+    await _changes(store, "acme", 1)
+    webhook = await must_get_webhook(store, "acme", "a1")
+    later = T0 + dt.timedelta(hours=1)
+    await store.apply_window(outcome(webhook, failures=3, next_attempt_at=later))
+    assert await store.due_webhooks(now=T0, limit=10) == []
+    assert await store.retry_webhook_now("acme", "a1", now=T0, audit=_entry(AuditAction.RETRY_NOW))
+    assert [w.id for w in await store.due_webhooks(now=T0, limit=10)] == ["a1"]
+    assert (await must_get_webhook(store, "acme", "a1")).failures == 3
+    webhook = await must_get_webhook(store, "acme", "a1")
+    await store.apply_window(outcome(webhook, failures=0, next_attempt_at=None))
+    assert await store.retry_webhook_now("acme", "a1", now=T0, audit=_entry(AuditAction.RETRY_NOW))
+    assert (await must_get_webhook(store, "acme", "a1")).next_attempt_at is None
+    await store.disable_webhook("acme", "a1", reason="x", audit=_entry(AuditAction.DISABLE))
+    assert not await store.retry_webhook_now(
+        "acme", "a1", now=T0, audit=_entry(AuditAction.RETRY_NOW)
+    )
+
+
+async def test_rewind_sends_again_what_was_tried_since_a_time(store: Store) -> None:
+    """Recover moves the cursor before the first delivery tried since then and unsettles."""
+    await store.create_webhook(new_webhook("a1"))
+    await _changes(store, "acme", 4)  # versions 1 (person) .. 5
+    await _deliver(store, "a1", *(attempt("a1", v) for v in range(2, 6)))
+    assert (await must_get_webhook(store, "acme", "a1")).cursor == 5
+    await store.settle_tenants(now=T0)
+    assert await store.due_webhooks(now=T0, limit=10) == []
+    moved = await store.rewind_webhook(
+        "acme", "a1", since=T0 + dt.timedelta(seconds=4), now=T0, audit=_entry(AuditAction.RECOVER)
+    )
+    assert moved == 2
+    assert (await must_get_webhook(store, "acme", "a1")).cursor == 3
+    assert [w.id for w in await store.due_webhooks(now=T0, limit=10)] == ["a1"]
+    nothing = await store.rewind_webhook(
+        "acme", "a1", since=T0 + dt.timedelta(days=1), now=T0, audit=_entry(AuditAction.RECOVER)
+    )
+    assert nothing == 0
+    assert len(await store.list_audit(limit=10)) == 2
+
+
+async def test_rewind_cuts_a_back_off_short(store: Store) -> None:
+    """Recovering a backing-off webhook makes it due at once; its failure count stays."""
+    await store.create_webhook(new_webhook("a1"))
+    await _changes(store, "acme", 1)
+    webhook = await must_get_webhook(store, "acme", "a1")
+    later = T0 + dt.timedelta(hours=1)
+    await store.apply_window(outcome(webhook, failures=2, next_attempt_at=later))
+    assert await store.due_webhooks(now=T0, limit=10) == []
+    moved = await store.rewind_webhook(
+        "acme", "a1", since=T0, now=T0, audit=_entry(AuditAction.RECOVER)
+    )
+    assert moved == 0
+    assert [w.id for w in await store.due_webhooks(now=T0, limit=10)] == ["a1"]
+    assert (await must_get_webhook(store, "acme", "a1")).failures == 2
+
+
+async def test_rewind_leaves_a_disabled_webhook_disabled(store: Store) -> None:
+    """Recover refuses a Disabled webhook: it stays disabled and its cursor does not move."""
+    await store.create_webhook(new_webhook("a1"))
+    await store.disable_webhook("acme", "a1", reason="x", audit=_entry(AuditAction.DISABLE))
+    moved = await store.rewind_webhook(
+        "acme", "a1", since=T0, now=T0, audit=_entry(AuditAction.RECOVER)
+    )
+    assert moved is None
+    webhook = await must_get_webhook(store, "acme", "a1")
+    assert webhook.status is WebhookStatus.DISABLED
+
+
+async def test_attempt_rates_count_attempts_and_failures_per_minute(store: Store) -> None:
+    """Attempts since a time are counted per minute with their failures, oldest minute first."""
+    await store.create_webhook(new_webhook("a1"))
+    await _changes(store, "acme", 3)
+    first = attempt("a1", 2)
+    late = dataclasses.replace(
+        attempt("a1", 3, succeeded=False), attempted_at=T0 + dt.timedelta(minutes=2, seconds=5)
+    )
+    await _deliver(store, "a1", first, late)
+    rates = await store.attempt_rates(since=T0)
+    assert [(r.minute, r.attempts, r.failures) for r in rates] == [
+        (T0, 1, 0),
+        (T0 + dt.timedelta(minutes=2), 1, 1),
+    ]
+    assert await store.attempt_rates(since=T0 + dt.timedelta(minutes=3)) == []
