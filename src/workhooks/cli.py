@@ -10,12 +10,10 @@ from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from workhooks import __version__
-from workhooks.cli_admin import ADMIN_COMMANDS, add_admin_parsers, run_admin_command
 from workhooks.config import ConfigError, Settings
-from workhooks.errors import DeliveryHeldError, SchemaTooNewError, WorkhooksError
+from workhooks.errors import DeliveryHeldError, MasterKeyError, SchemaTooNewError, WorkhooksError
 from workhooks.logs import configure_logging
 from workhooks.mirror.command import add_mirror_parser, run_mirror_command
-from workhooks.storage.sealing import MasterKeyError
 
 __all__ = ["main"]
 
@@ -73,7 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(worker)
     _add_dev(worker)
 
-    add_admin_parsers(commands)
+    try:
+        from workhooks.cli_admin import add_admin_parsers
+    except ModuleNotFoundError:  # workhooks-client alone: no server commands
+        pass
+    else:
+        add_admin_parsers(commands)
 
     migrate = commands.add_parser(
         "migrate", help="bring the database schema up to date (idempotent; then exit)"
@@ -91,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_mirror_parser(commands)
     return parser
+
+
+ADMIN_COMMANDS = ("clients", "signing-keys", "master-key", "operators")
 
 
 def _run(coro: Coroutine[Any, Any, Any]) -> Any:
@@ -149,6 +155,8 @@ def _command(args: argparse.Namespace) -> int:
     except (ConfigError, MasterKeyError, DeliveryHeldError) as exc:
         print(f"workhooks: {exc}", file=sys.stderr)
         return 2
+    except SchemaTooNewError:
+        raise  # exit 3, in ``main``
     except WorkhooksError as exc:
         reasons = "".join(f"\n  {reason}" for reason in exc.reasons)
         print(f"workhooks: {exc.message}{reasons}", file=sys.stderr)
@@ -178,6 +186,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif args.command == "migrate":
         return _migrate(Settings.from_env(database_url=args.database_url))
     elif args.command in ADMIN_COMMANDS:
+        from workhooks.cli_admin import run_admin_command
+
         return run_admin_command(args, _run)
     elif args.command == "demo":
         from workhooks.demo import run_demo

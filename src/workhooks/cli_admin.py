@@ -26,7 +26,6 @@ from workhooks.storage.sealing import encode_master_key, new_master_key
 __all__ = ["add_admin_parsers", "run_admin_command"]
 
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]
-ADMIN_COMMANDS = ("clients", "signing-keys", "master-key", "operators")
 
 
 def _database(parser: argparse.ArgumentParser, *, json_output: bool = True) -> None:
@@ -188,7 +187,7 @@ def _admin_settings(settings: Settings) -> Settings:
 
 
 def run_admin_command(args: argparse.Namespace, run: Runner) -> int:
-    """Run one of ``ADMIN_COMMANDS``; the exit status."""
+    """Run a ``clients``, ``signing-keys``, ``master-key`` or ``operators`` command."""
     if args.command == "master-key" and args.master_command == "create":
         _create_master_key(args.file)
         return 0

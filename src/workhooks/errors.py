@@ -20,6 +20,7 @@ __all__ = [
     "InvalidRecordError",
     "InvalidRequestError",
     "InvalidScopeError",
+    "MasterKeyError",
     "NotFoundError",
     "RateLimitedError",
     "SchemaTooNewError",
@@ -249,3 +250,7 @@ class SchemaTooNewError(WorkhooksError):
         )
         self.found = found
         self.known = known
+
+
+class MasterKeyError(Exception):
+    """The master key is missing, malformed, or not the one the database's secrets need."""

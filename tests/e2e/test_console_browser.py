@@ -54,6 +54,7 @@ def _create_operator(server: ServerProcess) -> None:
             *("--password-stdin", "--database-url", server.database_url),
         ],
         input=f"{PASSWORD}\n".encode(),
+        env=workhooks_env(),
         check=True,
         capture_output=True,
         timeout=60,

@@ -7,6 +7,7 @@ makes this quick); the dependency floors are proven separately by ``scripts/floo
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -14,6 +15,8 @@ import venv
 from pathlib import Path
 
 import pytest
+
+from workhooks.testing import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.e2e
 
@@ -128,11 +131,13 @@ def test_server_distribution_brings_the_sdk_and_runs(
     names = _install(installed, wheel, wheels, lock_constraints)
     assert {"workhooks", "workhooks-client"} | SERVER_ONLY <= names
     database = f"sqlite:///{tmp_path / 'dist.db'}"
+    keyed = {**os.environ, "WORKHOOKS_MASTER_KEY": TEST_MASTER_KEY}
     migrate = subprocess.run(
         [installed / "workhooks", "migrate", "--database-url", database],
         capture_output=True,
         text=True,
         timeout=60,
+        env=keyed,
     )
     assert migrate.returncode == 0, migrate.stderr
     assert "schema version" in migrate.stdout
@@ -152,5 +157,6 @@ def test_server_distribution_brings_the_sdk_and_runs(
         capture_output=True,
         text=True,
         timeout=60,
+        env=keyed,
     )
     assert json.loads(created.stdout)["tenant"] == "acme", created.stderr

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Sequence
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from workhooks.errors import MasterKeyError
+
 __all__ = [
     "MASTER_KEY_SIZE",
     "PREFIX_SIZE",
@@ -39,10 +41,6 @@ _KEY_ID_SIZE = 8
 _NONCE_SIZE = 12
 _HEADER = len(MAGIC) + _KEY_ID_SIZE
 PREFIX_SIZE = _HEADER
-
-
-class MasterKeyError(Exception):
-    """The master key is missing, malformed, or not the one the database's secrets need."""
 
 
 def new_master_key() -> bytes:
