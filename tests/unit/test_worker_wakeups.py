@@ -63,10 +63,11 @@ async def test_a_burst_of_wake_ups_shares_searches_and_the_last_one_is_answered(
     loop = asyncio.get_running_loop()
     started = loop.time()
     before = len(store.searches)
+    last_wake = started
     for _ in range(BURST):
         worker.wake("acme")
+        last_wake = loop.time()
         await asyncio.sleep(0.001)
-    last_wake = loop.time()
     await asyncio.sleep(GAP * 3)
     stop.set()
     await running
