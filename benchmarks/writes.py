@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import msgspec
 
 from benchmarks.common import ROOT, Backend, say
@@ -73,8 +74,44 @@ async def _through_store(
     url: str, env: Mapping[str, str], tenants: int, writers: int, seconds: float
 ) -> dict[str, Any]:
     await _write_load(env, "prepare", url, str(tenants))
-    found = await _write_load(env, "store", url, str(tenants), str(writers), str(seconds))
-    return _summary(found["writes"], found["seconds"], found["latencies"])
+    load = _write_load(env, "store", url, str(tenants), str(writers), str(seconds))
+    if not url.startswith("postgresql"):
+        found = await load
+        return _summary(found["writes"], found["seconds"], found["latencies"])
+    stop = asyncio.Event()
+    waits = asyncio.create_task(_sample_waits(url, stop))
+    try:
+        found = await load
+    finally:
+        stop.set()
+    return {**_summary(found["writes"], found["seconds"], found["latencies"]), **await waits}
+
+
+async def _sample_waits(url: str, stop: asyncio.Event) -> dict[str, Any]:
+    """What the database's backends wait on, sampled every 20 ms while the load runs.
+
+    ``waits`` counts backend-samples per ``type:event``: ``Lock:object`` on COMMIT is the
+    cluster-wide notification lock, ``Lock:tuple`` and ``Lock:transactionid`` a row lock,
+    ``IO:WALSync`` the commit's flush.
+    """
+    conn = await asyncpg.connect(url)
+    counts: dict[str, int] = {}
+    samples = 0
+    try:
+        while not stop.is_set():
+            rows = await conn.fetch(
+                "SELECT wait_event_type, wait_event FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND state = 'active' AND wait_event IS NOT NULL"
+            )
+            samples += 1
+            for row in rows:
+                key = f"{row['wait_event_type']}:{row['wait_event']}"
+                counts[key] = counts.get(key, 0) + 1
+            await asyncio.sleep(0.02)
+    finally:
+        await conn.close()
+    return {"wait_samples": samples, "waits": dict(sorted(counts.items(), key=lambda kv: -kv[1]))}
 
 
 async def _through_api(
