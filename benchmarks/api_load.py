@@ -17,7 +17,14 @@ from typing import Any
 import aiohttp
 import msgspec
 
-from benchmarks.common import TENANT, Backend, bench_settings, load_changes, setup_tenant
+from benchmarks.common import (
+    TENANT,
+    Backend,
+    access_token,
+    bench_settings,
+    load_changes,
+    setup_tenant,
+)
 from benchmarks.delivery import percentiles
 from benchmarks.processes import serve_process
 from benchmarks.rss import RssSampler, sampling
@@ -77,15 +84,6 @@ async def _prepare(url: str, records: int) -> tuple[str, str]:
     return new.client.id, new.secret
 
 
-async def _token(http: aiohttp.ClientSession, base_url: str, client: tuple[str, str]) -> str:
-    form = {"grant_type": "client_credentials", "client_id": client[0], "client_secret": client[1]}
-    async with http.post(f"{base_url}/tenants/{TENANT}/connect/token", data=form) as answer:
-        answer.raise_for_status()
-        body = msgspec.json.decode(await answer.read())
-    token: str = body["access_token"]
-    return token
-
-
 async def api_load(
     backend: Backend, folder: Path, *, seconds: float, concurrency: int, records: int
 ) -> dict[str, Any]:
@@ -102,10 +100,8 @@ async def api_load(
             sampler.watch("workhooks serve", server.pid)
             assert server.base_url is not None
             api = f"{server.base_url}{API_PREFIX}"
-            headers = {
-                "User-Agent": USER_AGENT,
-                "Authorization": f"Bearer {await _token(http, server.base_url, client)}",
-            }
+            token = await access_token(http, server.base_url, TENANT, client)
+            headers = {"User-Agent": USER_AGENT, "Authorization": f"Bearer {token}"}
             body = msgspec.json.encode(
                 {
                     "destinationUrl": "http://127.0.0.1:9/hook",

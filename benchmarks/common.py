@@ -34,6 +34,7 @@ __all__ = [
     "Backend",
     "Receiver",
     "Sizes",
+    "access_token",
     "bench_settings",
     "draft",
     "load_changes",
@@ -53,6 +54,17 @@ _decode = msgspec.json.Decoder().decode
 def say(text: str) -> None:
     """Progress on stderr (the results go to stdout)."""
     print(text, file=sys.stderr, flush=True)
+
+
+async def access_token(
+    http: aiohttp.ClientSession, base_url: str, tenant: str, client: tuple[str, str]
+) -> str:
+    """A bearer token for ``client`` (id, secret) of ``tenant``: the client credentials grant."""
+    form = {"grant_type": "client_credentials", "client_id": client[0], "client_secret": client[1]}
+    async with http.post(f"{base_url}/tenants/{tenant}/connect/token", data=form) as answer:
+        answer.raise_for_status()
+        token: str = _decode(await answer.read())["access_token"]
+        return token
 
 
 def bench_settings(database_url: str, **overrides: Any) -> Settings:

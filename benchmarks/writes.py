@@ -23,7 +23,7 @@ import aiohttp
 import asyncpg
 import msgspec
 
-from benchmarks.common import ROOT, Backend, say
+from benchmarks.common import ROOT, Backend, access_token, say
 from benchmarks.delivery import percentiles
 from benchmarks.processes import serve_process
 from workhooks.api.paths import API_PREFIX
@@ -126,7 +126,10 @@ async def _through_api(
         aiohttp.ClientSession(connector=connector) as http,
     ):
         assert server.base_url is not None
-        tokens = [await _token(http, server.base_url, c) for c in clients]
+        tokens = [
+            await access_token(http, server.base_url, c["tenant"], (c["id"], c["secret"]))
+            for c in clients
+        ]
 
         async def writer(n: int, until: float) -> None:
             rng = random.Random(n)
@@ -164,18 +167,6 @@ async def _through_api(
         **_summary(ok, elapsed, latencies),
         "errors": sum(statuses.values()) - ok,
     }
-
-
-async def _token(http: aiohttp.ClientSession, base_url: str, client: dict[str, str]) -> str:
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": client["id"],
-        "client_secret": client["secret"],
-    }
-    async with http.post(f"{base_url}/tenants/{client['tenant']}/connect/token", data=form) as r:
-        r.raise_for_status()
-        token: str = msgspec.json.decode(await r.read())["access_token"]
-        return token
 
 
 async def writes(
