@@ -266,7 +266,7 @@ async def runtime(
             reads=ReadService(store, clock, tokens=tokens, page_size=settings.page_size),
             references=ReferenceService(store),
             groups=GroupService(store),
-            console=ConsoleService(store, clock, wake=worker.wake),
+            console=ConsoleService(store, clock, wake=worker.wake, sender=sender),
             sessions=SessionService(
                 store,
                 clock,

@@ -13,7 +13,7 @@ from tests.integration.store_helpers import (
     new_webhook,
     outcome,
 )
-from workhooks.domain.deliveries import DeliveryStatus
+from workhooks.domain.deliveries import DeliveryStatus, message_id_of_test
 from workhooks.domain.operators import AuditAction, AuditEntry, Operator
 from workhooks.domain.records import PersonDraft
 from workhooks.domain.search import DeliverySearch, WebhookSearch
@@ -232,3 +232,69 @@ async def test_attempt_rates_count_attempts_and_failures_per_minute(store: Store
         (T0 + dt.timedelta(minutes=2), 1, 1),
     ]
     assert await store.attempt_rates(since=T0 + dt.timedelta(minutes=3)) == []
+
+
+async def test_record_version_includes_tombstones(store: Store) -> None:
+    """A record's current version is found live or deleted; an unknown id has none."""
+    await _changes(store, "acme", 2)  # person 1 is version 1, records 1 and 2 versions 2, 3
+    assert await store.record_version("acme", 1) == 2
+    tomb = await store.delete_work_interruption("acme", 2)
+    assert tomb is not None
+    assert await store.record_version("acme", 2) == tomb.change_version == 4
+    assert await store.record_version("acme", 3) is None
+    assert await store.record_version("globex", 1) is None
+
+
+async def test_rewind_before_a_version_sends_that_change_and_later_ones_again(
+    store: Store,
+) -> None:
+    """A resend moves the cursor to just before the record's version, unsettles and audits."""
+    await store.create_webhook(new_webhook("a1"))
+    await _changes(store, "acme", 4)  # versions 1 (person) .. 5
+    await _deliver(store, "a1", *(attempt("a1", v) for v in range(2, 6)))
+    await store.settle_tenants(now=T0)
+    entry = _entry(AuditAction.RESEND, "a1")
+    moved = await store.rewind_webhook_before("acme", "a1", version=4, now=T0, audit=entry)
+    assert moved == 2
+    assert (await must_get_webhook(store, "acme", "a1")).cursor == 3
+    assert [w.id for w in await store.due_webhooks(now=T0, limit=10)] == ["a1"]
+    pending = await store.rewind_webhook_before("acme", "a1", version=5, now=T0, audit=entry)
+    assert pending == 0  # version 5 is after the cursor: still to be sent
+    assert (await must_get_webhook(store, "acme", "a1")).cursor == 3
+    assert await store.list_audit(limit=10) == [entry, entry]
+    await store.disable_webhook("acme", "a1", reason="x", audit=_entry(AuditAction.DISABLE))
+    refused = await store.rewind_webhook_before("acme", "a1", version=2, now=T0, audit=entry)
+    assert refused is None
+    assert (await must_get_webhook(store, "acme", "a1")).cursor == 3
+
+
+async def test_a_test_delivery_is_kept_and_moves_nothing(store: Store) -> None:
+    """A test event's attempt is in the history; cursor, back-off and recover ignore it."""
+    await store.create_webhook(new_webhook("a1"))
+    await _changes(store, "acme", 2)
+    await _deliver(store, "a1", attempt("a1", 2), attempt("a1", 3))
+    before = await must_get_webhook(store, "acme", "a1")
+    tried = dataclasses.replace(
+        attempt("a1", 9, succeeded=False),
+        message_id=message_id_of_test("a1", "0123456789abcdef"),
+        record_id=0,
+        change_version=0,
+    )
+    await store.record_test_delivery(tried)
+    found = await store.get_delivery("a1", tried.message_id)
+    assert found is not None
+    delivery, attempts = found
+    assert delivery.is_test
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
+        DeliveryStatus.FAILED,
+        1,
+        503,
+    )
+    assert attempts == [tried]
+    listed = await store.search_deliveries(DeliverySearch(webhook_id="a1"))
+    assert tried.message_id in {f.delivery.id for f in listed}
+    assert await must_get_webhook(store, "acme", "a1") == before
+    moved = await store.rewind_webhook(
+        "acme", "a1", since=T0 + dt.timedelta(seconds=5), now=T0, audit=_entry(AuditAction.RECOVER)
+    )
+    assert moved == 0  # only the test was tried since then: nothing to send again

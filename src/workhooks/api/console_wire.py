@@ -7,7 +7,8 @@ from typing import Any, Literal
 import msgspec
 
 from workhooks.api.openapi import Delivery, Webhook
-from workhooks.api.schemas import delivery_document, webhook_document
+from workhooks.api.schemas import attempt_document, delivery_document, webhook_document
+from workhooks.domain import deliveries
 from workhooks.domain.operators import AuditEntry
 from workhooks.domain.search import FoundDelivery, WebhookState
 
@@ -19,8 +20,11 @@ __all__ = [
     "PortalLink",
     "RecoverIn",
     "Recovered",
+    "ResendIn",
+    "SentTestEvent",
     "audit_document",
     "found_delivery_document",
+    "sent_test_document",
     "state_document",
 ]
 
@@ -35,6 +39,27 @@ class RecoverIn(msgspec.Struct, frozen=True):
     """The body of a recover: send again everything tried since this ISO 8601 time."""
 
     since: str
+
+
+class ResendIn(msgspec.Struct, frozen=True):
+    """The body of a resend: the id of the work interruption to send again."""
+
+    recordId: int
+
+
+class SentTestEvent(msgspec.Struct):
+    """The one attempt of a test event; ``id`` is its ``webhook-id`` in the delivery history.
+
+    ``response`` is the start of the answer (up to 4 KiB) or what went wrong without one.
+    """
+
+    id: str
+    attemptedAt: str
+    succeeded: bool
+    statusCode: int | None
+    latencyMs: float
+    errorClass: str | None
+    response: str
 
 
 class Recovered(msgspec.Struct):
@@ -88,7 +113,18 @@ class AuditItem(msgspec.Struct):
 
     at: str
     actor: str
-    action: Literal["sign-in", "disable", "retry-now", "recover", "portal-link"]
+    action: Literal[
+        "sign-in",
+        "disable",
+        "retry-now",
+        "recover",
+        "resend",
+        "test-event",
+        "portal-link",
+        "client-create",
+        "client-revoke",
+        "client-rotate",
+    ]
     tenant: str | None
     webhookId: str | None
     detail: str
@@ -134,3 +170,10 @@ def audit_document(entry: AuditEntry) -> dict[str, Any]:
         "webhookId": entry.webhook_id,
         "detail": entry.detail,
     }
+
+
+def sent_test_document(attempt: deliveries.DeliveryAttempt) -> dict[str, Any]:
+    """The JSON document of a test event's attempt."""
+    document = attempt_document(attempt)
+    del document["nextAttemptAt"]  # a test event is never retried
+    return {"id": attempt.message_id, **document}

@@ -40,7 +40,7 @@ from workhooks.domain.retry import (
     next_step,
     parse_retry_after,
 )
-from workhooks.domain.signing import sign
+from workhooks.domain.signing import delivery_headers
 from workhooks.domain.webhooks import Webhook, destination_origin
 from workhooks.services.clock import Clock
 from workhooks.storage.protocol import Store, WindowOutcome
@@ -490,13 +490,7 @@ class DeliveryWorker:
         body = window.bodies[position]
         msg_id = message_id(webhook.id, format_version(window.records[position].change_version))
         timestamp = int(self._clock.now().timestamp())
-        headers = {
-            "webhook-id": msg_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(
-                webhook.secret, msg_id=msg_id, timestamp=timestamp, body=body
-            ),
-        }
+        headers = delivery_headers(webhook.secret, msg_id=msg_id, timestamp=timestamp, body=body)
         return await self._sender.send(webhook.destination_url, headers=headers, body=body)
 
     def _outcome(

@@ -12,7 +12,17 @@ from typing import Any
 from workhooks.domain.change_version import format_version
 from workhooks.domain.records import WorkInterruption
 
-__all__ = ["ChangeType", "delete_document", "event_document", "work_interruption_document"]
+__all__ = [
+    "TEST_CHANGE_TYPE",
+    "ChangeType",
+    "delete_document",
+    "document_of_test_event",
+    "event_document",
+    "work_interruption_document",
+]
+
+TEST_CHANGE_TYPE = "Test"
+"""The ``changeType`` of a test event: no record changed, nothing to apply."""
 
 
 class ChangeType(StrEnum):
@@ -57,4 +67,34 @@ def event_document(
     return {
         "changeType": ChangeType.INSERT_OR_UPDATE.value,
         "data": work_interruption_document(record, person_references=person_references),
+    }
+
+
+def document_of_test_event(*, webhook_id: str, collection: str, sent_at: str) -> dict[str, Any]:
+    """The body of a test event: marked ``Test``, naming its webhook, with an example event.
+
+    ``example`` shows the shape of a real event of the collection; it is not a record of the
+    tenant, and a consumer applies nothing from a test event.
+    """
+    example = {
+        "changeType": ChangeType.INSERT_OR_UPDATE.value,
+        "data": {
+            "changeVersion": "0000000000000000002A",
+            "id": 42,
+            "person": {"id": 7},
+            "date": "2025-01-06",
+            "durationInMinutes": 30,
+            "startTimeInMinutes": 720,
+            "endTimeInMinutes": 750,
+        },
+    }
+    return {
+        "changeType": TEST_CHANGE_TYPE,
+        "data": {
+            "webhookId": webhook_id,
+            "collectionName": collection,
+            "sentAt": sent_at,
+            "message": "A test event sent on request: no record changed, apply nothing.",
+            "example": example,
+        },
     }

@@ -60,7 +60,12 @@ class AuditAction(StrEnum):
     DISABLE = "disable"
     RETRY_NOW = "retry-now"
     RECOVER = "recover"
+    RESEND = "resend"
+    TEST_EVENT = "test-event"
     PORTAL_LINK = "portal-link"
+    CLIENT_CREATE = "client-create"
+    CLIENT_REVOKE = "client-revoke"
+    CLIENT_ROTATE = "client-rotate"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

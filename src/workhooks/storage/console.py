@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
+from workhooks.domain.deliveries import DeliveryAttempt
 from workhooks.domain.operators import AuditEntry, Operator
 from workhooks.domain.search import (
     DeliverySearch,
@@ -99,4 +100,30 @@ class ConsoleStore(Protocol):
         by ``retry_webhook_now``; the failure count stays). Returns how many change versions
         the cursor moved back (0 when nothing was tried since then); None when the webhook
         is not enabled, deleted or unknown (a Disabled webhook stays disabled).
+        """
+
+    async def record_version(self, tenant: str, record_id: int) -> int | None:
+        """The current change version of a work interruption, tombstone included; None if none."""
+
+    async def rewind_webhook_before(
+        self,
+        tenant: str,
+        webhook_id: str,
+        *,
+        version: int,
+        now: dt.datetime,
+        audit: AuditEntry,
+    ) -> int | None:
+        """Move an enabled webhook's cursor back to just before ``version`` (a resend).
+
+        The change at ``version`` and every later one are sent again, starting at ``now``,
+        exactly as after ``rewind_webhook``; a cursor already below ``version`` stays (the
+        change is still to be sent). Returns how many change versions the cursor moved back;
+        None when the webhook is not enabled, deleted or unknown.
+        """
+
+    async def record_test_delivery(self, attempt: DeliveryAttempt) -> None:
+        """Store a test event's one attempt and its delivery summary in the history.
+
+        It touches nothing else: not the cursor, not the back-off state.
         """

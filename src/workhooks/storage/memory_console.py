@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from workhooks.domain.deliveries import Delivery, DeliveryAttempt
+from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryStatus
 from workhooks.domain.operators import AuditEntry, Operator
+from workhooks.domain.records import WorkInterruption
 from workhooks.domain.search import (
     DeliverySearch,
     FoundDelivery,
@@ -49,6 +50,7 @@ class InMemoryConsole:
     """Mixed into ``InMemoryStore``, which owns the dictionaries read here."""
 
     _webhooks: dict[str, Webhook]
+    _records: dict[tuple[str, int], WorkInterruption]
     _deliveries: dict[tuple[str, str], Delivery]
     _attempts: list[DeliveryAttempt]
     _caught_up_at: dict[str, dt.datetime]
@@ -168,15 +170,37 @@ class InMemoryConsole:
         audit: AuditEntry,
     ) -> int | None:
         """Move the cursor back before the first delivery tried since ``since``."""
-        w = self._enabled(tenant, webhook_id)
-        if w is None:
-            return None
         versions = [
             d.change_version
             for d in self._deliveries.values()
-            if d.webhook_id == w.id and d.last_attempt_at >= since
+            if d.webhook_id == webhook_id and d.last_attempt_at >= since and not d.is_test
         ]
-        moved = max(0, w.cursor - (min(versions) - 1)) if versions else 0
+        return self._rewind(tenant, webhook_id, min(versions, default=None), now, audit)
+
+    async def rewind_webhook_before(
+        self,
+        tenant: str,
+        webhook_id: str,
+        *,
+        version: int,
+        now: dt.datetime,
+        audit: AuditEntry,
+    ) -> int | None:
+        """Move the cursor back to just before ``version``."""
+        return self._rewind(tenant, webhook_id, version, now, audit)
+
+    def _rewind(
+        self,
+        tenant: str,
+        webhook_id: str,
+        version: int | None,
+        now: dt.datetime,
+        audit: AuditEntry,
+    ) -> int | None:
+        w = self._enabled(tenant, webhook_id)
+        if w is None:
+            return None
+        moved = 0 if version is None else max(0, w.cursor - (version - 1))
         cursor = w.cursor - moved
         retry_at = w.next_attempt_at
         if retry_at is not None and retry_at > now:
@@ -186,3 +210,25 @@ class InMemoryConsole:
             self._settled[tenant] = min(self._settled.get(tenant, 0), cursor)
         self._audit.append(audit)
         return moved
+
+    async def record_version(self, tenant: str, record_id: int) -> int | None:
+        """The record's current version, tombstones included."""
+        record = self._records.get((tenant, record_id))
+        return None if record is None else record.change_version
+
+    async def record_test_delivery(self, attempt: DeliveryAttempt) -> None:
+        """Append the attempt and its summary."""
+        self._attempts.append(attempt)
+        self._deliveries[(attempt.webhook_id, attempt.message_id)] = Delivery(
+            webhook_id=attempt.webhook_id,
+            id=attempt.message_id,
+            record_id=0,
+            change_version=0,
+            status=DeliveryStatus.SUCCEEDED if attempt.succeeded else DeliveryStatus.FAILED,
+            attempts=1,
+            first_attempt_at=attempt.attempted_at,
+            last_attempt_at=attempt.attempted_at,
+            last_status_code=attempt.status_code,
+            last_error_class=attempt.error_class,
+            next_attempt_at=None,
+        )

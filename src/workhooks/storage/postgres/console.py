@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import asyncpg
 
-from workhooks.domain.deliveries import Delivery
+from workhooks.domain.deliveries import Delivery, DeliveryAttempt
 from workhooks.domain.operators import AuditAction, AuditEntry, Operator
 from workhooks.domain.search import (
     DeliverySearch,
@@ -173,15 +173,65 @@ class PostgresConsole:
         A worker delivering the webhook at that moment loses its compare-and-set on the
         cursor, so its window is not applied and the rewound range is sent again.
         """
+
+        async def first(conn: asyncpg.Connection) -> int | None:
+            found: int | None = await conn.fetchval(Q["first_version_since"], webhook_id, since)
+            return found
+
+        return await self._rewind(tenant, webhook_id, first, now, audit)
+
+    async def rewind_webhook_before(
+        self,
+        tenant: str,
+        webhook_id: str,
+        *,
+        version: int,
+        now: dt.datetime,
+        audit: AuditEntry,
+    ) -> int | None:
+        """Move the cursor back to just before ``version``, as a recover does."""
+
+        async def first(_: asyncpg.Connection) -> int | None:
+            return version
+
+        return await self._rewind(tenant, webhook_id, first, now, audit)
+
+    async def _rewind(
+        self,
+        tenant: str,
+        webhook_id: str,
+        first: Callable[[asyncpg.Connection], Awaitable[int | None]],
+        now: dt.datetime,
+        audit: AuditEntry,
+    ) -> int | None:
         async with self._tx() as conn:
             cursor = await conn.fetchval(Q["enabled_webhook_cursor"], tenant, webhook_id)
             if cursor is None:
                 return None
-            first = await conn.fetchval(Q["first_version_since"], webhook_id, since)
-            moved = 0 if first is None else max(0, cursor - (first - 1))
+            version = await first(conn)
+            moved = 0 if version is None else max(0, cursor - (version - 1))
             if moved:
                 await conn.execute(Q["rewind_webhook"], tenant, webhook_id, cursor - moved)
                 await conn.execute(Q["unsettle_tenant"], tenant, cursor - moved)
             await conn.execute(Q["retry_webhook_now"], tenant, webhook_id, now)
             await conn.execute(Q["insert_audit"], *_audit_args(audit))
             return int(moved)
+
+    async def record_version(self, tenant: str, record_id: int) -> int | None:
+        """The record's current version, tombstones included."""
+        rows = await self._fetch(Q["record_version"], tenant, record_id)
+        return None if not rows else int(rows[0][0])
+
+    async def record_test_delivery(self, attempt: DeliveryAttempt) -> None:
+        """The attempt and its summary, in one statement."""
+        await self._fetch(
+            Q["insert_test_delivery"],
+            attempt.webhook_id,
+            attempt.message_id,
+            attempt.attempted_at,
+            attempt.succeeded,
+            attempt.status_code,
+            attempt.latency_ms,
+            attempt.error_class,
+            attempt.response_excerpt,
+        )

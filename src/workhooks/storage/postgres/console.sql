@@ -130,7 +130,23 @@ UPDATE webhooks SET next_attempt_at = $3
 WHERE tenant = $1 AND id = $2 AND next_attempt_at > $3
 
 -- name: first_version_since
-SELECT min(change_version) FROM deliveries WHERE webhook_id = $1 AND last_attempt_at >= $2
+-- Test events (change version 0) name no change: they never move a cursor.
+SELECT min(change_version) FROM deliveries
+WHERE webhook_id = $1 AND last_attempt_at >= $2 AND change_version > 0
+
+-- name: record_version
+SELECT change_version FROM work_interruptions WHERE tenant = $1 AND id = $2
+
+-- name: insert_test_delivery
+-- A test event's one attempt and its summary, in one statement.
+WITH attempt AS (
+    INSERT INTO delivery_attempts (webhook_id, message_id, record_id, change_version,
+        attempted_at, succeeded, status_code, latency_ms, error_class, response_excerpt)
+    VALUES ($1, $2, 0, 0, $3, $4, $5, $6, $7, $8)
+)
+INSERT INTO deliveries (webhook_id, message_id, record_id, change_version, status, attempts,
+    first_attempt_at, last_attempt_at, last_status_code, last_error_class, next_attempt_at)
+VALUES ($1, $2, 0, 0, CASE WHEN $4 THEN 'Succeeded' ELSE 'Failed' END, 1, $3, $3, $5, $7, NULL)
 
 -- name: rewind_webhook
 UPDATE webhooks SET cursor = $3 WHERE tenant = $1 AND id = $2

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from workhooks.domain.deliveries import Delivery, DeliveryStatus
+from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryStatus
 from workhooks.domain.operators import AuditAction, AuditEntry, Operator
 from workhooks.domain.search import (
     DeliverySearch,
@@ -201,25 +201,82 @@ class SqliteConsole:
         audit: AuditEntry,
     ) -> int | None:
         """Move the cursor back, unsettle the tenant and audit, in one transaction."""
-        key = {"tenant": tenant, "id": webhook_id}
 
-        def run(c: sqlite3.Connection) -> int | None:
-            row = c.execute(Q["enabled_webhook_cursor"], key).fetchone()
-            if row is None:
-                return None
-            (first,) = c.execute(
-                Q["first_version_since"], {"id": webhook_id, "since": _ts(since)}
-            ).fetchone()
-            moved = 0 if first is None else max(0, row["cursor"] - (first - 1))
-            if moved:
-                cursor = row["cursor"] - moved
-                c.execute(Q["rewind_webhook"], {**key, "cursor": cursor})
-                c.execute(Q["unsettle_tenant"], {"tenant": tenant, "cursor": cursor})
-            c.execute(Q["retry_webhook_now"], {**key, "now": _ts(now)}).fetchall()
-            c.execute(Q["insert_audit"], _audit_params(audit))
-            return moved
+        def first(c: sqlite3.Connection) -> int | None:
+            params = {"id": webhook_id, "since": _ts(since)}
+            found: int | None = c.execute(Q["first_version_since"], params).fetchone()[0]
+            return found
 
-        return await self._write(run)
+        return await self._write(lambda c: _rewind(c, tenant, webhook_id, first, now, audit))
+
+    async def rewind_webhook_before(
+        self,
+        tenant: str,
+        webhook_id: str,
+        *,
+        version: int,
+        now: dt.datetime,
+        audit: AuditEntry,
+    ) -> int | None:
+        """Move the cursor back to just before ``version``, as a recover does."""
+        return await self._write(
+            lambda c: _rewind(c, tenant, webhook_id, lambda _: version, now, audit)
+        )
+
+    async def record_version(self, tenant: str, record_id: int) -> int | None:
+        """The record's current version, tombstones included."""
+        params = {"tenant": tenant, "id": record_id}
+        row = await self._read(lambda c: c.execute(Q["record_version"], params).fetchone())
+        return None if row is None else int(row[0])
+
+    async def record_test_delivery(self, attempt: DeliveryAttempt) -> None:
+        """The attempt and its summary, in one transaction."""
+        params = {
+            "webhook_id": attempt.webhook_id,
+            "message_id": attempt.message_id,
+            "attempted_at": _ts(attempt.attempted_at),
+            "succeeded": int(attempt.succeeded),
+            "status": (
+                DeliveryStatus.SUCCEEDED if attempt.succeeded else DeliveryStatus.FAILED
+            ).value,
+            "status_code": attempt.status_code,
+            "latency_ms": attempt.latency_ms,
+            "error_class": attempt.error_class,
+            "response_excerpt": attempt.response_excerpt,
+        }
+
+        def run(c: sqlite3.Connection) -> None:
+            c.execute(Q["insert_test_attempt"], params)
+            c.execute(Q["insert_test_delivery"], params)
+
+        await self._write(run)
+
+
+def _rewind(
+    c: sqlite3.Connection,
+    tenant: str,
+    webhook_id: str,
+    first: Callable[[sqlite3.Connection], int | None],
+    now: dt.datetime,
+    audit: AuditEntry,
+) -> int | None:
+    """Move an enabled webhook's cursor back before version ``first(c)``; cut its back-off.
+
+    Returns the change versions moved back, None when the webhook is not enabled.
+    """
+    key = {"tenant": tenant, "id": webhook_id}
+    row = c.execute(Q["enabled_webhook_cursor"], key).fetchone()
+    if row is None:
+        return None
+    version = first(c)
+    moved = 0 if version is None else max(0, row["cursor"] - (version - 1))
+    if moved:
+        cursor = row["cursor"] - moved
+        c.execute(Q["rewind_webhook"], {**key, "cursor": cursor})
+        c.execute(Q["unsettle_tenant"], {"tenant": tenant, "cursor": cursor})
+    c.execute(Q["retry_webhook_now"], {**key, "now": _ts(now)}).fetchall()
+    c.execute(Q["insert_audit"], _audit_params(audit))
+    return moved
 
 
 def _parse(value: str) -> dt.datetime:

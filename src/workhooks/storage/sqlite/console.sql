@@ -133,8 +133,24 @@ SELECT cursor FROM webhooks
 WHERE tenant = :tenant AND id = :id AND status = 'Enabled' AND deleted_at IS NULL
 
 -- name: first_version_since
+-- Test events (change version 0) name no change: they never move a cursor.
 SELECT MIN(change_version) FROM deliveries
-WHERE webhook_id = :id AND last_attempt_at >= :since
+WHERE webhook_id = :id AND last_attempt_at >= :since AND change_version > 0
+
+-- name: record_version
+SELECT change_version FROM work_interruptions WHERE tenant = :tenant AND id = :id
+
+-- name: insert_test_attempt
+INSERT INTO delivery_attempts (webhook_id, message_id, record_id, change_version, attempted_at,
+    succeeded, status_code, latency_ms, error_class, response_excerpt, next_attempt_at)
+VALUES (:webhook_id, :message_id, 0, 0, :attempted_at, :succeeded, :status_code, :latency_ms,
+    :error_class, :response_excerpt, NULL)
+
+-- name: insert_test_delivery
+INSERT INTO deliveries (webhook_id, message_id, record_id, change_version, status, attempts,
+    first_attempt_at, last_attempt_at, last_status_code, last_error_class, next_attempt_at)
+VALUES (:webhook_id, :message_id, 0, 0, :status, 1, :attempted_at, :attempted_at,
+    :status_code, :error_class, NULL)
 
 -- name: rewind_webhook
 UPDATE webhooks SET cursor = :cursor
