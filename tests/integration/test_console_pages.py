@@ -193,3 +193,37 @@ async def test_sign_out_ends_the_session(site: Api) -> None:
     answer = await site.http.post("/console/sign-out", data={"csrf": csrf})
     assert answer.status_code == 303
     assert (await site.http.get("/console")).status_code == 303
+
+
+async def test_resend_is_offered_on_a_delivery_confirmed_with_its_cost_and_audited(
+    site: Api,
+) -> None:
+    """A delivery's page links to resend its record; the confirmation tells how much is sent."""
+    webhook_id, _ = await failing_webhook(site)
+    csrf = await sign_in_operator(site)
+    found = await site.http.get("/console/deliveries", params={"tenant": "acme", "record": "1"})
+    link = re.search(r'href="(/console/tenants/acme/webhooks/[^"]+/deliveries/[^"]+)"', found.text)
+    assert link is not None
+    detail = await site.http.get(link[1])
+    resend = re.search(r'data-testid="resend" href="([^"]+)"', detail.text)
+    assert resend is not None
+    confirm = await site.http.get(resend[1].replace("&amp;", "&"))
+    assert confirm.status_code == 200
+    assert 'data-testid="preview">This sends <strong>1</strong> change versions again' in (
+        confirm.text
+    )
+    page = f"/console/tenants/acme/webhooks/{webhook_id}"
+    forged = await site.http.post(f"{page}/resend", data={"csrf": "0" * 64, "record": "1"})
+    assert forged.status_code == 400
+    assert "<td>resend</td>" not in (await site.http.get("/console/audit")).text
+    done = await site.http.post(f"{page}/resend", data={"csrf": csrf, "record": "1"})
+    assert done.status_code == 303
+    assert "Resending+record+1%3A+1+change+versions" in done.headers["location"]
+    site.clock.advance(10)
+    site.sender.requests.clear()
+    await site.rt.worker.run_once()
+    assert b'"id":1' in site.sender.requests[0].body
+    assert "<td>resend</td>" in (await site.http.get("/console/audit")).text
+    unknown = await site.http.post(f"{page}/resend", data={"csrf": csrf, "record": "99"})
+    assert unknown.status_code == 404
+    assert "Work interruption 99 does not exist" in unknown.text
