@@ -220,6 +220,9 @@ async def test_operator_finds_a_failure_recovers_it_and_the_portal_stays_in_its_
         assert [json.loads(r.body)["data"]["id"] for r in resent[4:]] == [1, 2]
 
         def audited() -> str:
+            driver.get(f"{base}/console/tenants")
+            assert "acme" in by_test_id(driver, "tenants").text
+            snapshot(driver, "tenants")
             driver.get(f"{base}/console/audit")
             snapshot(driver, "audit")
             return str(by_test_id(driver, "audit").text)

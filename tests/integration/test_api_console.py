@@ -258,3 +258,26 @@ async def test_test_events_are_limited_per_webhook_and_refused_across_tenants(si
     site.clock.advance(61)
     again = await site.http.post(f"{API}/webhooks/{webhook_id}/test-events", headers=headers)
     assert again.status_code == 201, again.text
+
+
+async def test_operator_client_changes_are_audited_with_the_calling_client(site: Api) -> None:
+    """Creating, rotating and revoking a client over the operator API land in the audit log."""
+    ops_id, ops_secret = await site.credentials("ops", [Scope.OPERATOR])
+    token = (await site.token_response("ops", ops_id, ops_secret)).json()["access_token"]
+    headers = {"User-Agent": "Ops/1.0 (Acme)", "Authorization": f"Bearer {token}"}
+    created = await site.http.post(
+        f"{OPERATOR}/clients", json={"tenant": "acme", "scopes": ["all"]}, headers=headers
+    )
+    assert created.status_code == 201, created.text
+    client_id = created.json()["id"]
+    assert (
+        await site.http.post(f"{OPERATOR}/clients/{client_id}/secret", headers=headers)
+    ).status_code == 200
+    assert (
+        await site.http.post(f"{OPERATOR}/clients/{client_id}/revoke", headers=headers)
+    ).status_code == 200
+    audit = await site.rt.services.console.audit(tenant="acme")
+    assert [(e.action.value, e.actor, e.detail) for e in audit] == [
+        (action, f"client:{ops_id}", f"client {client_id}")
+        for action in ("client-revoke", "client-rotate", "client-create")
+    ]

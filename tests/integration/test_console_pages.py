@@ -19,6 +19,7 @@ from tests.integration.console_helpers import (
 )
 from tests.postgres import reset_database
 from workhooks.config import Settings
+from workhooks.domain.scopes import Scope
 from workhooks.domain.webhooks import WebhookStatus
 from workhooks.testing import TEST_MASTER_KEY
 
@@ -227,3 +228,61 @@ async def test_resend_is_offered_on_a_delivery_confirmed_with_its_cost_and_audit
     unknown = await site.http.post(f"{page}/resend", data={"csrf": csrf, "record": "99"})
     assert unknown.status_code == 404
     assert "Work interruption 99 does not exist" in unknown.text
+
+
+async def test_tenants_page_lists_tenants_with_their_clients_and_no_secret(site: Api) -> None:
+    """Tenants show with their clients and scopes, paged by name; no secret hash is shown."""
+    new = await site.rt.services.clients.create("acme", frozenset({Scope.WEBHOOKS_READ}))
+    await site.rt.services.clients.create("globex", frozenset({Scope.WEBHOOKS_READ}))
+    await sign_in_operator(site)
+    page = await site.http.get("/console/tenants")
+    assert page.status_code == 200
+    assert new.client.id in page.text
+    assert "globex" in page.text
+    assert new.client.secret_hash not in page.text
+    assert new.secret not in page.text
+    one = await site.http.get("/console/tenants", params={"tenant": "globex"})
+    assert new.client.id not in one.text
+    later = await site.http.get("/console/tenants", params={"after": "acme"})
+    assert new.client.id not in later.text
+    assert "globex" in later.text
+
+
+async def test_clients_are_created_rotated_and_revoked_from_confirmed_forms(site: Api) -> None:
+    """Create and new secret show the secret once; revoke stops the client; all are audited."""
+    csrf = await sign_in_operator(site)
+    assert (
+        await site.http.get("/console/clients/new", params={"tenant": "acme"})
+    ).status_code == 200
+    forged = await site.http.post(
+        "/console/clients", data={"csrf": "0" * 64, "tenant": "acme", "scope": "all"}
+    )
+    assert forged.status_code == 400
+    assert await site.rt.services.clients.list(tenant="acme") == []
+    created = await site.http.post(
+        "/console/clients",
+        data={"csrf": csrf, "tenant": "acme", "scope": [Scope.WEBHOOKS_READ.value]},
+    )
+    assert created.status_code == 200
+    assert created.headers["cache-control"] == "no-store"
+    client_id = re.search(r'data-testid="client-id">([^<]+)<', created.text)
+    secret = re.search(r'data-testid="client-secret">([^<]+)<', created.text)
+    assert client_id is not None
+    assert secret is not None
+    assert (await site.token_response("acme", client_id[1], secret[1])).status_code == 200
+    confirm = await site.http.get(f"/console/clients/{client_id[1]}/secret")
+    assert 'data-testid="confirm"' in confirm.text
+    rotated = await site.http.post(f"/console/clients/{client_id[1]}/secret", data={"csrf": csrf})
+    fresh = re.search(r'data-testid="client-secret">([^<]+)<', rotated.text)
+    assert fresh is not None
+    assert fresh[1] != secret[1]
+    assert (await site.token_response("acme", client_id[1], secret[1])).status_code == 401
+    assert (await site.token_response("acme", client_id[1], fresh[1])).status_code == 200
+    revoked = await site.http.post(f"/console/clients/{client_id[1]}/revoke", data={"csrf": csrf})
+    assert revoked.status_code == 303
+    assert (await site.token_response("acme", client_id[1], fresh[1])).status_code == 401
+    audit = await site.rt.services.console.audit(tenant="acme")
+    assert [(e.action.value, e.actor, e.detail) for e in audit] == [
+        (action, "operator:ada", f"client {client_id[1]}")
+        for action in ("client-revoke", "client-rotate", "client-create")
+    ]

@@ -13,6 +13,7 @@ from tests.integration.store_helpers import (
     new_webhook,
     outcome,
 )
+from workhooks.domain.clients import Client
 from workhooks.domain.deliveries import DeliveryStatus, message_id_of_test
 from workhooks.domain.operators import AuditAction, AuditEntry, Operator
 from workhooks.domain.records import PersonDraft
@@ -298,3 +299,14 @@ async def test_a_test_delivery_is_kept_and_moves_nothing(store: Store) -> None:
         "acme", "a1", since=T0 + dt.timedelta(seconds=5), now=T0, audit=_entry(AuditAction.RECOVER)
     )
     assert moved == 0  # only the test was tried since then: nothing to send again
+
+
+async def test_client_tenants_are_listed_by_name_and_paged(store: Store) -> None:
+    """Tenants with clients come once each, by name, after a given name, up to a limit."""
+    for client_id, tenant in (("c1", "globex"), ("c2", "acme"), ("c3", "acme"), ("c4", "initech")):
+        await store.add_client(
+            Client(id=client_id, tenant=tenant, secret_hash="h", scopes=frozenset(), created_at=T0)
+        )
+    assert await store.client_tenants(after=None, limit=10) == ["acme", "globex", "initech"]
+    assert await store.client_tenants(after="acme", limit=1) == ["globex"]
+    assert await store.client_tenants(after="initech", limit=10) == []

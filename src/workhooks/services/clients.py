@@ -2,7 +2,8 @@
 
 Used by the operator API (``/operator/clients``), the CLI (``workhooks clients ...``) and
 the web console alike. ``tenant``, where a method takes it, narrows the call to one tenant:
-a client of another tenant is then reported as not existing.
+a client of another tenant is then reported as not existing. ``actor``, where given, is
+written to the audit log with the change once it is made (the console and the API give it).
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ import secrets
 from dataclasses import dataclass
 
 from workhooks.domain.clients import Client, hash_secret
+from workhooks.domain.operators import AuditAction, AuditEntry
 from workhooks.domain.scopes import Scope
 from workhooks.errors import ConflictError, InvalidRequestError, NotFoundError
 from workhooks.services.clock import Clock
 from workhooks.storage.protocol import Store
 
-__all__ = ["ClientService", "NewClient"]
+__all__ = ["ClientService", "NewClient", "TenantClients"]
+
+MAX_TENANTS_PAGE = 200
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,6 +29,14 @@ class NewClient:
 
     client: Client
     secret: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TenantClients:
+    """One tenant and its API clients, revoked ones included, oldest first."""
+
+    tenant: str
+    clients: list[Client]
 
 
 def _new_secret() -> tuple[str, str]:
@@ -48,6 +60,27 @@ class ClientService:
         self._store = store
         self._clock = clock
 
+    async def _audit(self, actor: str | None, action: AuditAction, client: Client) -> None:
+        if actor is not None:
+            entry = AuditEntry(
+                at=self._clock.now(),
+                actor=actor,
+                action=action,
+                tenant=client.tenant,
+                detail=f"client {client.id}",
+            )
+            await self._store.record_audit(entry)
+
+    async def tenants(self, *, after: str | None = None, limit: int = 50) -> list[TenantClients]:
+        """A page of tenants (those with clients), by name after ``after``, with their clients."""
+        if not 1 <= limit <= MAX_TENANTS_PAGE:
+            raise InvalidRequestError(
+                f"Invalid page size {limit}",
+                reasons=(f"limit: between 1 and {MAX_TENANTS_PAGE}",),
+            )
+        names = await self._store.client_tenants(after=after, limit=limit)
+        return [TenantClients(tenant=t, clients=await self.list(tenant=t)) for t in names]
+
     async def list(self, *, tenant: str | None = None) -> list[Client]:
         """The clients of ``tenant`` (every tenant when None), revoked ones included."""
         return await self._store.list_clients(tenant)
@@ -59,7 +92,9 @@ class ClientService:
             raise NotFoundError(f"Client {client_id} does not exist")
         return client
 
-    async def create(self, tenant: str, scopes: frozenset[Scope]) -> NewClient:
+    async def create(
+        self, tenant: str, scopes: frozenset[Scope], *, actor: str | None = None
+    ) -> NewClient:
         """Register a client of ``tenant`` allowed ``scopes``; the secret is returned once."""
         _check_tenant(tenant)
         secret, secret_hash = _new_secret()
@@ -71,18 +106,24 @@ class ClientService:
             created_at=self._clock.now(),
         )
         await self._store.add_client(client)
+        await self._audit(actor, AuditAction.CLIENT_CREATE, client)
         return NewClient(client=client, secret=secret)
 
-    async def revoke(self, client_id: str, *, tenant: str | None = None) -> Client:
+    async def revoke(
+        self, client_id: str, *, tenant: str | None = None, actor: str | None = None
+    ) -> Client:
         """Revoke a client: it gets no more tokens and the tokens it holds stop working at
         once, on every server of the database. Revoking twice changes nothing."""
         await self.get(client_id, tenant=tenant)
         client = await self._store.revoke_client(client_id, at=self._clock.now())
         if client is None:
             raise NotFoundError(f"Client {client_id} does not exist")
+        await self._audit(actor, AuditAction.CLIENT_REVOKE, client)
         return client
 
-    async def rotate_secret(self, client_id: str, *, tenant: str | None = None) -> NewClient:
+    async def rotate_secret(
+        self, client_id: str, *, tenant: str | None = None, actor: str | None = None
+    ) -> NewClient:
         """Give a client a new secret (returned once); the old one stops working at once.
 
         Tokens taken with the old secret keep working until they expire (at most the token
@@ -96,4 +137,5 @@ class ClientService:
                 f"Client {current.id} is revoked",
                 reasons=("client: a revoked client cannot get a new secret; create a new one",),
             )
+        await self._audit(actor, AuditAction.CLIENT_ROTATE, client)
         return NewClient(client=client, secret=secret)

@@ -127,3 +127,6 @@ class ConsoleStore(Protocol):
 
         It touches nothing else: not the cursor, not the back-off state.
         """
+
+    async def client_tenants(self, *, after: str | None, limit: int) -> list[str]:
+        """Tenants that have API clients, in name order after ``after`` (the clients' index)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from workhooks.domain.clients import Client
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryStatus
 from workhooks.domain.operators import AuditEntry, Operator
 from workhooks.domain.records import WorkInterruption
@@ -49,6 +50,7 @@ def _delivery_matches(tenant: str, d: Delivery, search: DeliverySearch) -> bool:
 class InMemoryConsole:
     """Mixed into ``InMemoryStore``, which owns the dictionaries read here."""
 
+    _clients: dict[str, Client]
     _webhooks: dict[str, Webhook]
     _records: dict[tuple[str, int], WorkInterruption]
     _deliveries: dict[tuple[str, str], Delivery]
@@ -232,3 +234,8 @@ class InMemoryConsole:
             last_error_class=attempt.error_class,
             next_attempt_at=None,
         )
+
+    async def client_tenants(self, *, after: str | None, limit: int) -> list[str]:
+        """Sorted tenant names of the clients."""
+        names = sorted({c.tenant for c in self._clients.values()})
+        return [t for t in names if after is None or t > after][:limit]

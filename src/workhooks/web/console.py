@@ -11,6 +11,7 @@ from litestar.params import FromPath
 from workhooks.domain.operators import AuditAction
 from workhooks.errors import AuthenticationError, InvalidRequestError, WorkhooksError
 from workhooks.web import views
+from workhooks.web.clients import CLIENT_PAGES
 from workhooks.web.pages import (
     CONSOLE_COOKIE,
     SIGN_IN_COOKIE,
@@ -226,6 +227,7 @@ def console_router() -> Router:
             act,
             audit,
             portal_link,
+            *CLIENT_PAGES,
         ],
         before_request=_require_operator,
         exception_handlers={WorkhooksError: error_handler},

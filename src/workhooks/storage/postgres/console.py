@@ -235,3 +235,7 @@ class PostgresConsole:
             attempt.error_class,
             attempt.response_excerpt,
         )
+
+    async def client_tenants(self, *, after: str | None, limit: int) -> list[str]:
+        """Over the clients' index."""
+        return [str(r[0]) for r in await self._fetch(Q["client_tenants"], after, limit)]

@@ -161,3 +161,10 @@ FROM delivery_attempts
 WHERE attempted_at >= $1
 GROUP BY 1
 ORDER BY 1
+
+-- name: client_tenants
+-- Read from the clients' (tenant, created_at, id) index, stopping after $2 tenants.
+SELECT DISTINCT tenant FROM clients
+WHERE $1::text IS NULL OR tenant > $1
+ORDER BY tenant
+LIMIT $2

@@ -251,6 +251,12 @@ class SqliteConsole:
 
         await self._write(run)
 
+    async def client_tenants(self, *, after: str | None, limit: int) -> list[str]:
+        """Over the clients' index."""
+        params = {"after": after, "limit": limit}
+        rows = await self._read(lambda c: c.execute(Q["client_tenants"], params).fetchall())
+        return [str(r[0]) for r in rows]
+
 
 def _rewind(
     c: sqlite3.Connection,

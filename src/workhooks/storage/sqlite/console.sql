@@ -166,3 +166,10 @@ FROM delivery_attempts
 WHERE attempted_at >= :since
 GROUP BY minute
 ORDER BY minute
+
+-- name: client_tenants
+-- Read from the clients' (tenant, created_at, id) index, stopping after :limit tenants.
+SELECT DISTINCT tenant FROM clients
+WHERE :after IS NULL OR tenant > :after
+ORDER BY tenant
+LIMIT :limit
