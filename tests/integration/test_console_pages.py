@@ -5,6 +5,7 @@ Runs on SQLite and PostgreSQL with the real app in-process, a fake clock and a s
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -286,3 +287,18 @@ async def test_clients_are_created_rotated_and_revoked_from_confirmed_forms(site
         (action, "operator:ada", f"client {client_id[1]}")
         for action in ("client-revoke", "client-rotate", "client-create")
     ]
+
+
+async def test_overview_plots_the_lag_the_worker_samples_each_minute(site: Api) -> None:
+    """The worker samples the lag of the webhook furthest behind; the overview plots it."""
+    await failing_webhook(site)
+    await sign_in_operator(site)
+    assert 'src="/console/lag.svg"' in (await site.http.get("/console")).text
+    site.clock.advance(dt.timedelta(minutes=5))
+    await site.rt.worker.run_once()
+    plot = await site.http.get("/console/lag.svg")
+    assert plot.headers["content-type"].startswith("image/svg+xml")
+    assert "the webhook furthest behind): now 5.0, peak 5.0" in plot.text
+    assert "webhooks behind now: 1" in plot.text
+    site.clock.advance(dt.timedelta(hours=2))
+    assert "no lag sampled in the last hour" in (await site.http.get("/console/lag.svg")).text

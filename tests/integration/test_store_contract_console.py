@@ -17,7 +17,7 @@ from workhooks.domain.clients import Client
 from workhooks.domain.deliveries import DeliveryStatus, message_id_of_test
 from workhooks.domain.operators import AuditAction, AuditEntry, Operator
 from workhooks.domain.records import PersonDraft
-from workhooks.domain.search import DeliverySearch, WebhookSearch
+from workhooks.domain.search import DeliverySearch, LagSample, WebhookSearch
 from workhooks.domain.webhooks import WebhookStatus
 from workhooks.storage.protocol import Store
 
@@ -310,3 +310,20 @@ async def test_client_tenants_are_listed_by_name_and_paged(store: Store) -> None
     assert await store.client_tenants(after=None, limit=10) == ["acme", "globex", "initech"]
     assert await store.client_tenants(after="acme", limit=1) == ["globex"]
     assert await store.client_tenants(after="initech", limit=10) == []
+
+
+async def test_lag_samples_keep_the_larger_of_a_minute_and_forget_old_ones(store: Store) -> None:
+    """Two samples of one minute keep the larger; samples before the kept range are dropped."""
+    minute = T0.replace(second=0, microsecond=0)
+    later = minute + dt.timedelta(minutes=1)
+    await store.record_lag_sample(LagSample(minute=minute, lag_seconds=5, behind=1), keep_after=T0)
+    await store.record_lag_sample(LagSample(minute=minute, lag_seconds=3, behind=2), keep_after=T0)
+    assert await store.lag_samples(since=minute) == [
+        LagSample(minute=minute, lag_seconds=5, behind=2)
+    ]
+    await store.record_lag_sample(
+        LagSample(minute=later, lag_seconds=0, behind=0), keep_after=later
+    )
+    assert await store.lag_samples(since=minute) == [
+        LagSample(minute=later, lag_seconds=0, behind=0)
+    ]

@@ -40,6 +40,7 @@ from workhooks.domain.retry import (
     next_step,
     parse_retry_after,
 )
+from workhooks.domain.search import LagSample
 from workhooks.domain.signing import delivery_headers
 from workhooks.domain.webhooks import Webhook, destination_origin
 from workhooks.services.clock import Clock
@@ -91,6 +92,8 @@ class WorkerOptions:
     search_gap_seconds: float = 0.005
     excerpt_bytes: int = 256
     failure_excerpt_bytes: int = 64 * 1024
+    lag_sample_interval: dt.timedelta = dt.timedelta(minutes=1)
+    lag_sample_retention: dt.timedelta = dt.timedelta(days=1)
 
 
 async def _wait_any(*waits: Coroutine[Any, Any, Any], timeout: float) -> None:  # noqa: ASYNC109
@@ -154,6 +157,7 @@ class DeliveryWorker:
         self._attempted = 0
         self._next_sweep_at: dt.datetime | None = None
         self._next_purge_at: dt.datetime | None = None
+        self._next_lag_sample_at: dt.datetime | None = None
         self._renewed_at: dt.datetime | None = None  # the last heartbeat that renewed all leases
         self._state_log = WebhookStateLog(logger)
 
@@ -296,6 +300,22 @@ class DeliveryWorker:
         if expired:
             logger.info("disabled %d expired webhook(s)", expired)
         await self._store.settle_tenants(now=now)
+        if self._next_lag_sample_at is None or now >= self._next_lag_sample_at:
+            self._next_lag_sample_at = now + self._options.lag_sample_interval
+            await self._sample_lag(now)
+
+    async def _sample_lag(self, now: dt.datetime) -> None:
+        """Keep how long the webhook furthest behind has been behind (the overview's plot)."""
+        report = await self._store.webhook_backlogs(limit=10)
+        worst = next((w for w in report.worst if w.changes_behind > 0), None)
+        lag = 0.0
+        if worst is not None:
+            lag = max(0.0, (now - (worst.caught_up_at or worst.created_at)).total_seconds())
+        minute = now.astimezone(dt.UTC).replace(second=0, microsecond=0)
+        await self._store.record_lag_sample(
+            LagSample(minute=minute, lag_seconds=lag, behind=report.behind),
+            keep_after=now - self._options.lag_sample_retention,
+        )
 
     def _dispatch(self) -> int:
         """Start windows while the scheduler allows; return how many started."""

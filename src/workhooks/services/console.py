@@ -17,6 +17,7 @@ from workhooks.domain.search import (
     MAX_PAGE,
     DeliverySearch,
     FoundDelivery,
+    LagSample,
     MinuteRate,
     WebhookSearch,
     WebhookState,
@@ -142,6 +143,16 @@ class ConsoleService:
         found = {r.minute: r for r in await self._store.attempt_rates(since=start)}
         minutes = (start + dt.timedelta(minutes=n) for n in range(60))
         return [found.get(m) or MinuteRate(minute=m, attempts=0, failures=0) for m in minutes]
+
+    async def lag_last_hour(self) -> list[LagSample | None]:
+        """The delivery lag sampled in each minute of the last hour, oldest first.
+
+        None for a minute no worker sampled (no worker was running).
+        """
+        end = self._clock.now().astimezone(dt.UTC).replace(second=0, microsecond=0)
+        start = end - dt.timedelta(minutes=59)
+        found = {s.minute: s for s in await self._store.lag_samples(since=start)}
+        return [found.get(start + dt.timedelta(minutes=n)) for n in range(60)]
 
     async def audit(self, *, tenant: str | None = None, limit: int = 50) -> list[AuditEntry]:
         """The latest audit entries (of one tenant when given), newest first."""

@@ -14,6 +14,7 @@ from workhooks.domain.operators import AuditEntry, Operator
 from workhooks.domain.search import (
     DeliverySearch,
     FoundDelivery,
+    LagSample,
     MinuteRate,
     WebhookSearch,
     WebhookState,
@@ -130,3 +131,10 @@ class ConsoleStore(Protocol):
 
     async def client_tenants(self, *, after: str | None, limit: int) -> list[str]:
         """Tenants that have API clients, in name order after ``after`` (the clients' index)."""
+
+    async def record_lag_sample(self, sample: LagSample, *, keep_after: dt.datetime) -> None:
+        """Keep the lag of one minute (the larger when several workers sample it) and forget
+        the samples of minutes before ``keep_after``."""
+
+    async def lag_samples(self, *, since: dt.datetime) -> list[LagSample]:
+        """The lag samples of the minutes since ``since``, oldest first."""

@@ -12,6 +12,7 @@ from workhooks.domain.records import WorkInterruption
 from workhooks.domain.search import (
     DeliverySearch,
     FoundDelivery,
+    LagSample,
     MinuteRate,
     WebhookSearch,
     WebhookState,
@@ -48,7 +49,8 @@ def _delivery_matches(tenant: str, d: Delivery, search: DeliverySearch) -> bool:
 
 
 class InMemoryConsole:
-    """Mixed into ``InMemoryStore``, which owns the dictionaries read here."""
+    """Mixed into ``InMemoryStore``, which owns the dictionaries read here (the lag samples
+    are this half's own, made on first use)."""
 
     _clients: dict[str, Client]
     _webhooks: dict[str, Webhook]
@@ -239,3 +241,28 @@ class InMemoryConsole:
         """Sorted tenant names of the clients."""
         names = sorted({c.tenant for c in self._clients.values()})
         return [t for t in names if after is None or t > after][:limit]
+
+    def _lags(self) -> dict[dt.datetime, LagSample]:
+        found: dict[dt.datetime, LagSample] | None = getattr(self, "_lag_samples", None)
+        if found is None:
+            found = {}
+            self._lag_samples = found
+        return found
+
+    async def record_lag_sample(self, sample: LagSample, *, keep_after: dt.datetime) -> None:
+        """Keep the larger sample of the minute; forget old ones."""
+        lags = self._lags()
+        old = lags.get(sample.minute)
+        if old is not None:
+            sample = LagSample(
+                minute=sample.minute,
+                lag_seconds=max(old.lag_seconds, sample.lag_seconds),
+                behind=max(old.behind, sample.behind),
+            )
+        lags[sample.minute] = sample
+        for minute in [m for m in lags if m < keep_after]:
+            del lags[minute]
+
+    async def lag_samples(self, *, since: dt.datetime) -> list[LagSample]:
+        """Oldest first."""
+        return [s for m, s in sorted(self._lags().items()) if m >= since]

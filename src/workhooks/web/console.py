@@ -129,6 +129,23 @@ async def rates(request: Request[Any, Any, Any]) -> Response[str]:
     )
 
 
+@get("/lag.svg", include_in_schema=False)
+async def lag(request: Request[Any, Any, Any]) -> Response[str]:
+    """The delivery lag per minute over the last hour (sampled by the workers), as SVG."""
+    samples = await services(request).console.lag_last_hour()
+    minutes = plot([None if s is None else s.lag_seconds / 60 for s in samples])
+    behind = next((s.behind for s in reversed(samples) if s is not None), 0)
+    return pages(request).render(
+        "lag.svg",
+        media_type="image/svg+xml",
+        width=minutes.width,
+        height=minutes.height,
+        lag=minutes,
+        behind=behind,
+        sampled=any(s is not None for s in samples),
+    )
+
+
 @get("/webhooks", include_in_schema=False)
 async def webhooks(request: Request[Any, Any, Any]) -> Response[str]:
     """Webhooks across tenants."""
@@ -219,6 +236,7 @@ def console_router() -> Router:
             sign_out,
             overview,
             rates,
+            lag,
             webhooks,
             deliveries,
             webhook,

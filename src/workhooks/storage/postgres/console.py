@@ -14,6 +14,7 @@ from workhooks.domain.operators import AuditAction, AuditEntry, Operator
 from workhooks.domain.search import (
     DeliverySearch,
     FoundDelivery,
+    LagSample,
     MinuteRate,
     WebhookSearch,
     WebhookState,
@@ -239,3 +240,17 @@ class PostgresConsole:
     async def client_tenants(self, *, after: str | None, limit: int) -> list[str]:
         """Over the clients' index."""
         return [str(r[0]) for r in await self._fetch(Q["client_tenants"], after, limit)]
+
+    async def record_lag_sample(self, sample: LagSample, *, keep_after: dt.datetime) -> None:
+        """Upsert the minute's sample and purge old ones, in one statement."""
+        await self._fetch(
+            Q["upsert_lag_sample"], sample.minute, sample.lag_seconds, sample.behind, keep_after
+        )
+
+    async def lag_samples(self, *, since: dt.datetime) -> list[LagSample]:
+        """Over the primary key."""
+        rows = await self._fetch(Q["lag_samples"], since)
+        return [
+            LagSample(minute=r["minute"], lag_seconds=r["lag_seconds"], behind=r["behind"])
+            for r in rows
+        ]

@@ -168,3 +168,14 @@ SELECT DISTINCT tenant FROM clients
 WHERE $1::text IS NULL OR tenant > $1
 ORDER BY tenant
 LIMIT $2
+
+-- name: upsert_lag_sample
+-- The minute's sample (the larger of two workers'), and samples before $4 forgotten.
+WITH purged AS (DELETE FROM lag_samples WHERE minute < $4)
+INSERT INTO lag_samples (minute, lag_seconds, behind) VALUES ($1, $2, $3)
+ON CONFLICT (minute) DO UPDATE SET
+    lag_seconds = GREATEST(lag_samples.lag_seconds, excluded.lag_seconds),
+    behind = GREATEST(lag_samples.behind, excluded.behind)
+
+-- name: lag_samples
+SELECT minute, lag_seconds, behind FROM lag_samples WHERE minute >= $1 ORDER BY minute

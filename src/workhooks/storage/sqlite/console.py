@@ -12,6 +12,7 @@ from workhooks.domain.operators import AuditAction, AuditEntry, Operator
 from workhooks.domain.search import (
     DeliverySearch,
     FoundDelivery,
+    LagSample,
     MinuteRate,
     WebhookSearch,
     WebhookState,
@@ -256,6 +257,30 @@ class SqliteConsole:
         params = {"after": after, "limit": limit}
         rows = await self._read(lambda c: c.execute(Q["client_tenants"], params).fetchall())
         return [str(r[0]) for r in rows]
+
+    async def record_lag_sample(self, sample: LagSample, *, keep_after: dt.datetime) -> None:
+        """Upsert the minute's sample and purge old ones, in one transaction."""
+        params = {
+            "minute": _ts(sample.minute),
+            "lag_seconds": sample.lag_seconds,
+            "behind": sample.behind,
+        }
+
+        def run(c: sqlite3.Connection) -> None:
+            c.execute(Q["upsert_lag_sample"], params)
+            c.execute(Q["purge_lag_samples"], {"before": _ts(keep_after)})
+
+        await self._write(run)
+
+    async def lag_samples(self, *, since: dt.datetime) -> list[LagSample]:
+        """Over the primary key."""
+        rows = await self._read(
+            lambda c: c.execute(Q["lag_samples"], {"since": _ts(since)}).fetchall()
+        )
+        return [
+            LagSample(minute=_parse(r["minute"]), lag_seconds=r["lag_seconds"], behind=r["behind"])
+            for r in rows
+        ]
 
 
 def _rewind(

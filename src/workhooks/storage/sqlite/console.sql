@@ -173,3 +173,14 @@ SELECT DISTINCT tenant FROM clients
 WHERE :after IS NULL OR tenant > :after
 ORDER BY tenant
 LIMIT :limit
+
+-- name: upsert_lag_sample
+INSERT INTO lag_samples (minute, lag_seconds, behind) VALUES (:minute, :lag_seconds, :behind)
+ON CONFLICT (minute) DO UPDATE SET lag_seconds = MAX(lag_seconds, excluded.lag_seconds),
+    behind = MAX(behind, excluded.behind)
+
+-- name: purge_lag_samples
+DELETE FROM lag_samples WHERE minute < :before
+
+-- name: lag_samples
+SELECT minute, lag_seconds, behind FROM lag_samples WHERE minute >= :since ORDER BY minute
