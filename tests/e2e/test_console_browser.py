@@ -223,6 +223,9 @@ async def test_operator_finds_a_failure_recovers_it_and_the_portal_stays_in_its_
             driver.get(f"{base}/console/tenants")
             assert "acme" in by_test_id(driver, "tenants").text
             snapshot(driver, "tenants")
+            driver.get(f"{base}/console/sessions")
+            assert "this session" in by_test_id(driver, "sessions").text
+            snapshot(driver, "sessions")
             driver.get(f"{base}/console/audit")
             snapshot(driver, "audit")
             return str(by_test_id(driver, "audit").text)

@@ -302,3 +302,68 @@ async def test_overview_plots_the_lag_the_worker_samples_each_minute(site: Api) 
     assert "webhooks behind now: 1" in plot.text
     site.clock.advance(dt.timedelta(hours=2))
     assert "no lag sampled in the last hour" in (await site.http.get("/console/lag.svg")).text
+
+
+async def test_a_signed_out_cookie_stops_working_even_when_copied(site: Api) -> None:
+    """Sign-out ends the session on the server: a copy of its cookie opens nothing after."""
+    csrf = await sign_in_operator(site)
+    stolen = site.http.cookies.get("workhooks_console", path="/console")
+    assert stolen is not None
+    assert (await site.http.post("/console/sign-out", data={"csrf": csrf})).status_code == 303
+    replay = await site.http.get("/console", headers={"Cookie": f"workhooks_console={stolen}"})
+    assert replay.status_code == 303
+    audit = await site.rt.services.console.audit()
+    assert (audit[0].action.value, audit[0].actor) == ("sign-out", "operator:ada")
+
+
+async def test_an_operator_ends_its_other_sessions_from_the_sessions_page(site: Api) -> None:
+    """The sessions page lists the live sessions and ends all but this one (audited)."""
+    csrf = await sign_in_operator(site)
+    mine = site.http.cookies.get("workhooks_console", path="/console")
+    site.http.cookies.clear()
+    form = await site.http.get("/console/sign-in")
+    await site.http.post(
+        "/console/sign-in", data={"csrf": csrf_of(form), "name": "ada", "password": PASSWORD}
+    )
+    other = site.http.cookies.get("workhooks_console", path="/console")
+    site.http.cookies.clear()
+    headers = {"Cookie": f"workhooks_console={mine}"}
+    page = await site.http.get("/console/sessions", headers=headers)
+    assert page.text.count("<tr><td") == 2
+    assert "this session" in page.text
+    forged = await site.http.post(
+        "/console/sessions/end-others", data={"csrf": "0" * 64}, headers=headers
+    )
+    assert forged.status_code == 400
+    ended = await site.http.post(
+        "/console/sessions/end-others", data={"csrf": csrf}, headers=headers
+    )
+    assert ended.status_code == 303
+    assert "1+other+sessions+ended" in ended.headers["location"]
+    gone = await site.http.get("/console", headers={"Cookie": f"workhooks_console={other}"})
+    assert gone.status_code == 303
+    assert (await site.http.get("/console", headers=headers)).status_code == 200
+    audit = await site.rt.services.console.audit()
+    assert (audit[0].action.value, audit[0].detail) == ("end-sessions", "1 ended")
+
+
+async def test_a_new_password_or_a_disabled_operator_ends_its_sessions(site: Api) -> None:
+    """Setting a password ends the operator's sessions; a disabled one cannot sign in again."""
+    await sign_in_operator(site)
+    await site.rt.services.sessions.set_password("ada", "a brand new password")
+    assert (await site.http.get("/console")).status_code == 303
+    form = await site.http.get("/console/sign-in")
+    signed = await site.http.post(
+        "/console/sign-in",
+        data={"csrf": csrf_of(form), "name": "ada", "password": "a brand new password"},
+    )
+    assert signed.status_code == 303
+    assert (await site.http.get("/console")).status_code == 200
+    await site.rt.services.sessions.disable_operator("ada")
+    assert (await site.http.get("/console")).status_code == 303
+    form = await site.http.get("/console/sign-in")
+    refused = await site.http.post(
+        "/console/sign-in",
+        data={"csrf": csrf_of(form), "name": "ada", "password": "a brand new password"},
+    )
+    assert refused.status_code == 401

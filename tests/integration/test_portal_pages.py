@@ -156,3 +156,26 @@ async def test_portal_cannot_resend_or_test_another_tenants_webhook(site: Api) -
         assert answer.status_code == 404
     assert len(site.sender.requests) == sent
     assert await site.rt.services.console.audit(tenant="globex") == []
+
+
+async def test_revoking_a_client_or_its_new_secret_ends_its_portal_sessions(site: Api) -> None:
+    """A portal session signed in with a client ends when the client gets a new secret."""
+    client_id, secret = await site.credentials("acme", [Scope.WEBHOOKS_READ])
+    await _sign_in(site, "acme", client_id, secret)
+    assert (await site.http.get("/portal/acme")).status_code == 200
+    new = await site.rt.services.clients.rotate_secret(client_id)
+    assert (await site.http.get("/portal/acme")).status_code == 303
+    await _sign_in(site, "acme", client_id, new.secret)
+    await site.rt.services.clients.revoke(client_id)
+    assert (await site.http.get("/portal/acme")).status_code == 303
+
+
+async def test_portal_sign_out_ends_the_session_on_the_server(site: Api) -> None:
+    """A copy of a signed-out portal cookie opens nothing."""
+    client_id, secret = await site.credentials("acme", [Scope.WEBHOOKS_READ])
+    csrf = await _sign_in(site, "acme", client_id, secret)
+    stolen = site.http.cookies.get("workhooks_portal", path="/portal/acme")
+    assert stolen is not None
+    assert (await site.http.post("/portal/acme/sign-out", data={"csrf": csrf})).status_code == 303
+    replay = await site.http.get("/portal/acme", headers={"Cookie": f"workhooks_portal={stolen}"})
+    assert replay.status_code == 303

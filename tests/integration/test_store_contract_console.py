@@ -15,7 +15,7 @@ from tests.integration.store_helpers import (
 )
 from workhooks.domain.clients import Client
 from workhooks.domain.deliveries import DeliveryStatus, message_id_of_test
-from workhooks.domain.operators import AuditAction, AuditEntry, Operator
+from workhooks.domain.operators import AuditAction, AuditEntry, ConsoleSession, Operator
 from workhooks.domain.records import PersonDraft
 from workhooks.domain.search import DeliverySearch, LagSample, WebhookSearch
 from workhooks.domain.webhooks import WebhookStatus
@@ -47,8 +47,10 @@ async def test_operators_are_stored_once_by_name(store: Store) -> None:
     assert not await store.add_operator(Operator(name="ada", password_hash="y", created_at=T0))
     assert await store.get_operator("ada") == ada
     assert await store.get_operator("bob") is None
-    assert await store.set_operator_password("ada", "scrypt$z")
-    assert not await store.set_operator_password("bob", "scrypt$z")
+    assert await store.set_operator_password("ada", "scrypt$z", sessions_of="operator:ada", at=T0)
+    assert not await store.set_operator_password(
+        "bob", "scrypt$z", sessions_of="operator:bob", at=T0
+    )
     found = await store.get_operator("ada")
     assert found is not None
     assert found.password_hash == "scrypt$z"
@@ -327,3 +329,54 @@ async def test_lag_samples_keep_the_larger_of_a_minute_and_forget_old_ones(store
     assert await store.lag_samples(since=minute) == [
         LagSample(minute=later, lag_seconds=0, behind=0)
     ]
+
+
+def _session(session_id: str, actor: str = "operator:ada", *, minutes: int = 60) -> ConsoleSession:
+    return ConsoleSession(
+        id=session_id,
+        actor=actor,
+        tenant=None,
+        created_at=T0,
+        expires_at=T0 + dt.timedelta(minutes=minutes),
+    )
+
+
+async def test_sessions_live_until_ended_or_expired(store: Store) -> None:
+    """A kept session is live until it ends (one, all but one) or expires."""
+    for session_id in ("s1", "s2", "s3"):
+        await store.add_session(_session(session_id))
+    await store.add_session(_session("b1", "operator:bob"))
+    assert await store.session_live("s1", now=T0)
+    assert not await store.session_live("s1", now=T0 + dt.timedelta(hours=1))
+    assert not await store.session_live("nope", now=T0)
+    assert await store.end_sessions("operator:ada", at=T0, only="s1") == 1
+    assert not await store.session_live("s1", now=T0)
+    assert await store.end_sessions("operator:ada", at=T0, keep="s2") == 1
+    assert [s.id for s in await store.live_sessions("operator:ada", now=T0)] == ["s2"]
+    assert await store.session_live("b1", now=T0)
+
+
+async def test_a_new_password_or_disabling_ends_the_operators_sessions(store: Store) -> None:
+    """Both end the operator's sessions with the change; disabling keeps its first time."""
+    await store.add_operator(Operator(name="ada", password_hash="x", created_at=T0))
+    await store.add_session(_session("s1"))
+    assert await store.set_operator_password("ada", "y", sessions_of="operator:ada", at=T0)
+    assert not await store.session_live("s1", now=T0)
+    await store.add_session(_session("s2"))
+    later = T0 + dt.timedelta(minutes=1)
+    assert await store.disable_operator("ada", sessions_of="operator:ada", at=T0)
+    assert await store.disable_operator("ada", sessions_of="operator:ada", at=later)
+    assert not await store.session_live("s2", now=T0)
+    found = await store.get_operator("ada")
+    assert found is not None
+    assert found.disabled_at == T0
+    assert not await store.disable_operator("bob", sessions_of="operator:bob", at=T0)
+
+
+async def test_expired_sessions_are_forgotten_when_a_new_one_begins(store: Store) -> None:
+    """Adding a session drops the sessions that expired before it began."""
+    await store.add_session(_session("old", minutes=1))
+    await store.add_session(
+        dataclasses.replace(_session("new"), created_at=T0 + dt.timedelta(minutes=2))
+    )
+    assert await store.end_sessions("operator:ada", at=T0) == 1  # only "new" was kept

@@ -115,6 +115,9 @@ class AuditItem(msgspec.Struct):
     actor: str
     action: Literal[
         "sign-in",
+        "sign-out",
+        "end-sessions",
+        "operator-disable",
         "disable",
         "retry-now",
         "recover",

@@ -113,18 +113,21 @@ class ClientService:
         self, client_id: str, *, tenant: str | None = None, actor: str | None = None
     ) -> Client:
         """Revoke a client: it gets no more tokens and the tokens it holds stop working at
-        once, on every server of the database. Revoking twice changes nothing."""
+        once, on every server of the database, as do its portal sessions. Revoking twice
+        changes nothing."""
         await self.get(client_id, tenant=tenant)
         client = await self._store.revoke_client(client_id, at=self._clock.now())
         if client is None:
             raise NotFoundError(f"Client {client_id} does not exist")
+        await self._store.end_sessions(f"client:{client.id}", at=self._clock.now())
         await self._audit(actor, AuditAction.CLIENT_REVOKE, client)
         return client
 
     async def rotate_secret(
         self, client_id: str, *, tenant: str | None = None, actor: str | None = None
     ) -> NewClient:
-        """Give a client a new secret (returned once); the old one stops working at once.
+        """Give a client a new secret (returned once); the old one stops working at once, and
+        the portal sessions signed in with it end.
 
         Tokens taken with the old secret keep working until they expire (at most the token
         lifetime); revoke the client to stop them too.
@@ -137,5 +140,6 @@ class ClientService:
                 f"Client {current.id} is revoked",
                 reasons=("client: a revoked client cannot get a new secret; create a new one",),
             )
+        await self._store.end_sessions(f"client:{client.id}", at=self._clock.now())
         await self._audit(actor, AuditAction.CLIENT_ROTATE, client)
         return NewClient(client=client, secret=secret)

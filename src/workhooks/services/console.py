@@ -158,10 +158,14 @@ class ConsoleService:
         """The latest audit entries (of one tenant when given), newest first."""
         return await self._store.list_audit(tenant=tenant, limit=_check_limit(limit))
 
-    async def record(self, actor: str, action: AuditAction, *, tenant: str | None = None) -> None:
+    async def record(
+        self, actor: str, action: AuditAction, *, tenant: str | None = None, detail: str = ""
+    ) -> None:
         """Audit something done outside a webhook action (a sign-in, a portal link)."""
         await self._store.record_audit(
-            AuditEntry(at=self._clock.now(), actor=actor, action=action, tenant=tenant)
+            AuditEntry(
+                at=self._clock.now(), actor=actor, action=action, tenant=tenant, detail=detail
+            )
         )
 
     async def _enabled(self, tenant: str, webhook_id: str) -> Webhook:

@@ -1,8 +1,11 @@
 """Who uses the console or the portal: operator accounts, sign-in, sessions, portal links.
 
-Sessions are signed, expiring tokens kept in an HTTP-only cookie; nothing is stored per
-session. Each carries a random nonce from which its CSRF token is derived, so a form
-posted without the token of the session that rendered it is refused.
+Sessions are signed, expiring tokens kept in an HTTP-only cookie, and kept on the server
+too (by a hash of their nonce), so a session can end before it expires: signing out, its
+owner ending their other sessions, a new password or a disabled operator, a revoked
+client or its new secret. A stolen cookie then stops working at the next request. Each
+session carries a random nonce from which its CSRF token is derived, so a form posted
+without the token of the session that rendered it is refused.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from workhooks.domain.clients import secret_matches
 from workhooks.domain.operators import (
     MIN_PASSWORD_LENGTH,
+    ConsoleSession,
     Operator,
     ScryptCost,
     hash_password,
@@ -48,6 +52,17 @@ class Session:
     def is_operator(self) -> bool:
         """Whether this session may see every tenant."""
         return self.tenant is None
+
+    @property
+    def id(self) -> str:
+        """The id the server keeps the session under: a hash of its nonce (not the nonce,
+        from which the CSRF token is derived)."""
+        return hashlib.sha256(f"session:{self.nonce}".encode()).hexdigest()[:32]
+
+
+def _operator(name: str) -> str:
+    """The actor an operator's sessions and audit entries carry."""
+    return f"operator:{name}"
 
 
 class SessionService:
@@ -100,23 +115,55 @@ class SessionService:
         return operator
 
     async def set_password(self, name: str, password: str) -> None:
-        """Replace an operator's password."""
-        if not await self._store.set_operator_password(name, self._hash(password)):
+        """Replace an operator's password; the operator's sessions end."""
+        done = await self._store.set_operator_password(
+            name, self._hash(password), sessions_of=_operator(name), at=self._clock.now()
+        )
+        if not done:
             raise InvalidRequestError(
                 f"Operator {name!r} does not exist", reasons=("name: no such operator",)
             )
 
-    def _issue(self, actor: str, tenant: str | None) -> tuple[Session, str]:
+    async def disable_operator(self, name: str) -> None:
+        """Disable an operator for good: no more sign-ins, and its sessions end."""
+        done = await self._store.disable_operator(
+            name, sessions_of=_operator(name), at=self._clock.now()
+        )
+        if not done:
+            raise InvalidRequestError(
+                f"Operator {name!r} does not exist", reasons=("name: no such operator",)
+            )
+
+    async def _issue(self, actor: str, tenant: str | None) -> tuple[Session, str]:
+        now = self._clock.now()
         session = Session(
-            actor=actor,
-            tenant=tenant,
-            nonce=secrets.token_hex(16),
-            expires_at=self._clock.now() + self._ttl,
+            actor=actor, tenant=tenant, nonce=secrets.token_hex(16), expires_at=now + self._ttl
+        )
+        await self._store.add_session(
+            ConsoleSession(
+                id=session.id,
+                actor=actor,
+                tenant=tenant,
+                created_at=now,
+                expires_at=session.expires_at,
+            )
         )
         payload = {"actor": actor, "nonce": session.nonce, "exp": session.expires_at.isoformat()}
         return session, self._codec.encode(
             payload, purpose=_SESSION, tenant=tenant or OPERATOR_TENANT
         )
+
+    async def sign_out(self, session: Session) -> None:
+        """End this session on the server: its cookie stops working everywhere."""
+        await self._store.end_sessions(session.actor, at=self._clock.now(), only=session.id)
+
+    async def end_other_sessions(self, session: Session) -> int:
+        """End every other session of this session's user; return how many ended."""
+        return await self._store.end_sessions(session.actor, at=self._clock.now(), keep=session.id)
+
+    async def live_sessions(self, session: Session) -> list[ConsoleSession]:
+        """The live sessions of this session's user, newest first (this one included)."""
+        return await self._store.live_sessions(session.actor, now=self._clock.now())
 
     async def sign_in_operator(self, name: str, password: str) -> tuple[Session, str]:
         """Check an operator's password; return the session and its cookie value."""
@@ -125,9 +172,9 @@ class SessionService:
         matches = password_matches(
             password, operator.password_hash if operator else self._dummy_hash()
         )
-        if operator is None or not matches:
+        if operator is None or not matches or operator.disabled_at is not None:
             raise AuthenticationError("Unknown operator or wrong password")
-        return self._issue(f"operator:{name}", None)
+        return await self._issue(_operator(name), None)
 
     async def sign_in_client(
         self, tenant: str, client_id: str, client_secret: str
@@ -140,7 +187,7 @@ class SessionService:
             or not secret_matches(client_secret, client.secret_hash)
         ):
             raise AuthenticationError("Unknown client or wrong client secret")
-        return self._issue(f"client:{client_id}", tenant)
+        return await self._issue(f"client:{client_id}", tenant)
 
     def portal_link(self, tenant: str, actor: str) -> tuple[str, dt.datetime]:
         """A short-lived token that signs its bearer in to ``tenant``'s portal."""
@@ -148,12 +195,12 @@ class SessionService:
         payload = {"actor": actor, "exp": expires_at.isoformat()}
         return self._codec.encode(payload, purpose=_PORTAL_LINK, tenant=tenant), expires_at
 
-    def sign_in_link(self, tenant: str, token: str) -> tuple[Session, str]:
+    async def sign_in_link(self, tenant: str, token: str) -> tuple[Session, str]:
         """Exchange a portal link for a portal session of its tenant."""
         payload = self._decode(token, purpose=_PORTAL_LINK, tenant=tenant)
         if payload is None:
             raise AuthenticationError("The portal link is not valid or has expired")
-        return self._issue(f"link:{payload.get('actor', '')}", tenant)
+        return await self._issue(f"link:{payload.get('actor', '')}", tenant)
 
     def _decode(self, token: str, *, purpose: str, tenant: str) -> dict[str, object] | None:
         try:
@@ -163,19 +210,24 @@ class SessionService:
             return None
         return payload if expires_at > self._clock.now() else None
 
-    def read(self, cookie: str | None, *, tenant: str | None) -> Session | None:
-        """The session of a cookie for ``tenant`` (None: the console), or None."""
+    async def read(self, cookie: str | None, *, tenant: str | None) -> Session | None:
+        """The session of a cookie for ``tenant`` (None: the console), or None.
+
+        The cookie must be signed, unexpired, and its session still live on the server.
+        """
         if not cookie:
             return None
         payload = self._decode(cookie, purpose=_SESSION, tenant=tenant or OPERATOR_TENANT)
         if payload is None:
             return None
-        return Session(
+        session = Session(
             actor=str(payload["actor"]),
             tenant=tenant,
             nonce=str(payload["nonce"]),
             expires_at=dt.datetime.fromisoformat(str(payload["exp"])),
         )
+        live = await self._store.session_live(session.id, now=self._clock.now())
+        return session if live else None
 
     def csrf_token(self, session: Session) -> str:
         """The token every form of this session must send back."""

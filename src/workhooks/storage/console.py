@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Protocol
 
 from workhooks.domain.deliveries import DeliveryAttempt
-from workhooks.domain.operators import AuditEntry, Operator
+from workhooks.domain.operators import AuditEntry, ConsoleSession, Operator
 from workhooks.domain.search import (
     DeliverySearch,
     FoundDelivery,
@@ -52,8 +52,31 @@ class ConsoleStore(Protocol):
     async def get_operator(self, name: str) -> Operator | None:
         """Return an operator by name."""
 
-    async def set_operator_password(self, name: str, password_hash: str) -> bool:
-        """Replace an operator's password hash; False when there is no such operator."""
+    async def set_operator_password(
+        self, name: str, password_hash: str, *, sessions_of: str, at: dt.datetime
+    ) -> bool:
+        """Replace an operator's password hash and end the sessions of ``sessions_of`` (its
+        actor), in one transaction; False when there is no such operator."""
+
+    async def disable_operator(self, name: str, *, sessions_of: str, at: dt.datetime) -> bool:
+        """Disable an operator (no more sign-ins) and end its sessions, in one transaction.
+
+        False when there is no such operator; disabling twice keeps the first time.
+        """
+
+    async def add_session(self, session: ConsoleSession) -> None:
+        """Keep a new session (and forget the sessions that expired before it began)."""
+
+    async def session_live(self, session_id: str, *, now: dt.datetime) -> bool:
+        """Whether the session is kept, not ended and not expired at ``now``."""
+
+    async def end_sessions(
+        self, actor: str, *, at: dt.datetime, only: str | None = None, keep: str | None = None
+    ) -> int:
+        """End ``actor``'s live sessions (``only`` that one, or all but ``keep``); how many."""
+
+    async def live_sessions(self, actor: str, *, now: dt.datetime) -> list[ConsoleSession]:
+        """``actor``'s sessions neither ended nor expired, newest first."""
 
     async def record_audit(self, entry: AuditEntry) -> None:
         """Append one entry to the audit log."""

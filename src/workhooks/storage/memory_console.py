@@ -7,7 +7,7 @@ import datetime as dt
 
 from workhooks.domain.clients import Client
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryStatus
-from workhooks.domain.operators import AuditEntry, Operator
+from workhooks.domain.operators import AuditEntry, ConsoleSession, Operator
 from workhooks.domain.records import WorkInterruption
 from workhooks.domain.search import (
     DeliverySearch,
@@ -50,7 +50,7 @@ def _delivery_matches(tenant: str, d: Delivery, search: DeliverySearch) -> bool:
 
 class InMemoryConsole:
     """Mixed into ``InMemoryStore``, which owns the dictionaries read here (the lag samples
-    are this half's own, made on first use)."""
+    and the sessions are this half's own, made on first use)."""
 
     _clients: dict[str, Client]
     _webhooks: dict[str, Webhook]
@@ -74,13 +74,67 @@ class InMemoryConsole:
         """Return an operator by name."""
         return self._operators.get(name)
 
-    async def set_operator_password(self, name: str, password_hash: str) -> bool:
-        """Replace an operator's password hash."""
+    async def set_operator_password(
+        self, name: str, password_hash: str, *, sessions_of: str, at: dt.datetime
+    ) -> bool:
+        """Replace an operator's password hash and end its sessions."""
         old = self._operators.get(name)
         if old is None:
             return False
         self._operators[name] = dataclasses.replace(old, password_hash=password_hash)
+        await self.end_sessions(sessions_of, at=at)
         return True
+
+    async def disable_operator(self, name: str, *, sessions_of: str, at: dt.datetime) -> bool:
+        """Disable (keeping the first time) and end the sessions."""
+        old = self._operators.get(name)
+        if old is None:
+            return False
+        self._operators[name] = dataclasses.replace(old, disabled_at=old.disabled_at or at)
+        await self.end_sessions(sessions_of, at=at)
+        return True
+
+    def _sessions(self) -> dict[str, ConsoleSession]:
+        found: dict[str, ConsoleSession] | None = getattr(self, "_kept_sessions", None)
+        if found is None:
+            found = {}
+            self._kept_sessions = found
+        return found
+
+    async def add_session(self, session: ConsoleSession) -> None:
+        """Keep it; forget the expired ones."""
+        sessions = self._sessions()
+        for gone in [k for k, v in sessions.items() if v.expires_at < session.created_at]:
+            del sessions[gone]
+        sessions[session.id] = session
+
+    async def session_live(self, session_id: str, *, now: dt.datetime) -> bool:
+        """Kept, not ended, not expired."""
+        found = self._sessions().get(session_id)
+        return found is not None and found.ended_at is None and found.expires_at > now
+
+    async def end_sessions(
+        self, actor: str, *, at: dt.datetime, only: str | None = None, keep: str | None = None
+    ) -> int:
+        """Mark them ended."""
+        sessions = self._sessions()
+        ending = [
+            s
+            for s in await self.live_sessions(actor, now=at)
+            if (only is None or s.id == only) and (keep is None or s.id != keep)
+        ]
+        for s in ending:
+            sessions[s.id] = dataclasses.replace(s, ended_at=at)
+        return len(ending)
+
+    async def live_sessions(self, actor: str, *, now: dt.datetime) -> list[ConsoleSession]:
+        """Newest first."""
+        live = [
+            s
+            for s in self._sessions().values()
+            if s.actor == actor and s.ended_at is None and s.expires_at > now
+        ]
+        return sorted(live, key=lambda s: (-s.created_at.timestamp(), s.id))
 
     async def record_audit(self, entry: AuditEntry) -> None:
         """Append to the audit log."""

@@ -11,6 +11,7 @@ from litestar.params import FromPath
 from workhooks.domain.operators import AuditAction
 from workhooks.errors import AuthenticationError, InvalidRequestError, WorkhooksError
 from workhooks.web import views
+from workhooks.web.account import ACCOUNT_PAGES
 from workhooks.web.clients import CLIENT_PAGES
 from workhooks.web.pages import (
     CONSOLE_COOKIE,
@@ -42,7 +43,7 @@ async def _require_operator(request: Request[Any, Any, Any]) -> Response[Any] | 
     if request.route_handler.opt.get("public"):
         return None
     sessions = services(request).sessions
-    session = sessions.read(request.cookies.get(CONSOLE_COOKIE), tenant=None)
+    session = await sessions.read(request.cookies.get(CONSOLE_COOKIE), tenant=None)
     if session is None:
         return redirect(f"{BASE}/sign-in")
     request.state["view"] = View(session=session, csrf=sessions.csrf_token(session), base=BASE)
@@ -95,8 +96,12 @@ async def sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
 
 @post("/sign-out", include_in_schema=False)
 async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
-    """End the session in this browser."""
-    await checked_form(request, _view(request))
+    """End the session, on the server too (its cookie stops working everywhere)."""
+    view = _view(request)
+    await checked_form(request, view)
+    svc = services(request)
+    await svc.sessions.sign_out(view.session)
+    await svc.console.record(view.session.actor, AuditAction.SIGN_OUT)
     cookie = session_cookie(request, CONSOLE_COOKIE, "", path=BASE, max_age=0)
     return redirect(f"{BASE}/sign-in", cookies=[cookie])
 
@@ -246,6 +251,7 @@ def console_router() -> Router:
             audit,
             portal_link,
             *CLIENT_PAGES,
+            *ACCOUNT_PAGES,
         ],
         before_request=_require_operator,
         exception_handlers={WorkhooksError: error_handler},

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt
-from workhooks.domain.operators import AuditAction, AuditEntry, Operator
+from workhooks.domain.operators import AuditAction, AuditEntry, ConsoleSession, Operator
 from workhooks.domain.search import (
     DeliverySearch,
     FoundDelivery,
@@ -74,12 +74,64 @@ class PostgresConsole:
             return None
         row = rows[0]
         return Operator(
-            name=row["name"], password_hash=row["password_hash"], created_at=row["created_at"]
+            name=row["name"],
+            password_hash=row["password_hash"],
+            created_at=row["created_at"],
+            disabled_at=row["disabled_at"],
         )
 
-    async def set_operator_password(self, name: str, password_hash: str) -> bool:
-        """Replace an operator's password hash."""
-        return bool(await self._fetch(Q["set_operator_password"], name, password_hash))
+    async def set_operator_password(
+        self, name: str, password_hash: str, *, sessions_of: str, at: dt.datetime
+    ) -> bool:
+        """Replace the hash and end the operator's sessions, in one transaction."""
+        async with self._tx() as conn:
+            if await conn.fetchval(Q["set_operator_password"], name, password_hash) is None:
+                return False
+            await conn.execute(Q["end_sessions"], sessions_of, at, None, None)
+            return True
+
+    async def disable_operator(self, name: str, *, sessions_of: str, at: dt.datetime) -> bool:
+        """Disable and end the sessions, in one transaction."""
+        async with self._tx() as conn:
+            if await conn.fetchval(Q["disable_operator"], name, at) is None:
+                return False
+            await conn.execute(Q["end_sessions"], sessions_of, at, None, None)
+            return True
+
+    async def add_session(self, session: ConsoleSession) -> None:
+        """Insert and purge, in one statement."""
+        await self._fetch(
+            Q["insert_session"],
+            session.id,
+            session.actor,
+            session.tenant,
+            session.created_at,
+            session.expires_at,
+        )
+
+    async def session_live(self, session_id: str, *, now: dt.datetime) -> bool:
+        """One primary-key read."""
+        return bool(await self._fetch(Q["session_live"], session_id, now))
+
+    async def end_sessions(
+        self, actor: str, *, at: dt.datetime, only: str | None = None, keep: str | None = None
+    ) -> int:
+        """Over the actor's index."""
+        return len(await self._fetch(Q["end_sessions"], actor, at, only, keep))
+
+    async def live_sessions(self, actor: str, *, now: dt.datetime) -> list[ConsoleSession]:
+        """Newest first."""
+        rows = await self._fetch(Q["live_sessions"], actor, now)
+        return [
+            ConsoleSession(
+                id=r["id"],
+                actor=r["actor"],
+                tenant=r["tenant"],
+                created_at=r["created_at"],
+                expires_at=r["expires_at"],
+            )
+            for r in rows
+        ]
 
     async def record_audit(self, entry: AuditEntry) -> None:
         """Append to the audit log."""

@@ -179,3 +179,26 @@ ON CONFLICT (minute) DO UPDATE SET
 
 -- name: lag_samples
 SELECT minute, lag_seconds, behind FROM lag_samples WHERE minute >= $1 ORDER BY minute
+
+-- name: disable_operator
+UPDATE operators SET disabled_at = coalesce(disabled_at, $2) WHERE name = $1 RETURNING name
+
+-- name: insert_session
+-- A new session; the sessions that expired before it began are forgotten.
+WITH purged AS (DELETE FROM console_sessions WHERE expires_at < $4)
+INSERT INTO console_sessions (id, actor, tenant, created_at, expires_at)
+VALUES ($1, $2, $3, $4, $5)
+
+-- name: session_live
+SELECT 1 FROM console_sessions WHERE id = $1 AND ended_at IS NULL AND expires_at > $2
+
+-- name: end_sessions
+UPDATE console_sessions SET ended_at = $2
+WHERE actor = $1 AND ended_at IS NULL AND expires_at > $2
+    AND ($3::text IS NULL OR id = $3) AND ($4::text IS NULL OR id <> $4)
+RETURNING id
+
+-- name: live_sessions
+SELECT * FROM console_sessions
+WHERE actor = $1 AND ended_at IS NULL AND expires_at > $2
+ORDER BY created_at DESC, id

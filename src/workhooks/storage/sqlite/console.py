@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryStatus
-from workhooks.domain.operators import AuditAction, AuditEntry, Operator
+from workhooks.domain.operators import AuditAction, AuditEntry, ConsoleSession, Operator
 from workhooks.domain.search import (
     DeliverySearch,
     FoundDelivery,
@@ -87,14 +87,78 @@ class SqliteConsole:
             name=row["name"],
             password_hash=row["password_hash"],
             created_at=dt.datetime.fromisoformat(row["created_at"]),
+            disabled_at=None if row["disabled_at"] is None else _parse(row["disabled_at"]),
         )
 
-    async def set_operator_password(self, name: str, password_hash: str) -> bool:
-        """Replace an operator's password hash."""
+    async def set_operator_password(
+        self, name: str, password_hash: str, *, sessions_of: str, at: dt.datetime
+    ) -> bool:
+        """Replace the hash and end the operator's sessions, in one transaction."""
         params = {"name": name, "password_hash": password_hash}
-        return await self._write(
-            lambda c: c.execute(Q["set_operator_password"], params).rowcount == 1
-        )
+
+        def run(c: sqlite3.Connection) -> bool:
+            if c.execute(Q["set_operator_password"], params).rowcount != 1:
+                return False
+            c.execute(Q["end_sessions"], _ending(sessions_of, at))
+            return True
+
+        return await self._write(run)
+
+    async def disable_operator(self, name: str, *, sessions_of: str, at: dt.datetime) -> bool:
+        """Disable and end the sessions, in one transaction."""
+
+        def run(c: sqlite3.Connection) -> bool:
+            if c.execute(Q["disable_operator"], {"name": name, "at": _ts(at)}).rowcount != 1:
+                return False
+            c.execute(Q["end_sessions"], _ending(sessions_of, at))
+            return True
+
+        return await self._write(run)
+
+    async def add_session(self, session: ConsoleSession) -> None:
+        """Insert, and purge the sessions expired before it began."""
+        params = {
+            "id": session.id,
+            "actor": session.actor,
+            "tenant": session.tenant,
+            "created_at": _ts(session.created_at),
+            "expires_at": _ts(session.expires_at),
+        }
+
+        def run(c: sqlite3.Connection) -> None:
+            c.execute(Q["purge_sessions"], {"before": _ts(session.created_at)})
+            c.execute(Q["insert_session"], params)
+
+        await self._write(run)
+
+    async def session_live(self, session_id: str, *, now: dt.datetime) -> bool:
+        """One primary-key read."""
+        params = {"id": session_id, "now": _ts(now)}
+        row = await self._read(lambda c: c.execute(Q["session_live"], params).fetchone())
+        return row is not None
+
+    async def end_sessions(
+        self, actor: str, *, at: dt.datetime, only: str | None = None, keep: str | None = None
+    ) -> int:
+        """Over the actor's index."""
+        params = _ending(actor, at, only=only, keep=keep)
+        ended: int = await self._write(lambda c: c.execute(Q["end_sessions"], params).rowcount)
+        return ended
+
+    async def live_sessions(self, actor: str, *, now: dt.datetime) -> list[ConsoleSession]:
+        """Newest first."""
+        params = {"actor": actor, "now": _ts(now)}
+        rows = await self._read(lambda c: c.execute(Q["live_sessions"], params).fetchall())
+        return [
+            ConsoleSession(
+                id=r["id"],
+                actor=r["actor"],
+                tenant=r["tenant"],
+                created_at=_parse(r["created_at"]),
+                expires_at=_parse(r["expires_at"]),
+            )
+            for r in rows
+        ]
 
     async def record_audit(self, entry: AuditEntry) -> None:
         """Append to the audit log."""
@@ -308,6 +372,12 @@ def _rewind(
     c.execute(Q["retry_webhook_now"], {**key, "now": _ts(now)}).fetchall()
     c.execute(Q["insert_audit"], _audit_params(audit))
     return moved
+
+
+def _ending(
+    actor: str, at: dt.datetime, *, only: str | None = None, keep: str | None = None
+) -> dict[str, Any]:
+    return {"actor": actor, "at": _ts(at), "only": only, "keep": keep}
 
 
 def _parse(value: str) -> dt.datetime:

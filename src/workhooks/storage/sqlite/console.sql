@@ -184,3 +184,26 @@ DELETE FROM lag_samples WHERE minute < :before
 
 -- name: lag_samples
 SELECT minute, lag_seconds, behind FROM lag_samples WHERE minute >= :since ORDER BY minute
+
+-- name: disable_operator
+UPDATE operators SET disabled_at = COALESCE(disabled_at, :at) WHERE name = :name
+
+-- name: insert_session
+INSERT INTO console_sessions (id, actor, tenant, created_at, expires_at)
+VALUES (:id, :actor, :tenant, :created_at, :expires_at)
+
+-- name: purge_sessions
+DELETE FROM console_sessions WHERE expires_at < :before
+
+-- name: session_live
+SELECT 1 FROM console_sessions WHERE id = :id AND ended_at IS NULL AND expires_at > :now
+
+-- name: end_sessions
+UPDATE console_sessions SET ended_at = :at
+WHERE actor = :actor AND ended_at IS NULL AND expires_at > :at
+    AND (:only IS NULL OR id = :only) AND (:keep IS NULL OR id <> :keep)
+
+-- name: live_sessions
+SELECT * FROM console_sessions
+WHERE actor = :actor AND ended_at IS NULL AND expires_at > :now
+ORDER BY created_at DESC, id
