@@ -307,13 +307,9 @@ class DeliveryWorker:
     async def _sample_lag(self, now: dt.datetime) -> None:
         """Keep how long the webhook furthest behind has been behind (the overview's plot)."""
         report = await self._store.webhook_backlogs(limit=10)
-        worst = next((w for w in report.worst if w.changes_behind > 0), None)
-        lag = 0.0
-        if worst is not None:
-            lag = max(0.0, (now - (worst.caught_up_at or worst.created_at)).total_seconds())
         minute = now.astimezone(dt.UTC).replace(second=0, microsecond=0)
         await self._store.record_lag_sample(
-            LagSample(minute=minute, lag_seconds=lag, behind=report.behind),
+            LagSample(minute=minute, lag_seconds=report.lag_seconds(now), behind=report.behind),
             keep_after=now - self._options.lag_sample_retention,
         )
 

@@ -145,13 +145,19 @@ class ConsoleService:
         return [found.get(m) or MinuteRate(minute=m, attempts=0, failures=0) for m in minutes]
 
     async def lag_last_hour(self) -> list[LagSample | None]:
-        """The delivery lag sampled in each minute of the last hour, oldest first.
+        """The delivery lag in each minute of the last hour, oldest first.
 
-        None for a minute no worker sampled (no worker was running).
+        Past minutes as the workers sampled them (None for a minute no worker sampled); the
+        current minute measured now.
         """
-        end = self._clock.now().astimezone(dt.UTC).replace(second=0, microsecond=0)
+        now = self._clock.now()
+        end = now.astimezone(dt.UTC).replace(second=0, microsecond=0)
         start = end - dt.timedelta(minutes=59)
         found = {s.minute: s for s in await self._store.lag_samples(since=start)}
+        report = await self._store.webhook_backlogs(limit=10)
+        found[end] = LagSample(
+            minute=end, lag_seconds=report.lag_seconds(now), behind=report.behind
+        )
         return [found.get(start + dt.timedelta(minutes=n)) for n in range(60)]
 
     async def audit(self, *, tenant: str | None = None, limit: int = 50) -> list[AuditEntry]:

@@ -147,7 +147,6 @@ async def lag(request: Request[Any, Any, Any]) -> Response[str]:
         height=minutes.height,
         lag=minutes,
         behind=behind,
-        sampled=any(s is not None for s in samples),
     )
 
 
