@@ -138,14 +138,14 @@ async def rates(request: Request[Any, Any, Any]) -> Response[str]:
 async def lag(request: Request[Any, Any, Any]) -> Response[str]:
     """The delivery lag per minute over the last hour (sampled by the workers), as SVG."""
     samples = await services(request).console.lag_last_hour()
-    minutes = plot([None if s is None else s.lag_seconds / 60 for s in samples])
+    seconds = plot([None if s is None else s.lag_seconds for s in samples])
     behind = next((s.behind for s in reversed(samples) if s is not None), 0)
     return pages(request).render(
         "lag.svg",
         media_type="image/svg+xml",
-        width=minutes.width,
-        height=minutes.height,
-        lag=minutes,
+        width=seconds.width,
+        height=seconds.height,
+        lag=seconds,
         behind=behind,
     )
 
