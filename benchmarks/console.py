@@ -130,6 +130,7 @@ async def console_pages(backend: Backend, *, webhooks: int, deliveries: int) -> 
             (t, f"https://hooks.example.com/{t}/{i}") for t in tenants for i in range(per_tenant)
         ]
         ids = await insert_webhooks(url, hooks)
+        await rt.store.reseal_secrets()  # the bulk insert wrote clear keys: seal them as served
         if url.startswith("sqlite:///"):
             await asyncio.to_thread(
                 _sqlite_history, url.removeprefix("sqlite:///"), deliveries, start
