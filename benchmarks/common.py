@@ -84,12 +84,12 @@ def draft(record_id: int, n: int) -> WorkInterruptionDraft:
     )
 
 
-async def setup_tenant(rt: Runtime, hook_urls: Sequence[str]) -> None:
+async def setup_tenant(rt: Runtime, hook_urls: Sequence[str], *, tenant: str = TENANT) -> None:
     """The tenant's people, and one webhook per URL (each starts at the tenant's head)."""
-    await rt.services.records.put_people(TENANT, [PersonDraft(id=i) for i in range(1, PEOPLE + 1)])
+    await rt.services.records.put_people(tenant, [PersonDraft(id=i) for i in range(1, PEOPLE + 1)])
     for url in hook_urls:
         await rt.services.webhooks.create(
-            TENANT, destination_url=url, collection_name="work-interruptions"
+            tenant, destination_url=url, collection_name="work-interruptions"
         )
 
 

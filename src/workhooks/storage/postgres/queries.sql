@@ -181,9 +181,13 @@ RETURNING w.*
 -- A tenant is settled when none of its enabled webhooks that may send now is behind its
 -- head; webhooks backing off are found through their retry time instead. Tenants being
 -- written (their row locked) are skipped; a write committed meanwhile changes the head,
--- and the row is re-checked against it.
+-- and the row is re-checked against it. Settling is a hint (one lost in a crash costs one
+-- more search, never a change), so its commit does not wait for the WAL flush
+-- (synchronous_commit off for this statement's own transaction): it never keeps a tenant's
+-- row, and so the tenant's writers, waiting for a flush.
+WITH no_flush_wait AS (SELECT set_config('synchronous_commit', 'off', true) AS setting)
 UPDATE tenants AS t SET settled_head = t.work_interruptions_head
-WHERE t.tenant IN (
+WHERE (SELECT setting FROM no_flush_wait) = 'off' AND t.tenant IN (
         SELECT tenant FROM tenants WHERE work_interruptions_head > settled_head
         FOR UPDATE SKIP LOCKED
     )
