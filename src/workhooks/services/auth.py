@@ -43,8 +43,8 @@ _UNKNOWN_KID_REFRESH = dt.timedelta(seconds=1)
 class FailureLimits:
     """Failed token requests allowed per client id and per source address in ``window``."""
 
-    per_client: int = 10
-    per_address: int = 50
+    per_client: int
+    per_address: int
     window: dt.timedelta = dt.timedelta(seconds=60)
 
 
