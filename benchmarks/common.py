@@ -69,7 +69,7 @@ async def access_token(
 
 def bench_settings(database_url: str, **overrides: Any) -> Settings:
     """Settings of the process under test: defaults, development mode (loopback receivers)."""
-    return Settings(database_url=database_url, dev=True, master_key=TEST_MASTER_KEY, **overrides)
+    return Settings.of(database_url=database_url, dev=True, master_key=TEST_MASTER_KEY, **overrides)
 
 
 def draft(record_id: int, n: int) -> WorkInterruptionDraft:
@@ -275,8 +275,10 @@ class Backend:
             )
         return PostgresStore(
             url,
-            pool=PoolSettings(min_size=settings.db_pool_min, max_size=settings.db_pool_max),
-            lease_seconds=settings.lease_seconds,
+            pool=PoolSettings(
+                min_size=settings.storage.db_pool_min, max_size=settings.storage.db_pool_max
+            ),
+            lease_seconds=settings.storage.lease_seconds,
             trace=trace,
             sealer=load_sealer(settings),
         )

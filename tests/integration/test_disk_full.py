@@ -81,7 +81,7 @@ async def test_full_disk_answers_503_and_loses_nothing(
     """Writes on a full SQLite database answer 503 with ``Retry-After``; every acknowledged
     write stays readable, deliveries wait, and once space is freed the refused write and the
     deliveries go through."""
-    settings = Settings(
+    settings = Settings.of(
         database_url=f"sqlite:///{tmp_path / 'full.db'}", master_key=TEST_MASTER_KEY
     )
     api = await api_factory(settings)

@@ -34,7 +34,7 @@ PUBLIC = {"issueToken", "getOpenidConfiguration", "getJwks"}
 @pytest.fixture
 async def api(api_factory: ApiFactory) -> Api:
     """The app on the in-memory store."""
-    return await api_factory(Settings(database_url="memory://"))
+    return await api_factory(Settings.of(database_url="memory://"))
 
 
 def _document(api: Api) -> dict[str, Any]:

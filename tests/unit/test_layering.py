@@ -116,8 +116,17 @@ def test_domain_uses_only_the_standard_library() -> None:
 
 def test_the_checker_sees_imports() -> None:
     """The import scanner finds both import forms, so an empty result above means something."""
-    found = _imports(PACKAGE / "bootstrap.py")
+    found = _imports(PACKAGE / "bootstrap" / "building.py")
     assert "workhooks.storage.sqlite.store" in found
+
+
+def test_running_builds_nothing_but_its_servers() -> None:
+    """The one composition root is ``bootstrap/building.py``: ``running.py`` picks no store,
+    service or delivery class; it runs what building made."""
+    builders = ("workhooks.storage", "workhooks.services", "workhooks.delivery", "workhooks.domain")
+    found = _imports(PACKAGE / "bootstrap" / "running.py")
+    assert [name for name in found if name.startswith(builders)] == []
+    assert "workhooks.bootstrap.building" in found
     assert "asyncio" in found
 
 

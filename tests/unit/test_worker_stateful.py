@@ -196,7 +196,11 @@ class DeliveryMachine(RuleBasedStateMachine):
         """Build the world and the consumer's first webhook."""
         self.world = self.run(make_world(schedule=SCHEDULE, window=window, seed=seed))
         self.w.webhooks = WebhookService(
-            self.w.store, self.w.clock, rules=DestinationRules(), validity=VALIDITY
+            self.w.store,
+            self.w.clock,
+            rules=DestinationRules(),
+            validity=VALIDITY,
+            max_enabled=None,
         )
         self.w.answer(self.destination)
         self.new_webhook()

@@ -38,10 +38,10 @@ class ConnectionLimits:
     ``header_timeout_seconds`` (``WORKHOOKS_HEADER_TIMEOUT_SECONDS``), ``body_timeout_seconds``
     (``WORKHOOKS_BODY_TIMEOUT_SECONDS``), ``max_connections`` (``WORKHOOKS_MAX_CONNECTIONS``)."""
 
-    max_header_bytes: int = 16 * 1024
-    header_timeout_seconds: float = 10.0
-    body_timeout_seconds: float = 30.0
-    max_connections: int = 1000
+    max_header_bytes: int
+    header_timeout_seconds: float
+    body_timeout_seconds: float
+    max_connections: int
 
 
 def _answer(status: HTTPStatus, code: str, message: str, reason: str) -> bytes:

@@ -79,18 +79,18 @@ class WorkerOptions:
     ``failure_excerpt_bytes`` (``WORKHOOKS_FAILURE_EXCERPT_BYTES``).
     """
 
-    window: int = 500
-    windows_in_flight: int = 256
-    webhook_concurrency: int = 32
-    origin_windows: int = 32
-    claim_batch: int = 256
-    poll_interval_seconds: float = 1.0
-    history_retention: dt.timedelta = dt.timedelta(days=7)
-    lease_renew_seconds: float = 10.0
+    window: int
+    windows_in_flight: int
+    webhook_concurrency: int
+    origin_windows: int
+    claim_batch: int
+    poll_interval_seconds: float
+    history_retention: dt.timedelta
+    lease_renew_seconds: float
+    excerpt_bytes: int
+    failure_excerpt_bytes: int
     purge_interval: dt.timedelta = dt.timedelta(minutes=1)
     search_gap_seconds: float = 0.005
-    excerpt_bytes: int = 256
-    failure_excerpt_bytes: int = 64 * 1024
 
 
 async def _wait_any(*waits: Coroutine[Any, Any, Any], timeout: float) -> None:  # noqa: ASYNC109
@@ -127,7 +127,7 @@ class DeliveryWorker:
         *,
         policy: RetryPolicy,
         rng: random.Random,
-        options: WorkerOptions | None = None,
+        options: WorkerOptions,
         metrics: DeliveryMetrics | None = None,
     ) -> None:
         self._store = store
@@ -135,7 +135,7 @@ class DeliveryWorker:
         self._clock = clock
         self._policy = policy
         self._rng = rng
-        self._options = options = options or WorkerOptions()
+        self._options = options
         self._metrics = metrics
         self._scheduler: Scheduler[Webhook] = Scheduler(
             capacity=options.windows_in_flight, origin_limit=options.origin_windows

@@ -53,7 +53,7 @@ class WebhookService:
         *,
         rules: DestinationRules,
         validity: dt.timedelta,
-        max_enabled: int | None = None,
+        max_enabled: int | None,
     ) -> None:
         self._store = store
         self._clock = clock
