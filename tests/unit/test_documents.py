@@ -159,3 +159,18 @@ def test_the_package_exports_every_document_and_renderer() -> None:
     for name in documents.__all__:
         value = getattr(documents, name)
         assert callable(value) or isinstance(value, type) or name == "OAuthErrorName", name
+
+
+def test_every_example_of_a_document_reads_as_that_document() -> None:
+    """Each OpenAPI example named after a document decodes into its Struct and encodes back."""
+    from workhooks.api.openapi_examples import EXAMPLES
+
+    checked = 0
+    for name, example in EXAMPLES.items():
+        shape = getattr(documents, name, None)
+        if not (isinstance(shape, type) and issubclass(shape, documents.Document)):
+            continue
+        body = encode(example)
+        assert json.loads(encode(msgspec.json.decode(body, type=shape))) == example, name
+        checked += 1
+    assert checked >= 30

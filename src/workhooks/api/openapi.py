@@ -45,23 +45,18 @@ def _error_body(status: int) -> Any:
     return ErrorBody | ValidationErrorBody if status == 400 else ErrorBody
 
 
+def _spec(model: Any, description: str) -> ResponseSpec:
+    return ResponseSpec(data_container=model, description=description, generate_examples=False)
+
+
 ERRORS: dict[int, ResponseSpec] = {
-    status: ResponseSpec(
-        data_container=_error_body(status),
-        description=text,
-        generate_examples=False,
-    )
-    for status, text in _ERROR_TEXT.items()
+    status: _spec(_error_body(status), text) for status, text in _ERROR_TEXT.items()
 }
 
 
 def errors(*codes: int) -> dict[int, ResponseSpec]:
     """The error answers of a route: those any route may give, and ``codes``."""
     return {code: ERRORS[code] for code in sorted({*_ALWAYS, *codes})}
-
-
-def _spec(model: Any, description: str) -> ResponseSpec:
-    return ResponseSpec(data_container=model, description=description, generate_examples=False)
 
 
 _NOT_MODIFIED = _spec(None, "Not modified: If-None-Match names the current ETag")
