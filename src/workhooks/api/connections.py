@@ -25,7 +25,7 @@ from typing import ClassVar
 import msgspec
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from workhooks.api.errors import error_body
+from workhooks.documents import error_body
 
 __all__ = ["ConnectionLimits", "limited_protocol"]
 

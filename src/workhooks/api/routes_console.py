@@ -14,21 +14,21 @@ from urllib.parse import quote, urlencode
 from litestar import Request, Router, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from workhooks.api.console_wire import (
+from workhooks.api.console_wire import DisableIn, RecoverIn
+from workhooks.api.openapi import documented, errors
+from workhooks.api.paths import OPERATOR_PREFIX
+from workhooks.api.security import principal_of, requires, services_of
+from workhooks.documents import (
     AuditList,
-    DisableIn,
     OperatorDeliveryPage,
     OperatorWebhookPage,
     PortalLink,
     Recovered,
-    RecoverIn,
     audit_document,
     found_delivery_document,
+    portal_link_document,
     state_document,
 )
-from workhooks.api.openapi import documented, errors
-from workhooks.api.paths import OPERATOR_PREFIX
-from workhooks.api.security import principal_of, requires, services_of
 from workhooks.domain.operators import AuditAction
 from workhooks.domain.scopes import Scope
 from workhooks.domain.search import (
@@ -48,18 +48,18 @@ def _actor(request: Request[Any, Any, Any]) -> str:
 
 async def _recover(
     request: Request[Any, Any, Any], tenant: str, webhook_id: str, since: str
-) -> dict[str, Any]:
+) -> Recovered:
     moved = await services_of(request).console.recover(
         _actor(request), tenant, webhook_id, since=parse_instant(since, "since")
     )
-    return {"changesSentAgain": moved}
+    return Recovered(changesSentAgain=moved)
 
 
-def _portal_link(request: Request[Any, Any, Any], tenant: str) -> dict[str, Any]:
+def _portal_link(request: Request[Any, Any, Any], tenant: str) -> PortalLink:
     token, expires_at = services_of(request).sessions.portal_link(tenant, _actor(request))
     base = str(request.base_url).rstrip("/")
     url = f"{base}/portal/{quote(tenant, safe='')}/link?{urlencode({'token': token})}"
-    return {"url": url, "expiresAt": expires_at.isoformat()}
+    return portal_link_document(url, expires_at)
 
 
 # -- a tenant's own webhooks -------------------------------------------------------------
@@ -82,11 +82,11 @@ async def retry_own(webhook_id: FromPath[str], request: Request[Any, Any, Any]) 
     "/webhooks/{webhook_id:str}/recover",
     status_code=200,
     guards=[requires(Scope.WEBHOOKS_WRITE)],
-    responses=documented(200, Recovered, "How many change versions are sent again", 404, 409),
+    **documented("How many change versions are sent again", 404, 409),
 )
 async def recover_own(
     webhook_id: FromPath[str], data: JSONBody[RecoverIn], request: Request[Any, Any, Any]
-) -> dict[str, Any]:
+) -> Recovered:
     """Recover: send again everything tried since ``since`` (audited); 409 when Disabled."""
     return await _recover(request, principal_of(request).tenant, webhook_id, data.since)
 
@@ -95,9 +95,9 @@ async def recover_own(
     "/portal-links",
     status_code=201,
     guards=[requires(Scope.WEBHOOKS_WRITE)],
-    responses=documented(201, PortalLink, "A sign-in link to the tenant's delivery portal"),
+    **documented("A sign-in link to the tenant's delivery portal"),
 )
-async def portal_link_own(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def portal_link_own(request: Request[Any, Any, Any]) -> PortalLink:
     """A short-lived link that signs its bearer in to this tenant's delivery portal."""
     tenant = principal_of(request).tenant
     await services_of(request).console.record(
@@ -119,7 +119,7 @@ def _given(**values: str | None) -> dict[str, str]:
     return {name: value for name, value in values.items() if value is not None}
 
 
-@get("/webhooks", responses=documented(200, OperatorWebhookPage, "A page of webhooks"))
+@get("/webhooks", **documented("A page of webhooks"))
 async def search_webhooks(
     request: Request[Any, Any, Any],
     q: Text = None,
@@ -128,7 +128,7 @@ async def search_webhooks(
     failing: Text = None,
     limit: Text = None,
     after: Text = None,
-) -> dict[str, Any]:
+) -> OperatorWebhookPage:
     """Webhooks across tenants, by ``(tenant, id)``.
 
     ``q`` matches a webhook id or tenant, or any part of the destination; ``status`` is
@@ -139,14 +139,14 @@ async def search_webhooks(
     search = parse_webhook_search(params, tenant=None)
     console = services_of(request).console
     found = await console.webhooks(search)
-    body: dict[str, Any] = {"value": [state_document(s, now=console.now()) for s in found]}
+    page = OperatorWebhookPage(value=[state_document(s, now=console.now()) for s in found])
     after = webhook_next(search, found)
     if after is not None:
-        body["nextLink"] = f"{OPERATOR_PREFIX}/webhooks?{urlencode({**params, 'after': after})}"
-    return body
+        page.nextLink = f"{OPERATOR_PREFIX}/webhooks?{urlencode({**params, 'after': after})}"
+    return page
 
 
-@get("/deliveries", responses=documented(200, OperatorDeliveryPage, "A page of deliveries"))
+@get("/deliveries", **documented("A page of deliveries"))
 async def search_deliveries(
     request: Request[Any, Any, Any],
     tenant: Text = None,
@@ -159,7 +159,7 @@ async def search_deliveries(
     until: Text = None,
     limit: Text = None,
     after: Text = None,
-) -> dict[str, Any]:
+) -> OperatorDeliveryPage:
     """Deliveries across webhooks, newest last attempt first.
 
     ``record`` is a record id, ``status`` Succeeded or Failed, ``code`` the last HTTP status,
@@ -180,20 +180,18 @@ async def search_deliveries(
     )
     search = parse_delivery_search(params, tenant=None)
     found = await services_of(request).console.deliveries(search)
-    body: dict[str, Any] = {"value": [found_delivery_document(f) for f in found]}
+    page = OperatorDeliveryPage(value=[found_delivery_document(f) for f in found])
     after = delivery_next(search, found)
     if after is not None:
-        body["nextLink"] = f"{OPERATOR_PREFIX}/deliveries?{urlencode({**params, 'after': after})}"
-    return body
+        page.nextLink = f"{OPERATOR_PREFIX}/deliveries?{urlencode({**params, 'after': after})}"
+    return page
 
 
-@get("/audit", responses=documented(200, AuditList, "The latest audit entries"))
-async def audit(
-    request: Request[Any, Any, Any], tenant: FromQuery[str | None] = None
-) -> dict[str, Any]:
+@get("/audit", **documented("The latest audit entries"))
+async def audit(request: Request[Any, Any, Any], tenant: FromQuery[str | None] = None) -> AuditList:
     """The latest 100 audit entries, newest first (of one ``tenant`` when given)."""
     entries = await services_of(request).console.audit(tenant=tenant, limit=100)
-    return {"value": [audit_document(e) for e in entries]}
+    return AuditList(value=[audit_document(e) for e in entries])
 
 
 @post(
@@ -228,14 +226,14 @@ async def retry(
 @post(
     "/tenants/{tenant:str}/webhooks/{webhook_id:str}/recover",
     status_code=200,
-    responses=documented(200, Recovered, "How many change versions are sent again", 404, 409),
+    **documented("How many change versions are sent again", 404, 409),
 )
 async def recover(
     tenant: FromPath[str],
     webhook_id: FromPath[str],
     data: JSONBody[RecoverIn],
     request: Request[Any, Any, Any],
-) -> dict[str, Any]:
+) -> Recovered:
     """Recover an enabled webhook since ``since`` (audited); a Disabled one stays disabled."""
     return await _recover(request, tenant, webhook_id, data.since)
 
@@ -243,9 +241,9 @@ async def recover(
 @post(
     "/tenants/{tenant:str}/portal-links",
     status_code=201,
-    responses=documented(201, PortalLink, "A sign-in link to the tenant's delivery portal"),
+    **documented("A sign-in link to the tenant's delivery portal"),
 )
-async def portal_link(tenant: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def portal_link(tenant: FromPath[str], request: Request[Any, Any, Any]) -> PortalLink:
     """A short-lived link that signs its bearer in to ``tenant``'s delivery portal (audited)."""
     await services_of(request).console.record(
         _actor(request), AuditAction.PORTAL_LINK, tenant=tenant

@@ -23,7 +23,7 @@ from typing import Generic, TypeVar
 
 import msgspec
 
-from workhooks.domain.events import event_document
+from workhooks.documents import event_document
 from workhooks.domain.records import WorkInterruption
 from workhooks.storage.protocol import Store, WindowOutcome
 

@@ -12,9 +12,8 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from workhooks.domain.events import delete_document, work_interruption_document
+from workhooks import documents
 from workhooks.domain.external_references import (
     ExternalReference,
     parse_external_references,
@@ -48,7 +47,7 @@ DELTA_LIFETIME = dt.timedelta(hours=72)
 class RecordPage:
     """Documents of one page; ``continuation`` for the next page, ``delta`` after the last."""
 
-    value: list[dict[str, Any]]
+    value: list[documents.WorkInterruption]
     continuation: str | None = None
     delta: str | None = None
 
@@ -57,7 +56,7 @@ class RecordPage:
 class DeltaPage:
     """Change items; ``next_token`` when more follow now, else ``delta_token`` for later."""
 
-    value: list[dict[str, Any]]
+    value: list[documents.UpsertItem | documents.DeleteItem]
     next_token: str | None = None
     delta_token: str | None = None
 
@@ -77,19 +76,19 @@ class ReadService:
 
     async def _documents(
         self, tenant: str, records: Sequence[WorkInterruption], refs: tuple[ExternalReference, ...]
-    ) -> list[dict[str, Any]]:
+    ) -> list[documents.WorkInterruption]:
         if not refs:
-            return [work_interruption_document(r) for r in records]
+            return [documents.work_interruption_document(r) for r in records]
         keys = [r.key for r in refs]
         found = await self._store.references_for(tenant, {r.person_id for r in records}, keys)
         return [
-            work_interruption_document(r, person_references=found.get(r.person_id, {}))
+            documents.work_interruption_document(r, person_references=found.get(r.person_id, {}))
             for r in records
         ]
 
     async def get(
         self, tenant: str, record_id: int, *, references: str | None = None
-    ) -> dict[str, Any]:
+    ) -> documents.WorkInterruption:
         """One live work interruption's document, or ``NotFoundError``."""
         refs = parse_external_references(references)
         record = await self._store.get_work_interruption(tenant, record_id)
@@ -130,7 +129,7 @@ class ReadService:
             WorkInterruptionQuery(selection=selection, after=after, limit=self._page_size + 1),
         )
         page = records[: self._page_size]
-        documents = await self._documents(tenant, page, refs)
+        rendered = await self._documents(tenant, page, refs)
         if len(records) > self._page_size:
             last = page[-1]
             token = self._tokens.encode(
@@ -144,12 +143,12 @@ class ReadService:
                 purpose="list",
                 tenant=tenant,
             )
-            return RecordPage(value=documents, continuation=token)
+            return RecordPage(value=rendered, continuation=token)
         if delta:
             assert start_version is not None
             token = self._delta_token(tenant, int(start_version), selection, refs)
-            return RecordPage(value=documents, delta=token)
-        return RecordPage(value=documents)
+            return RecordPage(value=rendered, delta=token)
+        return RecordPage(value=rendered)
 
     async def _resolve(
         self, tenant: str, request: WorkInterruptionRequest
@@ -203,12 +202,12 @@ class ReadService:
             for r in page
             if not r.deleted and selection.matches(date=r.date, person_id=r.person_id)
         ]
-        documents = iter(await self._documents(tenant, live, refs))
+        rendered = iter(await self._documents(tenant, live, refs))
         live_ids = {id(r) for r in live}
         items = [
-            {"changeType": "InsertOrUpdate", "data": next(documents)}
+            documents.UpsertItem(data=next(rendered))
             if id(r) in live_ids
-            else delete_document(r)  # deleted, or moved out of the range: gone for this sync
+            else documents.delete_item(r)  # deleted, or moved out of the range: gone for this sync
             for r in page
         ]
         new_version = page[-1].change_version if page else version
