@@ -280,7 +280,7 @@ async def _scenario(api: Api, t: Transcript) -> None:
 async def _seeded_api() -> AsyncIterator[Api]:
     """The app on the in-memory store, two records a page, with a seeded retry jitter."""
     clock, sender = FakeClock(), ScriptedSender()
-    settings = Settings(database_url="memory://", page_size=2)
+    settings = Settings.of(database_url="memory://", page_size=2)
     async with runtime(settings, clock=clock, sender=sender, rng=random.Random(15)) as rt:
         app: Any = rt.app
         transport = httpx.ASGITransport(app=app)

@@ -27,6 +27,7 @@ from workhooks.domain.reads import (
     parse_work_interruption_filter,
 )
 from workhooks.domain.records import WorkInterruption
+from workhooks.domain.token_payloads import DeltaCursor, ListCursor
 from workhooks.domain.tokens import TokenCodec
 from workhooks.errors import (
     DeltaTokenExpiredError,
@@ -114,13 +115,11 @@ class ReadService:
         scope = _scope("list", filter_text or "", "delta" if delta else "")
         after, start_version = None, None
         if continuation is not None:
-            payload = self._tokens.decode(continuation, purpose="list", tenant=tenant)
-            if payload.get("s") != scope or now.timestamp() - payload.get("t", 0) > (
-                CONTINUATION_LIFETIME.total_seconds()
-            ):
+            cursor = self._tokens.open(ListCursor, continuation, tenant=tenant)
+            if cursor.scope != scope or now - cursor.issued_at > CONTINUATION_LIFETIME:
                 raise InvalidContinuationTokenError.malformed()
-            after = (dt.date.fromisoformat(payload["d"]), int(payload["i"]))
-            start_version = payload.get("v")
+            after = (cursor.after_date, cursor.after_id)
+            start_version = cursor.start_version
         elif delta:
             # Changes committed during the walk come again in the first delta: none is missed.
             start_version = await self._store.head_version(tenant)
@@ -132,21 +131,20 @@ class ReadService:
         rendered = await self._documents(tenant, page, refs)
         if len(records) > self._page_size:
             last = page[-1]
-            token = self._tokens.encode(
-                {
-                    "s": scope,
-                    "d": last.date.isoformat(),
-                    "i": last.id,
-                    "v": start_version,
-                    "t": int(now.timestamp()),
-                },
-                purpose="list",
+            token = self._tokens.seal(
+                ListCursor(
+                    scope=scope,
+                    after_date=last.date,
+                    after_id=last.id,
+                    start_version=start_version,
+                    issued_at=now,
+                ),
                 tenant=tenant,
             )
             return RecordPage(value=rendered, continuation=token)
         if delta:
             assert start_version is not None
-            token = self._delta_token(tenant, int(start_version), selection, refs)
+            token = self._delta_token(tenant, start_version, selection, refs)
             return RecordPage(value=rendered, delta=token)
         return RecordPage(value=rendered)
 
@@ -169,32 +167,30 @@ class ReadService:
         selection: WorkInterruptionFilter,
         refs: tuple[ExternalReference, ...],
     ) -> str:
-        return self._tokens.encode(
-            {
-                "v": version,
-                "f": selection.date_from.isoformat(),
-                "u": selection.date_to.isoformat(),
-                "r": render_external_references(refs),
-                "t": int(self._clock.now().timestamp()),
-            },
-            purpose="delta",
+        return self._tokens.seal(
+            DeltaCursor(
+                version=version,
+                date_from=selection.date_from,
+                date_to=selection.date_to,
+                references=render_external_references(refs),
+                issued_at=self._clock.now(),
+            ),
             tenant=tenant,
         )
 
     async def delta(self, tenant: str, token: str, *, references: str | None = None) -> DeltaPage:
         """The changes since ``token``: ``InsertOrUpdate`` inside the range, else ``Delete``."""
         try:
-            payload = self._tokens.decode(token, purpose="delta", tenant=tenant)
+            cursor = self._tokens.open(DeltaCursor, token, tenant=tenant)
         except InvalidContinuationTokenError as exc:
             raise InvalidDeltaTokenError.malformed() from exc
-        if self._clock.now().timestamp() - int(payload["t"]) > DELTA_LIFETIME.total_seconds():
+        if self._clock.now() - cursor.issued_at > DELTA_LIFETIME:
             raise DeltaTokenExpiredError.unused_for(int(DELTA_LIFETIME.total_seconds()) // 3600)
-        selection = WorkInterruptionFilter(
-            date_from=dt.date.fromisoformat(payload["f"]),
-            date_to=dt.date.fromisoformat(payload["u"]),
+        selection = WorkInterruptionFilter(date_from=cursor.date_from, date_to=cursor.date_to)
+        refs = parse_external_references(
+            references if references is not None else cursor.references
         )
-        refs = parse_external_references(references if references is not None else payload["r"])
-        version = int(payload["v"])
+        version = cursor.version
         changes = await self._store.read_changes(tenant, after=version, limit=self._page_size + 1)
         page = changes[: self._page_size]
         live = [
