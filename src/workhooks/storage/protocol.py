@@ -2,7 +2,9 @@
 
 The port is split by concept (clients, records, webhooks, delivery, history, references,
 groups, and the console's), and each service and the worker is typed against the slices it
-uses; ``Store`` is all of them plus the lifecycle. Each method is one atomic use-case step. That keeps SQLite at one thread hop per call and
+uses; ``Store`` is all of them plus the lifecycle.
+
+Each method is one atomic use-case step. That keeps SQLite at one thread hop per call and
 PostgreSQL at one round trip where possible, and it means no caller ever holds a
 transaction open across an ``await`` it does not control.
 """

@@ -9,15 +9,15 @@ dialects (see ``queries.sql``), so the parameter builders are shared too.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
 from workhooks.domain.clients import Client, SigningKey
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery, DeliveryStatus
-from workhooks.domain.external_references import ExternalReference
+from workhooks.domain.external_references import ExternalReference, reference_values
 from workhooks.domain.groups import GroupKind, PersonGroup
 from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, WorkInterruption
@@ -39,6 +39,7 @@ __all__ = [
     "group_params",
     "json_text",
     "person",
+    "references",
     "signing_key",
     "signing_key_params",
     "webhook",
@@ -47,8 +48,11 @@ __all__ = [
     "work_interruptions_params",
 ]
 
-Row = Mapping[str, Any]
-"""A result row by column name (``sqlite3.Row``, ``asyncpg.Record``)."""
+class Row(Protocol):
+    """A result row by column name (``sqlite3.Row``, ``asyncpg.Record``)."""
+
+    def __getitem__(self, key: str, /) -> Any:
+        """The value of a column."""
 
 _encode = msgspec.json.Encoder().encode
 
@@ -289,4 +293,23 @@ def group_params(tenant: str, group: PersonGroup, codec: Codec) -> dict[str, Any
         "name": group.name,
         "parent_id": group.parent_id,
         "people": codec.many(sorted(group.people)),
+    }
+
+
+def references(
+    people: Sequence[Row], custom: Sequence[Row], keys: Sequence[str]
+) -> dict[int, dict[str, str]]:
+    """Each live person's values of ``keys``, from ``predefined_references`` (the people's
+    own numbers) and ``custom_references``."""
+    values: dict[int, dict[str, str]] = {}
+    for row in custom:
+        values.setdefault(row["person_id"], {})[row["key"]] = row["value"]
+    return {
+        row["id"]: reference_values(
+            keys,
+            badge_number=row["badge_number"],
+            employee_number=row["employee_number"],
+            custom=values.get(row["id"], {}),
+        )
+        for row in people
     }

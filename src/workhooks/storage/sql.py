@@ -101,9 +101,7 @@ def load_named_queries(
     queries = {}
     for name, body in _split(package, filename).items():
         sql, params = _parameters(name, body, numbered=numbered)
-        queries[name] = Query(
-            name=name, description=_described(body), sql=sql, params=params
-        )
+        queries[name] = Query(name=name, description=_described(body), sql=sql, params=params)
     return queries
 
 
