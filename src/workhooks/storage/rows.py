@@ -48,11 +48,13 @@ __all__ = [
     "work_interruptions_params",
 ]
 
+
 class Row(Protocol):
     """A result row by column name (``sqlite3.Row``, ``asyncpg.Record``)."""
 
     def __getitem__(self, key: str, /) -> Any:
         """The value of a column."""
+
 
 _encode = msgspec.json.Encoder().encode
 
