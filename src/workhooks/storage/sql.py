@@ -21,6 +21,7 @@ __all__ = [
     "load_migrations",
     "load_named_queries",
     "load_queries",
+    "numbered_query",
     "pending_migrations",
 ]
 
@@ -98,11 +99,20 @@ def load_named_queries(
 
     ``numbered`` turns ``:name`` into ``$n`` for drivers that take only numbered ones.
     """
-    queries = {}
-    for name, body in _split(package, filename).items():
-        sql, params = _parameters(name, body, numbered=numbered)
-        queries[name] = Query(name=name, description=_described(body), sql=sql, params=params)
-    return queries
+    return {
+        name: _query(name, body, numbered=numbered)
+        for name, body in _split(package, filename).items()
+    }
+
+
+def _query(name: str, body: str, *, numbered: bool) -> Query:
+    sql, params = _parameters(name, body, numbered=numbered)
+    return Query(name=name, description=_described(body), sql=sql, params=params)
+
+
+def numbered_query(name: str, body: str) -> Query:
+    """The query ``body`` with its named parameters numbered (``$1``...) for asyncpg."""
+    return _query(name, body, numbered=True)
 
 
 def load_migrations(package: str) -> list[tuple[int, str, str]]:
