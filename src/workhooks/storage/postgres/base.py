@@ -10,13 +10,13 @@ from typing import Any, TypeVar
 import asyncpg
 
 from workhooks.domain.deliveries import Delivery
-from workhooks.domain.webhooks import Webhook
 from workhooks.storage import rows
 from workhooks.storage.postgres.announcer import Announcer
 from workhooks.storage.postgres.connection import translate_errors
 from workhooks.storage.rows import Codec
 from workhooks.storage.sealing import Sealer
 from workhooks.storage.sql import Query, load_named_queries
+from workhooks.storage.sql_common import SqlCommon
 
 __all__ = ["CODEC", "PostgresBase", "Q", "fetch", "fetchrow", "run"]
 
@@ -38,17 +38,16 @@ Q: dict[str, Query] = {
 }
 
 
-class PostgresBase:
+class PostgresBase(SqlCommon):
     """The pool and transactions the parts of ``PostgresStore`` run on."""
+
+    _codec = CODEC
 
     _sealer: Sealer
     _pool: asyncpg.Pool | None
     _announcer: Announcer
     worker_id: str
     _lease_seconds: float
-
-    def _row_webhook(self, row: asyncpg.Record) -> Webhook:
-        return rows.webhook(row, CODEC, self._sealer)
 
     @staticmethod
     def _row_delivery(row: asyncpg.Record) -> Delivery:
@@ -85,12 +84,22 @@ class PostgresBase:
 
     async def _count(self, name: str, /, **params: Any) -> int:
         """Run one named statement outside a transaction block; return the rows it touched."""
+        return await self._change(name, params)
+
+    async def _change(self, name: str, params: Mapping[str, Any] | None = None, /) -> int:
+        """Run one named statement (atomic by itself); return the rows it touched."""
         pool = self._pool
         assert pool is not None, "PostgresStore.open() was not awaited"
         query = Q[name]
         with translate_errors():
             status: str = await pool.execute(query.sql, *query.args(params))
         return int(status.rsplit(" ", 1)[1])
+
+    async def _change_row(
+        self, name: str, params: Mapping[str, Any] | None = None, /
+    ) -> asyncpg.Record | None:
+        """Run one named statement that writes (atomic by itself); the first row it returned."""
+        return await self._row(name, params)
 
 
 async def run(conn: asyncpg.Connection, name: str, /, **params: Any) -> str:

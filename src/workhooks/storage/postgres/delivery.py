@@ -63,10 +63,6 @@ class PostgresDelivery(PostgresBase):
     async def hold_delivery(self) -> None:
         """Workers lease each webhook they deliver: any number of them may deliver."""
 
-    async def settle_tenants(self, *, now: dt.datetime) -> int:
-        """Mark settled the tenants whose sendable webhooks have all caught up."""
-        return await self._count("settle_tenants", now=now)
-
     async def renew_leases(self, webhook_ids: Collection[str]) -> set[str]:
         """Extend this worker's leases; return the ids it still holds."""
         if not webhook_ids:
@@ -100,10 +96,6 @@ class PostgresDelivery(PostgresBase):
                 CHANNEL, lambda _conn, _pid, _channel, payload: callback(payload)
             )
         self._listener = listener
-
-    async def disable_expired(self, *, now: dt.datetime) -> int:
-        """Disable webhooks past ``valid_until``."""
-        return await self._count("disable_expired", now=now)
 
     async def apply_window(self, outcome: WindowOutcome) -> bool:
         """Apply one window's outcome (see ``apply_windows``)."""

@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.writes import (
     Written,
@@ -97,11 +96,6 @@ class PostgresRecords(PostgresBase):
         answer = await self._write("put_people", tenant, count=len(drafts), people=people)
         return written(people_at(drafts, answer.first), answer.live)
 
-    async def get_person(self, tenant: str, person_id: int) -> Person | None:
-        """Return a live person."""
-        row = await self._row("get_person_any", tenant=tenant, id=person_id)
-        return None if row is None or row["deleted"] else rows.person(row)
-
     async def delete_person(self, tenant: str, person_id: int) -> Person | None:
         """Tombstone a person no live work interruption refers to (one statement)."""
         answer = await self._write("delete_person", tenant, id=person_id)
@@ -137,11 +131,6 @@ class PostgresRecords(PostgresBase):
         check_people_known(wanted, set(wanted).difference(answer.missing))
         return written(work_interruptions_at(drafts, answer.first), answer.live)
 
-    async def get_work_interruption(self, tenant: str, record_id: int) -> WorkInterruption | None:
-        """Return a live work interruption."""
-        row = await self._row("get_work_interruption_any", tenant=tenant, id=record_id)
-        return None if row is None or row["deleted"] else rows.work_interruption(row, CODEC)
-
     async def delete_work_interruption(
         self, tenant: str, record_id: int
     ) -> WorkInterruption | None:
@@ -151,11 +140,6 @@ class PostgresRecords(PostgresBase):
             return None
         self._announcer.changed(tenant)
         return rows.work_interruption(row, CODEC)
-
-    async def read_changes(self, tenant: str, *, after: int, limit: int) -> list[WorkInterruption]:
-        """One range scan of ``(tenant, change_version)``."""
-        found = await self._rows("read_changes", tenant=tenant, after=after, limit=limit)
-        return [rows.work_interruption(r, CODEC) for r in found]
 
     async def read_changes_many(
         self, requests: Sequence[tuple[str, int, int]]
@@ -171,16 +155,3 @@ class PostgresRecords(PostgresBase):
         for row in found_rows:
             found[row["request"] - 1].append(rows.work_interruption(row, CODEC))
         return found
-
-    async def list_work_interruptions(
-        self, tenant: str, query: WorkInterruptionQuery
-    ) -> list[WorkInterruption]:
-        """One keyset page over ``(tenant, date, id)``."""
-        params = rows.work_interruptions_params(tenant, query, CODEC)
-        found = await self._rows("list_work_interruptions", params)
-        return [rows.work_interruption(r, CODEC) for r in found]
-
-    async def head_version(self, tenant: str) -> int:
-        """The tenant's latest committed version."""
-        row = await self._row("head_version", tenant=tenant)
-        return 0 if row is None else int(row["head_version"])

@@ -53,14 +53,6 @@ class PostgresReferences(PostgresBase):
                 raise ConflictError.duplicate_reference(key, value, -1) from exc
         return True
 
-    async def delete_custom_reference(self, tenant: str, person_id: int, key: str) -> bool:
-        """Remove one reference."""
-        async with self._tx() as conn:
-            status = await run(
-                conn, "delete_person_reference", tenant=tenant, id=person_id, key=key
-            )
-        return status.endswith(" 1")
-
     async def put_group(self, tenant: str, group: PersonGroup) -> bool:
         """Create or replace a group and its people; the org tree stays a tree (the tree
         of a tenant has one writer at a time)."""
@@ -97,12 +89,3 @@ class PostgresReferences(PostgresBase):
             await run(conn, "delete_group_members", **params)
             status = await run(conn, "delete_group", **params)
         return status.endswith(" 1")
-
-    async def people_in_groups(
-        self, tenant: str, kind: GroupKind, group_ids: Collection[int]
-    ) -> frozenset[int]:
-        """The people of the groups and of every group below them, in one query."""
-        found = await self._rows(
-            "people_in_groups", tenant=tenant, kind=kind.value, ids=sorted(group_ids)
-        )
-        return frozenset(row["person_id"] for row in found)

@@ -1,9 +1,10 @@
 """``PostgresStore``: the server store (asyncpg), for many API nodes and delivery workers.
 
-Its parts live by concept: ``base`` (pool, transactions), ``clients``, ``records`` (the
-one-statement writes with commit-ordered versions), ``webhooks`` (and history),
-``delivery`` (leases and wake-ups), ``references`` (and groups) and ``console``; this
-module opens and closes the pool, migrates the database and keeps its secrets sealed.
+Its parts live by concept: ``base`` (pool, transactions), ``records`` (the one-statement
+writes with commit-ordered versions), ``webhooks`` (and history), ``delivery`` (leases and
+wake-ups), ``references`` (and groups) and ``console``, over what both SQL stores share
+(``sql_common``); this module opens and closes the pool, migrates the database and keeps
+its secrets sealed.
 
 - Once a write has committed, its tenant is announced (``pg_notify``, coalesced, outside the
   write: see ``announcer``); ``listen`` wakes workers of every process.
@@ -18,10 +19,11 @@ from collections.abc import Callable, Sequence
 
 import asyncpg
 
+from workhooks.domain.clients import SigningKey
 from workhooks.errors import StoreUnavailableError
+from workhooks.storage import rows
 from workhooks.storage.postgres.announcer import Announcer
-from workhooks.storage.postgres.base import Q, fetch, run
-from workhooks.storage.postgres.clients import PostgresClients
+from workhooks.storage.postgres.base import CODEC, Q, fetch, fetchrow, run
 from workhooks.storage.postgres.connection import PoolSettings, translate_errors
 from workhooks.storage.postgres.console import PostgresConsole
 from workhooks.storage.postgres.delivery import PostgresDelivery
@@ -68,7 +70,6 @@ async def _migrate(conn: asyncpg.Connection) -> tuple[str, ...]:
 
 
 class PostgresStore(
-    PostgresClients,
     PostgresRecords,
     PostgresWebhooks,
     PostgresDelivery,
@@ -188,3 +189,12 @@ class PostgresStore(
         async with self._tx() as conn:
             await conn.execute("SELECT pg_advisory_xact_lock(7461737)")  # not during migration
             return await self._seal_secrets(conn, prefix=self._sealer.current_prefix)
+
+    async def ensure_signing_key(self, candidate: SigningKey) -> SigningKey:
+        """Insert ``candidate`` unless a key exists; return the oldest key."""
+        params = rows.signing_key_params(candidate, CODEC, self._sealer)
+        async with self._tx() as conn:
+            await run(conn, "insert_signing_key_if_none", **params)
+            row = await fetchrow(conn, "get_signing_key")
+        assert row is not None
+        return rows.signing_key(row, CODEC, self._sealer)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery
+from workhooks.domain.deliveries import Delivery, DeliveryAttempt
 from workhooks.domain.webhooks import NewWebhook, Webhook, check_webhook_limit
 from workhooks.storage import rows
 from workhooks.storage.postgres.base import CODEC, PostgresBase, fetch, fetchrow, run
@@ -27,31 +27,6 @@ class PostgresWebhooks(PostgresBase):
             row = await fetchrow(conn, "insert_webhook", **params)
         assert row is not None
         return self._row_webhook(row)
-
-    async def get_webhook(self, tenant: str, webhook_id: str) -> Webhook | None:
-        """The tenant's webhook, deleted or not."""
-        row = await self._row("get_webhook", tenant=tenant, id=webhook_id)
-        return None if row is None else self._row_webhook(row)
-
-    async def list_webhooks(self, tenant: str) -> list[Webhook]:
-        """The tenant's live webhooks, oldest first."""
-        return [self._row_webhook(r) for r in await self._rows("list_webhooks", tenant=tenant)]
-
-    async def delete_webhook(self, tenant: str, webhook_id: str, *, at: dt.datetime) -> bool:
-        """Soft-delete a live webhook."""
-        async with self._tx() as conn:
-            status = await run(conn, "delete_webhook", tenant=tenant, id=webhook_id, at=at)
-        return status.endswith(" 1")
-
-    async def list_attempts(self, webhook_id: str, *, limit: int) -> list[DeliveryAttempt]:
-        """Newest attempts first."""
-        found = await self._rows("list_attempts", webhook_id=webhook_id, limit=limit)
-        return [rows.attempt(r, CODEC) for r in found]
-
-    async def list_deliveries(self, query: DeliveryQuery) -> list[Delivery]:
-        """Newest last attempt first, keyset-paged."""
-        found = await self._rows("list_deliveries", rows.deliveries_params(query, CODEC))
-        return [rows.delivery(r, CODEC) for r in found]
 
     async def get_delivery(
         self, webhook_id: str, delivery_id: str

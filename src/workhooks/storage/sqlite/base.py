@@ -11,18 +11,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from workhooks.domain.deliveries import Delivery
-from workhooks.domain.webhooks import Webhook
 from workhooks.errors import StoreUnavailableError
 from workhooks.storage import rows
 from workhooks.storage.rows import Codec, json_text
 from workhooks.storage.sealing import Sealer
 from workhooks.storage.sql import Query, load_named_queries
+from workhooks.storage.sql_common import SqlCommon
 
 __all__ = ["CODEC", "Q", "SqliteBase", "connect"]
 
@@ -83,17 +83,16 @@ def _full_disk_is_unavailable() -> Iterator[None]:
         ) from exc
 
 
-class SqliteBase:
+class SqliteBase(SqlCommon):
     """The threads, connections and transactions the parts of ``SqliteStore`` run on."""
+
+    _codec = CODEC
 
     _sealer: Sealer
     _writer_pool: ThreadPoolExecutor
     _reader_pool: ThreadPoolExecutor
     _writer: sqlite3.Connection | None
     _reader: sqlite3.Connection | None
-
-    def _row_webhook(self, row: sqlite3.Row) -> Webhook:
-        return rows.webhook(row, CODEC, self._sealer)
 
     @staticmethod
     def _row_delivery(row: sqlite3.Row) -> Delivery:
@@ -138,17 +137,28 @@ class SqliteBase:
         with _full_disk_is_unavailable():  # sorting may need temporary space
             return await self._on(self._reader_pool, run)
 
-    async def _rows(self, name: str, params: dict[str, Any]) -> list[sqlite3.Row]:
+    async def _rows(
+        self, name: str, params: Mapping[str, Any] | None = None, /, **more: Any
+    ) -> list[sqlite3.Row]:
         """The rows of one named query, read from a snapshot."""
-        sql = Q[name].sql
-        return await self._read(lambda c: c.execute(sql, params).fetchall())
+        sql, given = Q[name].sql, more if params is None else {**params, **more}
+        return await self._read(lambda c: c.execute(sql, given).fetchall())
 
-    async def _row(self, name: str, params: dict[str, Any]) -> sqlite3.Row | None:
+    async def _row(
+        self, name: str, params: Mapping[str, Any] | None = None, /, **more: Any
+    ) -> sqlite3.Row | None:
         """The first row of one named query, read from a snapshot."""
-        sql = Q[name].sql
-        return await self._read(lambda c: c.execute(sql, params).fetchone())
+        sql, given = Q[name].sql, more if params is None else {**params, **more}
+        return await self._read(lambda c: c.execute(sql, given).fetchone())
 
-    async def _change(self, name: str, params: dict[str, Any]) -> int:
+    async def _change(self, name: str, params: Mapping[str, Any] | None = None, /) -> int:
         """Run one named statement in a write transaction; return the rows it touched."""
         sql = Q[name].sql
-        return await self._write(lambda c: c.execute(sql, params).rowcount)
+        return await self._write(lambda c: c.execute(sql, params or {}).rowcount)
+
+    async def _change_row(
+        self, name: str, params: Mapping[str, Any] | None = None, /
+    ) -> sqlite3.Row | None:
+        """Run one named statement in a write transaction; the first row it returned."""
+        sql = Q[name].sql
+        return await self._write(lambda c: c.execute(sql, params or {}).fetchone())

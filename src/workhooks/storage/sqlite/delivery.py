@@ -40,10 +40,6 @@ class SqliteDelivery(SqliteBase):
         }
         return [self._row_webhook(r) for r in await self._rows("due_webhooks", params)]
 
-    async def settle_tenants(self, *, now: dt.datetime) -> int:
-        """Mark settled the tenants whose sendable webhooks have all caught up."""
-        return await self._change("settle_tenants", {"now": CODEC.instant(now)})
-
     async def renew_leases(self, webhook_ids: Collection[str]) -> set[str]:
         """One worker per database here: it holds every webhook."""
         return set(webhook_ids)
@@ -53,10 +49,6 @@ class SqliteDelivery(SqliteBase):
 
     async def listen(self, callback: Callable[[str], None]) -> None:
         """Changes come from this process only; its services wake the worker directly."""
-
-    async def disable_expired(self, *, now: dt.datetime) -> int:
-        """Disable webhooks past ``valid_until``."""
-        return await self._change("disable_expired", {"now": CODEC.instant(now)})
 
     async def apply_window(self, outcome: WindowOutcome) -> bool:
         """Apply one window's outcome (see ``apply_windows``)."""

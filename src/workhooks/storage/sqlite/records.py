@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection, Sequence
 
-from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.writes import (
     Written,
@@ -72,11 +71,6 @@ class SqliteRecords(SqliteBase):
 
         return await self._write(run)
 
-    async def get_person(self, tenant: str, person_id: int) -> Person | None:
-        """Return a live person."""
-        row = await self._row("get_person_any", {"tenant": tenant, "id": person_id})
-        return None if row is None or row["deleted"] else rows.person(row)
-
     async def delete_person(self, tenant: str, person_id: int) -> Person | None:
         """Tombstone a person that no live work interruption refers to."""
         key = {"tenant": tenant, "id": person_id}
@@ -126,11 +120,6 @@ class SqliteRecords(SqliteBase):
 
         return await self._write(run)
 
-    async def get_work_interruption(self, tenant: str, record_id: int) -> WorkInterruption | None:
-        """Return a live work interruption."""
-        row = await self._row("get_work_interruption_any", {"tenant": tenant, "id": record_id})
-        return None if row is None or row["deleted"] else rows.work_interruption(row, CODEC)
-
     async def delete_work_interruption(
         self, tenant: str, record_id: int
     ) -> WorkInterruption | None:
@@ -146,11 +135,6 @@ class SqliteRecords(SqliteBase):
             return work_interruption_tombstone(rows.work_interruption(row, CODEC), version)
 
         return await self._write(run)
-
-    async def read_changes(self, tenant: str, *, after: int, limit: int) -> list[WorkInterruption]:
-        """One indexed range scan over ``(tenant, change_version)``."""
-        found = await self._rows("read_changes", {"tenant": tenant, "after": after, "limit": limit})
-        return [rows.work_interruption(r, CODEC) for r in found]
 
     async def read_changes_many(
         self, requests: Sequence[tuple[str, int, int]]
@@ -171,18 +155,3 @@ class SqliteRecords(SqliteBase):
             ]
 
         return await self._read(run)
-
-    async def list_work_interruptions(
-        self, tenant: str, query: WorkInterruptionQuery
-    ) -> list[WorkInterruption]:
-        """One keyset page over the ``(tenant, date, id)`` index of live records."""
-        params = rows.work_interruptions_params(tenant, query, CODEC)
-        return [
-            rows.work_interruption(r, CODEC)
-            for r in await self._rows("list_work_interruptions", params)
-        ]
-
-    async def head_version(self, tenant: str) -> int:
-        """Return the tenant's latest committed version."""
-        row = await self._row("head_version", {"tenant": tenant})
-        return 0 if row is None else int(row[0])

@@ -66,11 +66,6 @@ class SqliteReferences(SqliteBase):
 
         return await self._write(run)
 
-    async def delete_custom_reference(self, tenant: str, person_id: int, key: str) -> bool:
-        """Remove one custom reference; False if there was none."""
-        params = {"tenant": tenant, "id": person_id, "key": key}
-        return await self._change("delete_person_reference", params) == 1
-
     async def put_group(self, tenant: str, group: PersonGroup) -> bool:
         """Create or replace a group and its people; the org tree stays a tree."""
         params = rows.group_params(tenant, group, CODEC)
@@ -111,10 +106,3 @@ class SqliteReferences(SqliteBase):
             return bool(c.execute(Q["delete_group"].sql, params).rowcount == 1)
 
         return await self._write(run)
-
-    async def people_in_groups(
-        self, tenant: str, kind: GroupKind, group_ids: Collection[int]
-    ) -> frozenset[int]:
-        """The people of the groups and of every group below them, in one query."""
-        params = {"tenant": tenant, "kind": kind.value, "ids": json_text(sorted(group_ids))}
-        return frozenset(r["person_id"] for r in await self._rows("people_in_groups", params))

@@ -1,9 +1,9 @@
 """``SqliteStore``: the zero-setup store, one SQLite file in WAL mode.
 
-Its parts live by concept: ``base`` (threads, connections, transactions), ``clients``,
-``records``, ``webhooks`` (and history), ``delivery``, ``references`` (and groups) and
-``console``; this module opens and closes the file, migrates it, keeps its secrets sealed
-and holds the one delivering process's lock.
+Its parts live by concept: ``base`` (threads, connections, transactions), ``records``,
+``webhooks`` (and history), ``delivery``, ``references`` (and groups) and ``console``, over
+what both SQL stores share (``sql_common``); this module opens and closes the file,
+migrates it, keeps its secrets sealed and holds the one delivering process's lock.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from workhooks.domain.clients import SigningKey
 from workhooks.errors import DeliveryHeldError
+from workhooks.storage import rows
 from workhooks.storage.sealing import (
     MAGIC,
     PREFIX_SIZE,
@@ -24,8 +26,7 @@ from workhooks.storage.sealing import (
 )
 from workhooks.storage.sql import load_migrations, pending_migrations
 from workhooks.storage.sqlite import base
-from workhooks.storage.sqlite.base import Q
-from workhooks.storage.sqlite.clients import SqliteClients
+from workhooks.storage.sqlite.base import CODEC, Q
 from workhooks.storage.sqlite.console import SqliteConsole
 from workhooks.storage.sqlite.delivery import SqliteDelivery
 from workhooks.storage.sqlite.records import SqliteRecords
@@ -84,7 +85,6 @@ def _migrate(conn: sqlite3.Connection) -> tuple[str, ...]:
 
 
 class SqliteStore(
-    SqliteClients,
     SqliteRecords,
     SqliteWebhooks,
     SqliteDelivery,
@@ -181,3 +181,14 @@ class SqliteStore(
         return await self._write(
             lambda c: self._seal_secrets(c, prefix=self._sealer.current_prefix)
         )
+
+    async def ensure_signing_key(self, candidate: SigningKey) -> SigningKey:
+        """Insert ``candidate`` unless a key exists; return the oldest key."""
+        params = rows.signing_key_params(candidate, CODEC, self._sealer)
+
+        def run(c: sqlite3.Connection) -> sqlite3.Row:
+            c.execute(Q["insert_signing_key_if_none"].sql, params)
+            row: sqlite3.Row = c.execute(Q["get_signing_key"].sql).fetchone()
+            return row
+
+        return rows.signing_key(await self._write(run), CODEC, self._sealer)
