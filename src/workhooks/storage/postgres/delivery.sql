@@ -8,9 +8,9 @@
 -- after :after (where this worker's previous search stopped), then from the start; each gives
 -- a few times :limit webhooks at most, the most behind first, off the (tenant, cursor, id)
 -- index. So a search costs what it returns, not the number of tenants with work. Not held
--- by this worker (:holding) nor leased by another live worker; tenants in :full are left out (this
--- worker holds enough of theirs). Tenants take turns in the answer:
--- each tenant's first webhook comes before any tenant's second. Rows are locked with SKIP
+-- by this worker (:holding) nor leased by another live worker; tenants in :full are left
+-- out (this worker holds enough of theirs). Tenants take turns in the answer: each
+-- tenant's first webhook comes before any tenant's second. Rows are locked with SKIP
 -- LOCKED, so concurrent workers claim disjoint sets without waiting; the lease condition
 -- is re-checked on the row as locked, so a row another worker claimed since the snapshot
 -- is passed over and the LIMIT is filled from the next ones.
@@ -60,7 +60,8 @@ WITH later AS (
     JOIN tenants AS t ON t.tenant = w.tenant
     WHERE w.status = 'Enabled' AND w.deleted_at IS NULL AND w.next_attempt_at IS NOT NULL
         AND w.next_attempt_at <= :now AND w.cursor < t.work_interruptions_head
-        AND w.valid_until > :now AND w.id <> ALL(:holding::text[]) AND w.tenant <> ALL(:full::text[])
+        AND w.valid_until > :now AND w.id <> ALL(:holding::text[])
+        AND w.tenant <> ALL(:full::text[])
         AND (w.leased_by IS NULL OR w.leased_by = :worker OR w.lease_expires_at < now())
 ), turns AS (
     SELECT c.id, c.lap, c.tenant,
@@ -73,7 +74,8 @@ WITH later AS (
     LIMIT :limit
     FOR UPDATE OF w SKIP LOCKED
 )
-UPDATE webhooks AS w SET leased_by = :worker, lease_expires_at = now() + make_interval(secs => :lease_seconds)
+UPDATE webhooks AS w
+SET leased_by = :worker, lease_expires_at = now() + make_interval(secs => :lease_seconds)
 FROM locked
 WHERE w.id = locked.id
 RETURNING w.*
@@ -98,8 +100,8 @@ WHERE id = ANY(:ids::text[]) AND leased_by = :worker
 -- each cursor (compare-and-set, lease holder only) and give the lease back unless the
 -- worker keeps it for the webhook's next window; unsettle the tenant of a webhook that
 -- leaves back-off still behind; then, only for the rows that moved, insert the windows'
--- attempts and upsert their summary rows. :outcomes: the outcomes, :attempts: the attempts (JSON arrays),
--- :ids: the webhook ids (so the planner reads them through the primary key).
+-- attempts and upsert their summary rows. :outcomes and :attempts are JSON arrays; :ids
+-- are the webhook ids (so the planner reads them through the primary key).
 WITH outcome AS (
     SELECT x.* FROM jsonb_to_recordset(:outcomes::jsonb) AS x(webhook_id text, tenant text,
         expected_cursor bigint, cursor bigint, failures integer,
@@ -161,7 +163,7 @@ WITH outcome AS (
 SELECT id, active FROM moved
 
 -- name: read_changes_many
--- read_changes for several requests at once (:tenants tenants, :afters afters, :limits limits, in step).
+-- read_changes for several requests at once (:tenants, :afters and :limits, in step).
 SELECT q.n AS request, r.* FROM unnest(:tenants::text[], :afters::bigint[], :limits::integer[])
     WITH ORDINALITY AS q(tenant, after, size, n)
 CROSS JOIN LATERAL (

@@ -20,7 +20,8 @@ SELECT id, name, parent_id FROM person_groups WHERE tenant = :tenant AND kind = 
 
 -- name: upsert_group
 -- Create or replace a group (its people apart).
-INSERT INTO person_groups (tenant, kind, id, name, parent_id) VALUES (:tenant, :kind, :id, :name, :parent_id)
+INSERT INTO person_groups (tenant, kind, id, name, parent_id)
+VALUES (:tenant, :kind, :id, :name, :parent_id)
 ON CONFLICT (tenant, kind, id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id
 RETURNING (xmax = 0) AS created
 
@@ -41,7 +42,9 @@ SELECT :tenant, :kind, :id, p FROM unnest(:people::bigint[]) AS p
 
 -- name: group_has_children
 -- Whether org-groups hang below the group.
-SELECT EXISTS (SELECT 1 FROM person_groups WHERE tenant = :tenant AND kind = :kind AND parent_id = :id)
+SELECT EXISTS (
+    SELECT 1 FROM person_groups WHERE tenant = :tenant AND kind = :kind AND parent_id = :id
+)
 
 -- name: delete_group
 -- Delete a group.
@@ -53,7 +56,9 @@ DELETE FROM person_groups WHERE tenant = :tenant AND kind = :kind AND id = :id
 -- into a scan of the tenant's whole tree per group, which it chose for young tables.
 WITH RECURSIVE below(id) AS (
     SELECT g.id FROM unnest(:ids::bigint[]) AS wanted(id), LATERAL (
-        SELECT id FROM person_groups WHERE tenant = :tenant AND kind = :kind AND id = wanted.id OFFSET 0
+        SELECT id FROM person_groups
+        WHERE tenant = :tenant AND kind = :kind AND id = wanted.id
+        OFFSET 0
     ) AS g
     UNION
     SELECT child.id FROM below, LATERAL (

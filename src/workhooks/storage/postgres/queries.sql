@@ -7,7 +7,8 @@ SELECT head_version FROM tenants WHERE tenant = :tenant
 
 -- name: insert_client
 -- Register an API client.
-INSERT INTO clients (id, tenant, secret_hash, scopes, created_at) VALUES (:id, :tenant, :secret_hash, :scopes, :created_at)
+INSERT INTO clients (id, tenant, secret_hash, scopes, created_at)
+VALUES (:id, :tenant, :secret_hash, :scopes, :created_at)
 
 -- name: get_client
 -- One API client by id.
@@ -104,7 +105,8 @@ WHERE webhook_id = :webhook_id
     AND (:statuses::text[] IS NULL OR status = ANY(:statuses::text[]))
     AND (:since::timestamptz IS NULL OR last_attempt_at >= :since)
     AND (:until::timestamptz IS NULL OR last_attempt_at <= :until)
-    AND (:after_at::timestamptz IS NULL OR (last_attempt_at, message_id) < (:after_at::timestamptz, :after_id::text))
+    AND (:after_at::timestamptz IS NULL
+        OR (last_attempt_at, message_id) < (:after_at::timestamptz, :after_id::text))
 ORDER BY last_attempt_at DESC, message_id DESC
 LIMIT :limit
 
@@ -114,7 +116,9 @@ SELECT * FROM deliveries WHERE webhook_id = :webhook_id AND message_id = :messag
 
 -- name: delivery_attempts
 -- One delivery's attempts, oldest first.
-SELECT * FROM delivery_attempts WHERE webhook_id = :webhook_id AND message_id = :message_id ORDER BY id
+SELECT * FROM delivery_attempts
+WHERE webhook_id = :webhook_id AND message_id = :message_id
+ORDER BY id
 
 -- name: purge_attempts
 -- Forget attempts made before :before (retention).
@@ -225,7 +229,8 @@ SELECT DISTINCT substring(secret FROM 1 FOR :size) AS prefix FROM webhooks
 
 -- name: webhook_secrets_not_starting
 -- The webhook secrets not sealed with :prefix.
-SELECT id, secret FROM webhooks WHERE substring(secret FROM 1 FOR length(:prefix::bytea)) <> :prefix::bytea
+SELECT id, secret FROM webhooks
+WHERE substring(secret FROM 1 FOR length(:prefix::bytea)) <> :prefix::bytea
 
 -- name: set_webhook_secret
 -- Store a webhook secret sealed anew.

@@ -7,10 +7,10 @@
 SELECT kind, value FROM workhooks_put_people(:tenant, :count, :people::jsonb)
 
 -- name: put_work_interruptions
--- Check the people :persons exist and write the records (JSON :records) at
--- consecutive versions:
--- one statement, all or nothing (see put_people).
-SELECT kind, value FROM workhooks_put_work_interruptions(:tenant, :count, :records::jsonb, :persons::bigint[])
+-- Check the people :persons exist and write the records (JSON :records) at consecutive
+-- versions: one statement, all or nothing (see put_people).
+SELECT kind, value
+FROM workhooks_put_work_interruptions(:tenant, :count, :records::jsonb, :persons::bigint[])
 
 -- name: delete_person
 -- Tombstone a person no live work interruption refers to: one statement.
