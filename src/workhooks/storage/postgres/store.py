@@ -174,12 +174,24 @@ class PostgresStore(
             for r in await fetch(conn, "list_signing_keys")
             if not bytes(r["private_key"]).startswith(prefix)
         ]
-        for kid, sealed in keys:
-            await run(conn, "set_signing_key_seal", kid=kid, private_key=sealed)
+        if keys:
+            seal_key = Q["set_signing_key_seal"]
+            await conn.executemany(
+                seal_key.sql, [seal_key.args(kid=kid, private_key=sealed) for kid, sealed in keys]
+            )
         found = await fetch(conn, "webhook_secrets_not_starting", prefix=prefix)
-        for r in found:
-            sealed = sealer.reseal(bytes(r["secret"]), context=webhook_context(r["id"]))
-            await run(conn, "set_webhook_secret", id=r["id"], secret=sealed)
+        if found:
+            seal_secret = Q["set_webhook_secret"]
+            await conn.executemany(
+                seal_secret.sql,
+                [
+                    seal_secret.args(
+                        id=r["id"],
+                        secret=sealer.reseal(bytes(r["secret"]), context=webhook_context(r["id"])),
+                    )
+                    for r in found
+                ],
+            )
         prefixes = await fetch(conn, "webhook_secret_prefixes", size=PREFIX_SIZE)
         sealer.check_prefixes([bytes(r["prefix"]) for r in prefixes], what="webhook keys")
         return len(keys) + len(found)
