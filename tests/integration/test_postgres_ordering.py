@@ -16,7 +16,8 @@ from tests.integration.store_helpers import T0, draft, new_webhook, outcome, see
 from tests.postgres import reset_database
 from workhooks.domain.records import PersonDraft
 from workhooks.errors import UnknownPersonError
-from workhooks.storage.postgres.store import PostgresStore, Q
+from workhooks.storage.postgres.base import Q
+from workhooks.storage.postgres.store import PostgresStore
 from workhooks.testing import sealer_for_tests
 
 WRITERS = 8
@@ -176,15 +177,16 @@ async def test_settling_commits_without_waiting_for_its_flush_and_only_for_itsel
         await store.put_work_interruptions("acme", [draft(1)])
     finally:
         await store.close()
+    settle = Q["settle_tenants"]
     conn = await asyncpg.connect(database)
     try:
         async with conn.transaction():
             assert await conn.fetchval("SHOW synchronous_commit") == "on"
-            assert await conn.execute(Q["settle_tenants"], T0) == "UPDATE 1"
+            assert await conn.execute(settle.sql, *settle.args(now=T0)) == "UPDATE 1"
             assert await conn.fetchval("SHOW synchronous_commit") == "off"
         assert await conn.fetchval("SHOW synchronous_commit") == "on"
         await conn.execute("UPDATE tenants SET settled_head = 0")
-        assert await conn.execute(Q["settle_tenants"], T0) == "UPDATE 1"
+        assert await conn.execute(settle.sql, *settle.args(now=T0)) == "UPDATE 1"
         assert await conn.fetchval("SHOW synchronous_commit") == "on"
         settled = await conn.fetchval("SELECT settled_head = work_interruptions_head FROM tenants")
         assert settled is True

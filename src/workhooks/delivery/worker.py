@@ -22,13 +22,13 @@ import math
 import random
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from workhooks.delivery.metrics import DeliveryMetrics
 from workhooks.delivery.scheduler import Scheduler, Slot
 from workhooks.delivery.sender import Sender, SendResult
 from workhooks.delivery.state_log import WebhookStateLog
-from workhooks.delivery.windows import GroupCommit, SharedReads, Window
+from workhooks.delivery.windows import GroupCommit, SharedReads, Window, WindowStore
 from workhooks.domain.change_version import format_version
 from workhooks.domain.deliveries import DeliveryAttempt, excerpt, message_id
 from workhooks.domain.records import WorkInterruption
@@ -43,9 +43,9 @@ from workhooks.domain.retry import (
 from workhooks.domain.signing import sign
 from workhooks.domain.webhooks import Webhook, destination_origin
 from workhooks.services.clock import Clock
-from workhooks.storage.protocol import Store, WindowOutcome
+from workhooks.storage.protocol import DeliveryStore, HistoryStore, WindowOutcome
 
-__all__ = ["DeliveryWorker", "WorkerOptions"]
+__all__ = ["DeliveryWorker", "WorkerOptions", "WorkerStore"]
 
 logger = logging.getLogger("workhooks.delivery")
 
@@ -116,12 +116,16 @@ def _stopped_at(after: str, claimed: Sequence[Webhook]) -> str:
     return max(wrapped) if wrapped else max(w.tenant for w in claimed)
 
 
+class WorkerStore(DeliveryStore, HistoryStore, WindowStore, Protocol):
+    """What the worker uses: claims and outcomes, history retention, and windows' reads."""
+
+
 class DeliveryWorker:
     """Delivers every committed change to every enabled webhook, at least once, in order."""
 
     def __init__(
         self,
-        store: Store,
+        store: WorkerStore,
         sender: Sender,
         clock: Clock,
         *,

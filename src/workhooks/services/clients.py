@@ -14,7 +14,7 @@ from workhooks.domain.clients import Client, hash_secret
 from workhooks.domain.scopes import Scope
 from workhooks.errors import ConflictError, InvalidRequestError, NotFoundError
 from workhooks.services.clock import Clock
-from workhooks.storage.protocol import Store
+from workhooks.storage.protocol import ClientStore
 
 __all__ = ["ClientService", "NewClient"]
 
@@ -44,7 +44,7 @@ def _check_tenant(tenant: str) -> None:
 class ClientService:
     """Manages API clients (OAuth2 client credentials) of every tenant."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: ClientStore, clock: Clock) -> None:
         self._store = store
         self._clock = clock
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt
 from workhooks.domain.operators import AuditAction, AuditEntry
@@ -24,9 +25,16 @@ from workhooks.domain.search import (
 from workhooks.domain.webhooks import Webhook, WebhookStatus, destination_origin
 from workhooks.errors import ConflictError, InvalidRequestError, NotFoundError
 from workhooks.services.clock import Clock
-from workhooks.storage.protocol import BacklogReport, Store
+from workhooks.storage.console import ConsoleStore
+from workhooks.storage.protocol import BacklogReport, HistoryStore, WebhookStore
 
-__all__ = ["ConsoleService", "DeliveryDetail", "FailingDestination", "Overview"]
+__all__ = [
+    "ConsoleService",
+    "ConsoleServiceStore",
+    "DeliveryDetail",
+    "FailingDestination",
+    "Overview",
+]
 
 MAX_REASON = 200
 
@@ -65,10 +73,16 @@ def _check_limit(limit: int) -> int:
     return limit
 
 
+class ConsoleServiceStore(ConsoleStore, WebhookStore, HistoryStore, Protocol):
+    """What the console reads and acts on: searches and actions, webhooks, history."""
+
+
 class ConsoleService:
     """Searches and actions over every tenant's webhooks (or one tenant's)."""
 
-    def __init__(self, store: Store, clock: Clock, *, wake: Callable[[str], None]) -> None:
+    def __init__(
+        self, store: ConsoleServiceStore, clock: Clock, *, wake: Callable[[str], None]
+    ) -> None:
         self._store = store
         self._clock = clock
         self._wake = wake

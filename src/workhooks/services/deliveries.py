@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import Protocol
 
 from workhooks.domain.deliveries import (
     Delivery,
@@ -22,9 +23,9 @@ from workhooks.domain.token_payloads import HistoryCursor
 from workhooks.domain.tokens import TokenCodec
 from workhooks.domain.webhooks import is_webhook_id
 from workhooks.errors import InvalidContinuationTokenError, InvalidFilterError, NotFoundError
-from workhooks.storage.protocol import Store
+from workhooks.storage.protocol import HistoryStore, WebhookStore
 
-__all__ = ["DeliveryHistoryService", "DeliveryPage"]
+__all__ = ["DeliveryHistoryService", "DeliveryPage", "HistoryServiceStore"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,10 +66,14 @@ def _instant(condition: Comparison) -> dt.datetime:
     return value
 
 
+class HistoryServiceStore(WebhookStore, HistoryStore, Protocol):
+    """What the delivery history reads: the webhook, then its deliveries."""
+
+
 class DeliveryHistoryService:
     """Reads the delivery history of a tenant's webhooks."""
 
-    def __init__(self, store: Store, *, tokens: TokenCodec, page_size: int) -> None:
+    def __init__(self, store: HistoryServiceStore, *, tokens: TokenCodec, page_size: int) -> None:
         self._store = store
         self._tokens = tokens
         self._page_size = page_size

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from workhooks import documents
 from workhooks.domain.external_references import (
@@ -36,9 +37,9 @@ from workhooks.errors import (
     NotFoundError,
 )
 from workhooks.services.clock import Clock
-from workhooks.storage.protocol import Store
+from workhooks.storage.protocol import GroupStore, RecordStore, ReferenceStore
 
-__all__ = ["DeltaPage", "ReadService", "RecordPage"]
+__all__ = ["DeltaPage", "ReadService", "ReadServiceStore", "RecordPage"]
 
 CONTINUATION_LIFETIME = dt.timedelta(hours=24)
 DELTA_LIFETIME = dt.timedelta(hours=72)
@@ -66,10 +67,16 @@ def _scope(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
 
 
+class ReadServiceStore(RecordStore, ReferenceStore, GroupStore, Protocol):
+    """What the read API reads: records, their people's references, the people of groups."""
+
+
 class ReadService:
     """The work-interruptions read API of one tenant at a time."""
 
-    def __init__(self, store: Store, clock: Clock, *, tokens: TokenCodec, page_size: int) -> None:
+    def __init__(
+        self, store: ReadServiceStore, clock: Clock, *, tokens: TokenCodec, page_size: int
+    ) -> None:
         self._store = store
         self._clock = clock
         self._tokens = tokens

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from workhooks.domain.clients import secret_matches
 from workhooks.domain.operators import (
@@ -27,9 +27,10 @@ from workhooks.domain.token_payloads import PortalLinkClaims, SessionClaims
 from workhooks.domain.tokens import TokenCodec
 from workhooks.errors import AuthenticationError, InvalidRequestError, WorkhooksError
 from workhooks.services.clock import Clock
-from workhooks.storage.protocol import Store
+from workhooks.storage.console import ConsoleStore
+from workhooks.storage.protocol import ClientStore
 
-__all__ = ["OPERATOR_TENANT", "Session", "SessionService"]
+__all__ = ["OPERATOR_TENANT", "Session", "SessionService", "SessionServiceStore"]
 
 _Expiring = TypeVar("_Expiring", SessionClaims, PortalLinkClaims)
 # Operators' sessions are bound to no tenant; the codec needs a name that no tenant has.
@@ -51,12 +52,16 @@ class Session:
         return self.tenant is None
 
 
+class SessionServiceStore(ClientStore, ConsoleStore, Protocol):
+    """What sessions read: operators, and API clients for the delivery portal."""
+
+
 class SessionService:
     """Creates operators, signs people in, and reads back their sessions."""
 
     def __init__(
         self,
-        store: Store,
+        store: SessionServiceStore,
         clock: Clock,
         *,
         key: bytes,
