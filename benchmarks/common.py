@@ -69,7 +69,7 @@ async def access_token(
 
 def bench_settings(database_url: str, **overrides: Any) -> Settings:
     """Settings of the process under test: defaults, development mode (loopback receivers)."""
-    return Settings(database_url=database_url, dev=True, master_key=TEST_MASTER_KEY, **overrides)
+    return Settings.of(database_url=database_url, dev=True, master_key=TEST_MASTER_KEY, **overrides)
 
 
 def draft(record_id: int, n: int) -> WorkInterruptionDraft:
@@ -84,12 +84,12 @@ def draft(record_id: int, n: int) -> WorkInterruptionDraft:
     )
 
 
-async def setup_tenant(rt: Runtime, hook_urls: Sequence[str]) -> None:
+async def setup_tenant(rt: Runtime, hook_urls: Sequence[str], *, tenant: str = TENANT) -> None:
     """The tenant's people, and one webhook per URL (each starts at the tenant's head)."""
-    await rt.services.records.put_people(TENANT, [PersonDraft(id=i) for i in range(1, PEOPLE + 1)])
+    await rt.services.records.put_people(tenant, [PersonDraft(id=i) for i in range(1, PEOPLE + 1)])
     for url in hook_urls:
         await rt.services.webhooks.create(
-            TENANT, destination_url=url, collection_name="work-interruptions"
+            tenant, destination_url=url, collection_name="work-interruptions"
         )
 
 
@@ -275,8 +275,10 @@ class Backend:
             )
         return PostgresStore(
             url,
-            pool=PoolSettings(min_size=settings.db_pool_min, max_size=settings.db_pool_max),
-            lease_seconds=settings.lease_seconds,
+            pool=PoolSettings(
+                min_size=settings.storage.db_pool_min, max_size=settings.storage.db_pool_max
+            ),
+            lease_seconds=settings.storage.lease_seconds,
             trace=trace,
             sealer=load_sealer(settings),
         )

@@ -125,7 +125,7 @@ async def console_pages(backend: Backend, *, webhooks: int, deliveries: int) -> 
     tenants = [f"console-{n:05}" for n in range(min(TENANTS, webhooks))]
     per_tenant = max(1, webhooks // len(tenants))
     start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
-    async with backend.database() as url, runtime(Settings(database_url=url, dev=True)) as rt:
+    async with backend.database() as url, runtime(Settings.of(database_url=url, dev=True)) as rt:
         hooks = [
             (t, f"https://hooks.example.com/{t}/{i}") for t in tenants for i in range(per_tenant)
         ]

@@ -103,21 +103,31 @@ async def throughput(
 
 
 async def _write(
-    rt: Runtime, n: int, size: int, written_at: dict[int, tuple[float, float]]
+    rt: Runtime,
+    n: int,
+    size: int,
+    tenants: list[str],
+    written_at: dict[tuple[str, int], tuple[float, float]],
 ) -> None:
     """Write the ``n``-th group of ``size`` changes as one request would.
 
-    Notes when the write started and when its commit was acknowledged: the commit itself
-    happened in between (a worker in another process may even deliver before this process
-    has read the acknowledgment).
+    Writes go to the tenants in turn; each change is keyed by its tenant's hook name and its
+    version (versions are per tenant). Notes when the write started and when its commit was
+    acknowledged: the commit itself happened in between (a worker in another process may
+    even deliver before this process has read the acknowledgment).
     """
+    which = n % len(tenants)
     first = n * size
     changes = [draft(1 + (first + k) % LATENCY_RECORDS, first + k) for k in range(size)]
     started = time.monotonic()
-    written = await rt.services.records.put_work_interruptions(TENANT, changes)
+    written = await rt.services.records.put_work_interruptions(tenants[which], changes)
     acknowledged = time.monotonic()
     for one in written:
-        written_at[one.record.change_version] = (started, acknowledged)
+        written_at[(_hook(which), one.record.change_version)] = (started, acknowledged)
+
+
+def _hook(which: int) -> str:
+    return f"latency-{which}"
 
 
 async def offer(
@@ -193,11 +203,17 @@ async def latency(
     seconds: float,
     separate_worker: bool = False,
     changes_per_write: int = 1,
+    tenants: int = 1,
+    in_flight: int = 8,
 ) -> dict[str, Any]:
     """Write ``rate`` changes/s for ``seconds`` (open loop); time each from commit to receipt.
 
-    The writer is the record service, called as the API calls it, with up to 8 writes in
-    flight, each of ``changes_per_write`` changes (one transaction). By default the worker
+    The writer is the record service, called as the API calls it, with up to ``in_flight``
+    writes in flight, each of ``changes_per_write`` changes (one transaction), to
+    ``tenants`` tenants in turn (each with one webhook). One tenant's writes commit one
+    after another (its versions are handed out in commit order, contract decision 10), so
+    its single-change write rate is bounded by one commit flush per write; several tenants
+    commit side by side. By default the worker
     shares this process, as in ``workhooks serve`` (the only shape SQLite supports: a write
     wakes the worker in-process). With ``separate_worker`` a real ``workhooks worker``
     process delivers, woken by PostgreSQL's NOTIFY: an API node and a worker, as
@@ -208,12 +224,14 @@ async def latency(
     writes = max(2, int(rate * seconds) // changes_per_write)
     total = writes * changes_per_write
     counter = StatementCounter()
-    written_at: dict[int, tuple[float, float]] = {}
+    written_at: dict[tuple[str, int], tuple[float, float]] = {}
+    names = [TENANT] if tenants == 1 else [f"{TENANT}-{i:02d}" for i in range(tenants)]
     async with backend.database() as url:
         settings = bench_settings(url)
         store = backend.store(url, settings, counter.trace)
         async with runtime(settings, store=store) as rt, AsyncExitStack() as stack:
-            await setup_tenant(rt, [receiver.hook_url("latency")])
+            for which, name in enumerate(names):
+                await setup_tenant(rt, [receiver.hook_url(_hook(which))], tenant=name)
             await receiver.reset(arrivals=True)
             if separate_worker:
                 await stack.enter_async_context(worker_process(url, folder))
@@ -223,10 +241,11 @@ async def latency(
             offered_seconds = await offer(
                 rate / changes_per_write,
                 writes,
-                lambda n: _write(rt, n, changes_per_write, written_at),
+                lambda n: _write(rt, n, changes_per_write, names, written_at),
+                in_flight=in_flight,
             )
             await receiver.wait(count=total, timeout=120)
-        arrivals = await receiver.arrivals()
+        arrivals = await receiver.hook_arrivals()
     received = [(arrivals[v], times) for v, times in written_at.items() if v in arrivals]
     # The figure is measured from the start of the write: an upper bound of commit to
     # receipt (it includes the write's own round trips and any queueing for the store).
@@ -237,6 +256,8 @@ async def latency(
         "achieved_per_second": total / offered_seconds,
         "changes": total,
         "changes_per_write": changes_per_write,
+        "tenants": tenants,
+        "in_flight": in_flight,
         "received": len(samples),
         "measured_from": "start of the write",
         "p50_from_acknowledgment_ms": from_ack[len(from_ack) // 2],

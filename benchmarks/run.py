@@ -52,6 +52,7 @@ SCALING: dict[str, ScalingMeasure] = {
 MEASURES = ("baseline", "throughput", "fanout", "latency", "backlog", "api", "writes", *SCALING)
 DEFAULT_OUT = ROOT / "benchmarks" / "results.json"
 BATCHED_WRITE = 10
+LATENCY_TENANTS = 16
 
 
 def _say(text: str) -> None:
@@ -77,6 +78,23 @@ async def _latency(
         )
         if result["achieved_per_second"] >= RATE_REACHED * result["offered_per_second"]:
             break
+    if backend.admin_url is not None:
+        # One tenant's single-change writes commit one at a time (versions in commit order);
+        # the same rate spread over tenants is what many API clients together offer.
+        _say(
+            f"[{backend.name}] commit-to-receipt at {sizes.latency_rate}/s, 1/write, "
+            f"{LATENCY_TENANTS} tenants ..."
+        )
+        found["latency_tenants"] = await latency(
+            backend,
+            receiver,
+            folder,
+            rate=sizes.latency_rate,
+            seconds=sizes.latency_seconds,
+            separate_worker=True,
+            tenants=LATENCY_TENANTS,
+            in_flight=4 * LATENCY_TENANTS,
+        )
     return found
 
 

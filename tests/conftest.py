@@ -120,10 +120,10 @@ async def api_factory() -> AsyncIterator[ApiFactory]:
 async def api(request: pytest.FixtureRequest, api_factory: ApiFactory) -> Api:
     """An app on an in-memory store and on PostgreSQL, production rules (``dev=False``)."""
     if request.param == "memory":
-        return await api_factory(Settings(database_url="memory://", dev=False))
+        return await api_factory(Settings.of(database_url="memory://", dev=False))
     url = request.getfixturevalue("postgres_database")
     await reset_database(url)
-    return await api_factory(Settings(database_url=url, dev=False, master_key=TEST_MASTER_KEY))
+    return await api_factory(Settings.of(database_url=url, dev=False, master_key=TEST_MASTER_KEY))
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from workhooks import __version__
-from workhooks.config import ConfigError, Settings
+from workhooks.config import ConfigError, Settings, database_help, default_of
 from workhooks.errors import DeliveryHeldError, MasterKeyError, SchemaTooNewError, WorkhooksError
 from workhooks.logs import configure_logging
 from workhooks.mirror.command import add_mirror_parser, run_mirror_command
@@ -21,8 +21,7 @@ __all__ = ["main"]
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--database-url",
-        help="sqlite:///<path> or postgresql://... (default sqlite:///workhooks.db; "
-        "env WORKHOOKS_DATABASE_URL)",
+        help=database_help(),
     )
 
 
@@ -57,8 +56,10 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the API and the delivery worker")
     _add_common(serve)
-    serve.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=_port, help="port to listen on (default 8000)")
+    serve.add_argument("--host", help=f"interface to listen on (default {default_of('host')})")
+    serve.add_argument(
+        "--port", type=_port, help=f"port to listen on (default {default_of('port')})"
+    )
     serve.add_argument("--public-url", help="URL clients use to reach this server")
     _add_dev(serve)
     serve.add_argument(
@@ -84,7 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(migrate)
 
     demo = commands.add_parser("demo", help="run the server with a live demo on SQLite")
-    demo.add_argument("--port", type=_port, default=None, help="API port (default 8000)")
+    demo.add_argument(
+        "--port", type=_port, default=None, help=f"API port (default {default_of('port')})"
+    )
     demo.add_argument("--receiver-port", type=_port, default=8001, help="demo receiver port")
     demo.add_argument("--changes", type=int, default=40, help="simulated changes (default 40)")
     demo.add_argument("--database-url", default=None, help="default: sqlite:///workhooks-demo.db")
@@ -112,7 +115,7 @@ def _run(coro: Coroutine[Any, Any, Any]) -> Any:
 async def _openapi_document() -> dict[str, Any]:
     from workhooks.bootstrap import runtime
 
-    async with runtime(Settings(database_url="memory://")) as rt:
+    async with runtime(Settings.of(database_url="memory://")) as rt:
         document: dict[str, Any] = rt.app.openapi_schema.to_schema()
     return document
 
@@ -149,7 +152,7 @@ def _command(args: argparse.Namespace) -> int:
         logged = Settings.from_env()
     except ConfigError:
         logged = Settings()  # the command itself reports the bad setting
-    configure_logging(level=logged.log_level, fmt=logged.log_format)
+    configure_logging(level=logged.server.log_level, fmt=logged.server.log_format)
     try:
         return _dispatch(args)
     except (ConfigError, MasterKeyError, DeliveryHeldError) as exc:

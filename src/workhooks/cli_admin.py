@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from workhooks.config import ConfigError, Settings
+from workhooks.config import ConfigError, Settings, database_help
 from workhooks.domain.clients import Client
 from workhooks.domain.operators import AuditAction
 from workhooks.domain.scopes import require_scopes
@@ -32,8 +32,7 @@ Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 def _database(parser: argparse.ArgumentParser, *, json_output: bool = True) -> None:
     parser.add_argument(
         "--database-url",
-        help="sqlite:///<path> or postgresql://... (default sqlite:///workhooks.db; "
-        "env WORKHOOKS_DATABASE_URL)",
+        help=database_help(),
     )
     if json_output:
         parser.add_argument("--json", action="store_true", help="print JSON for scripts")
@@ -110,7 +109,7 @@ def _client_info(client: Client) -> dict[str, Any]:
 
 
 def _with_secret(new: NewClient, settings: Settings) -> dict[str, Any]:
-    token_url = f"{settings.base_url}/tenants/{new.client.tenant}/connect/token"
+    token_url = f"{settings.server.base_url}/tenants/{new.client.tenant}/connect/token"
     return {**_client_info(new.client), "client_secret": new.secret, "token_url": token_url}
 
 
@@ -192,8 +191,8 @@ async def _operators(args: argparse.Namespace, settings: Settings, password: str
 
 def _admin_settings(settings: Settings) -> Settings:
     """Without a configured master key, a development database's key file is used."""
-    configured = settings.master_key or settings.master_key_file
-    if not configured and dev_key_path(settings.database_url).exists():
+    configured = settings.security.master_key or settings.security.master_key_file
+    if not configured and dev_key_path(settings.storage.database_url).exists():
         return dataclasses.replace(settings, dev=True)
     return settings
 

@@ -198,7 +198,7 @@ async def run_demo(settings: Settings, *, receiver_port: int, changes: int) -> N
     """Run server, receiver and simulation; keep serving until Ctrl-C."""
     console = Console()
     receiver = _Receiver(console)
-    settings = Settings(**{**_as_dict(settings), "log_level": "warning"})
+    settings = settings.replace(log_level="warning")
     async with (
         runtime(settings) as rt,
         _serve_receiver(receiver, receiver_port) as url,
@@ -208,7 +208,7 @@ async def run_demo(settings: Settings, *, receiver_port: int, changes: int) -> N
         serving = asyncio.create_task(server.serve())
         await _wait_until_started(server)
         async with httpx.AsyncClient(
-            base_url=settings.base_url, headers={"User-Agent": DEMO_AGENT}, timeout=10
+            base_url=settings.server.base_url, headers={"User-Agent": DEMO_AGENT}, timeout=10
         ) as http:
             await _authenticate(rt, http, console, receiver=receiver_base(receiver_port))
             for old in await rt.services.webhooks.list(TENANT):
@@ -236,7 +236,3 @@ async def run_demo(settings: Settings, *, receiver_port: int, changes: int) -> N
             "The server keeps running; press Ctrl-C to stop."
         )
         await serving
-
-
-def _as_dict(settings: Settings) -> dict[str, Any]:
-    return {name: getattr(settings, name) for name in settings.__dataclass_fields__}

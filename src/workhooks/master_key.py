@@ -61,22 +61,22 @@ def _read_key_file(path: Path, *, source: str) -> Sealer:
 
 def load_sealer(settings: Settings) -> Sealer:
     """The sealer of the configured master keys (newest first), or a clear ``ConfigError``."""
+    security, database_url = settings.security, settings.storage.database_url
     try:
-        if settings.master_key and settings.master_key_file:
+        if security.master_key and security.master_key_file:
             raise ConfigError("set WORKHOOKS_MASTER_KEY or WORKHOOKS_MASTER_KEY_FILE, not both")
-        if settings.master_key:
-            return Sealer(parse_master_keys(settings.master_key, source="WORKHOOKS_MASTER_KEY"))
-        if settings.master_key_file:
+        if security.master_key:
+            return Sealer(parse_master_keys(security.master_key, source="WORKHOOKS_MASTER_KEY"))
+        if security.master_key_file:
             return _read_key_file(
-                Path(settings.master_key_file), source="WORKHOOKS_MASTER_KEY_FILE"
+                Path(security.master_key_file), source="WORKHOOKS_MASTER_KEY_FILE"
             )
         if not settings.dev:
             raise ConfigError(_MISSING)
-        path = dev_key_path(settings.database_url)
+        path = dev_key_path(database_url)
         if not path.parent.is_dir():
             raise ConfigError(
-                f"cannot open the database {settings.database_url}: "
-                f"the folder {path.parent} does not exist"
+                f"cannot open the database {database_url}: the folder {path.parent} does not exist"
             )
         if not path.exists():
             create_key_file(path)

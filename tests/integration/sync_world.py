@@ -115,7 +115,7 @@ async def open_world(tmp_path: Path, *, page_size: int = 1000) -> AsyncIterator[
     """Start the app with the engine as the only receiver; close everything after."""
     clock = FakeClock(dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC))
     sender = EngineSender()
-    settings = Settings(database_url="memory://", page_size=page_size)
+    settings = Settings.of(database_url="memory://", page_size=page_size)
     async with runtime(settings, clock=clock, sender=sender) as rt:
         new = await rt.services.clients.create("acme", frozenset(Scope))
         transport = HookedTransport(rt.app)

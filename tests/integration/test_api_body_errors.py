@@ -230,7 +230,7 @@ FUZZ_SETTINGS = settings(
 async def sqlite_api(api_factory: ApiFactory, tmp_path: Path) -> Api:
     """An app on a real SQLite file, production rules."""
     return await api_factory(
-        Settings(
+        Settings.of(
             database_url=f"sqlite:///{tmp_path}/fuzz.db", dev=False, master_key=TEST_MASTER_KEY
         )
     )

@@ -24,10 +24,10 @@ async def site(request: pytest.FixtureRequest, api_factory: ApiFactory, tmp_path
     """The app on a SQLite file and on PostgreSQL."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'api.db'}"
-        return await api_factory(Settings(database_url=url, master_key=TEST_MASTER_KEY))
+        return await api_factory(Settings.of(database_url=url, master_key=TEST_MASTER_KEY))
     url = request.getfixturevalue("postgres_database")
     await reset_database(url)
-    return await api_factory(Settings(database_url=url, master_key=TEST_MASTER_KEY))
+    return await api_factory(Settings.of(database_url=url, master_key=TEST_MASTER_KEY))
 
 
 async def test_tenant_retries_and_recovers_its_own_webhook(site: Api) -> None:

@@ -88,7 +88,7 @@ async def test_history_pages_follow_next_links_and_refuse_tampered_tokens(
     api_factory: ApiFactory,
 ) -> None:
     """Pages link to the next one; a tampered or foreign continuation token answers 409."""
-    api = await api_factory(Settings(database_url="memory://", history_page_size=1))
+    api = await api_factory(Settings.of(database_url="memory://", history_page_size=1))
     headers = await api.headers()
     webhook_id = await _setup(api, headers)
     first = await _get(api, headers, f"/webhooks/{webhook_id}/deliveries")

@@ -34,7 +34,7 @@ Document = dict[str, Any]
 async def paged_api(request: pytest.FixtureRequest, api_factory: ApiFactory, tmp_path: Path) -> Api:
     """An app with pages of two records, on the in-memory store and on SQLite."""
     url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path}/delta.db"
-    return await api_factory(Settings(database_url=url, page_size=2, master_key=TEST_MASTER_KEY))
+    return await api_factory(Settings.of(database_url=url, page_size=2, master_key=TEST_MASTER_KEY))
 
 
 def delta_url(filter_text: str = MARCH, **params: str) -> str:
@@ -571,7 +571,7 @@ async def delta_equivalence(
     later: list[Operation],
 ) -> None:
     """Sync, change, apply delta items; the result must equal a fresh list, twice over."""
-    async with open_api(Settings(database_url="memory://", page_size=2)) as api:
+    async with open_api(Settings.of(database_url="memory://", page_size=2)) as api:
         headers = await api.headers()
         for person_id in (1, 2):
             await api.put_person(headers, person_id)

@@ -27,7 +27,7 @@ CHANGE_VERSION = re.compile(r"[0-9A-F]{20}")
 async def any_api(request: pytest.FixtureRequest, api_factory: ApiFactory, tmp_path: Path) -> Api:
     """An app on the in-memory store and on a real SQLite file, production rules."""
     url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path}/flow.db"
-    return await api_factory(Settings(database_url=url, dev=False, master_key=TEST_MASTER_KEY))
+    return await api_factory(Settings.of(database_url=url, dev=False, master_key=TEST_MASTER_KEY))
 
 
 async def create_webhook(
@@ -344,7 +344,7 @@ async def test_change_is_delivered_as_the_get_document(api: Api) -> None:
 )
 async def test_dev_mode_accepts_http_and_loopback(api_factory: ApiFactory, url: str) -> None:
     """With ``dev=True``, plain http and loopback destinations are accepted."""
-    api = await api_factory(Settings(database_url="memory://", dev=True))
+    api = await api_factory(Settings.of(database_url="memory://", dev=True))
     created = await create_webhook(api, await api.headers(), url)
     assert created["destinationUrl"] == url
     assert created["status"] == "Enabled"
@@ -352,7 +352,7 @@ async def test_dev_mode_accepts_http_and_loopback(api_factory: ApiFactory, url: 
 
 async def test_dev_mode_still_refuses_private_networks(api_factory: ApiFactory) -> None:
     """Development mode relaxes only http and loopback: a private address still answers 400."""
-    api = await api_factory(Settings(database_url="memory://", dev=True))
+    api = await api_factory(Settings.of(database_url="memory://", dev=True))
     response = await api.http.post(
         f"{API}/webhooks",
         json={**HOOK, "destinationUrl": "http://10.1.2.3/hook"},

@@ -26,14 +26,14 @@ ALL_REFS = "(people,@badge-number)(people,@employee-number)(people,HRMID)"
 async def any_api(request: pytest.FixtureRequest, api_factory: ApiFactory, tmp_path: Path) -> Api:
     """An app on the in-memory store and on a real SQLite file, default page size."""
     url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path}/reads.db"
-    return await api_factory(Settings(database_url=url, master_key=TEST_MASTER_KEY))
+    return await api_factory(Settings.of(database_url=url, master_key=TEST_MASTER_KEY))
 
 
 @pytest.fixture(params=["memory", "sqlite"])
 async def paged_api(request: pytest.FixtureRequest, api_factory: ApiFactory, tmp_path: Path) -> Api:
     """An app with pages of three records, on the in-memory store and on SQLite."""
     url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path}/paged.db"
-    return await api_factory(Settings(database_url=url, page_size=3, master_key=TEST_MASTER_KEY))
+    return await api_factory(Settings.of(database_url=url, page_size=3, master_key=TEST_MASTER_KEY))
 
 
 def record(record_id: int, person_id: int, date: str) -> dict[str, Any]:

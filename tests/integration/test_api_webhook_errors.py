@@ -57,7 +57,7 @@ async def test_a_tenant_at_its_webhook_limit_gets_400_until_it_deletes_one(
     api_factory: ApiFactory,
 ) -> None:
     """Past ``WORKHOOKS_MAX_WEBHOOKS_PER_TENANT`` enabled webhooks a create answers 400."""
-    api = await api_factory(Settings(database_url="memory://", max_webhooks_per_tenant=2))
+    api = await api_factory(Settings.of(database_url="memory://", max_webhooks_per_tenant=2))
     headers = await api.headers()
     first = await api.http.post(f"{API}/webhooks", json=HOOK, headers=headers)
     await api.http.post(f"{API}/webhooks", json=HOOK, headers=headers)

@@ -185,3 +185,12 @@ async def test_write_measure_runs_today_and_a_reference_revision(tmp_path: Path)
         "reference"
         in rows["single-record writes, 2 writer(s) on 1 tenant(s), through the store"][0]
     )
+
+
+def test_render_measure_reports_positive_costs() -> None:
+    """The render measure prints a positive CPU cost for each webhook body and list page."""
+    from benchmarks.render import render_costs
+
+    costs = render_costs(records=20, runs=2)
+    assert len(costs) == 4
+    assert all(micros > 0 for micros in costs.values()), costs

@@ -38,7 +38,7 @@ async def test_a_disabled_operator_is_kept_disabled_and_audited(
     assert await _run(["operators", "disable", "--name", "ada", "--database-url", db]) == 0
     assert "disabled; its sessions ended" in capsys.readouterr().out
     assert await _run(["operators", "disable", "--name", "bob", "--database-url", db]) == 2
-    settings = Settings(database_url=db, master_key=TEST_MASTER_KEY)
+    settings = Settings.of(database_url=db, master_key=TEST_MASTER_KEY)
     async with runtime(settings) as rt:
         operator = await rt.store.get_operator("ada")
         assert operator is not None

@@ -33,7 +33,7 @@ HOOK = "https://consumer.example.com/hook"
 @pytest.fixture
 async def api(api_factory: ApiFactory) -> Api:
     """The app on the in-memory store, production rules: the SDK's contract is the API's."""
-    return await api_factory(Settings(database_url="memory://"))
+    return await api_factory(Settings.of(database_url="memory://"))
 
 
 async def people(client: AsyncClient, *ids: int) -> None:
@@ -125,7 +125,7 @@ def test_user_agent_must_be_name_version_company() -> None:
 
 async def test_iteration_follows_next_links_across_pages(api_factory: ApiFactory) -> None:
     """With pages of three, ten records come back complete, in date-then-id order."""
-    api = await api_factory(Settings(database_url="memory://", page_size=3))
+    api = await api_factory(Settings.of(database_url="memory://", page_size=3))
     client, transport = await async_sdk(api)
     async with client:
         await people(client, 1)
@@ -159,7 +159,7 @@ async def test_delta_snapshot_plus_changes_equals_the_current_state(
     api_factory: ApiFactory,
 ) -> None:
     """A delta walk, then the changes from its link, rebuild exactly what the server holds."""
-    api = await api_factory(Settings(database_url="memory://", page_size=2))
+    api = await api_factory(Settings.of(database_url="memory://", page_size=2))
     client, _ = await async_sdk(api)
     async with client:
         await people(client, 1)

@@ -49,7 +49,9 @@ async def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @contextlib.asynccontextmanager
 async def serving(url: str, **overrides: Any) -> AsyncIterator[Api]:
     """One API process (a runtime) on ``url``."""
-    async with open_api(Settings(database_url=url, master_key=TEST_MASTER_KEY, **overrides)) as api:
+    async with open_api(
+        Settings.of(database_url=url, master_key=TEST_MASTER_KEY, **overrides)
+    ) as api:
         yield api
 
 
@@ -260,5 +262,5 @@ async def test_each_token_signature_is_verified_once(
         for _ in range(10):
             assert (await api.http.get(f"{API}/webhooks", headers=_auth(token))).status_code == 200
         assert verified == [token]
-        api.clock.advance(api.rt.settings.token_ttl_seconds)
+        api.clock.advance(api.rt.settings.security.token_ttl_seconds)
         assert_error(await api.http.get(f"{API}/webhooks", headers=_auth(token)), 401)

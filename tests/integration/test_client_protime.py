@@ -33,7 +33,9 @@ HOOK = "https://consumer.example.com/hook"
 @pytest.fixture
 async def api(api_factory: ApiFactory) -> Api:
     """The app whose issuer is the authentication host, as Protime's tokens name it."""
-    return await api_factory(Settings(database_url="memory://", public_url=f"http://{AUTH_HOST}"))
+    return await api_factory(
+        Settings.of(database_url="memory://", public_url=f"http://{AUTH_HOST}")
+    )
 
 
 async def test_for_protime_takes_tokens_from_the_authentication_host(api: Api) -> None:

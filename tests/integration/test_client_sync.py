@@ -28,7 +28,7 @@ MARCH = "date ge '2025-03-01' and date le '2025-03-31'"
 @pytest.fixture
 async def api(api_factory: ApiFactory) -> Api:
     """The app on the in-memory store with pages of two records."""
-    return await api_factory(Settings(database_url="memory://", page_size=2))
+    return await api_factory(Settings.of(database_url="memory://", page_size=2))
 
 
 def write_and_walk(client: Client) -> tuple[list[int], str]:

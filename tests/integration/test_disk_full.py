@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import API, Api, ApiFactory, work_interruption
 from tests.integration.errors_helpers import HOOK, assert_error
 from workhooks.config import Settings
-from workhooks.storage.sqlite import store as sqlite_store
+from workhooks.storage.sqlite import base as sqlite_base
 from workhooks.testing import TEST_MASTER_KEY
 
 pytestmark = pytest.mark.timeout(60)
@@ -27,14 +27,14 @@ UNLIMITED = 1_073_741_823
 def connections(monkeypatch: pytest.MonkeyPatch) -> list[sqlite3.Connection]:
     """Every SQLite connection the store opens, so a test can cap and free its size."""
     opened: list[sqlite3.Connection] = []
-    connect = sqlite_store._connect
+    connect = sqlite_base.connect
 
     def recording(path: str) -> sqlite3.Connection:
         conn = connect(path)
         opened.append(conn)
         return conn
 
-    monkeypatch.setattr(sqlite_store, "_connect", recording)
+    monkeypatch.setattr(sqlite_base, "connect", recording)
     return opened
 
 
@@ -81,7 +81,7 @@ async def test_full_disk_answers_503_and_loses_nothing(
     """Writes on a full SQLite database answer 503 with ``Retry-After``; every acknowledged
     write stays readable, deliveries wait, and once space is freed the refused write and the
     deliveries go through."""
-    settings = Settings(
+    settings = Settings.of(
         database_url=f"sqlite:///{tmp_path / 'full.db'}", master_key=TEST_MASTER_KEY
     )
     api = await api_factory(settings)

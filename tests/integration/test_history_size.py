@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
+from workhooks.bootstrap.building import retry_policy, worker_options
 from workhooks.config import Settings
 from workhooks.delivery.sender import AiohttpSender
-from workhooks.delivery.worker import DeliveryWorker, WorkerOptions
+from workhooks.delivery.worker import DeliveryWorker
 from workhooks.domain.records import PersonDraft, WorkInterruptionDraft
-from workhooks.domain.retry import RetryPolicy
 from workhooks.services.webhooks import DestinationRules, WebhookService
 from workhooks.storage.protocol import Store
 from workhooks.testing import FakeClock
@@ -55,6 +55,7 @@ async def _deliver(store: Store, base: str, code: int) -> list[str]:
         clock,
         rules=DestinationRules(allow_http=True, allow_loopback=True),
         validity=dt.timedelta(days=30),
+        max_enabled=None,
     )
     created = await webhooks.create(
         TENANT, destination_url=f"{base}/{code}", collection_name="work-interruptions"
@@ -73,19 +74,21 @@ async def _deliver(store: Store, base: str, code: int) -> list[str]:
             for i in range(1, RECORDS + 1)
         ],
     )
-    sender = AiohttpSender(timeout_seconds=5, user_agent="t/1 (t)", allow_loopback=True)
+    sender = AiohttpSender(
+        timeout_seconds=5,
+        user_agent="t/1 (t)",
+        allow_loopback=True,
+        limit_per_host=settings.delivery.delivery_concurrency,
+    )
     await sender.start()
     try:
         worker = DeliveryWorker(
             store,
             sender,
             clock,
-            policy=RetryPolicy.from_seconds(settings.retry_schedule),
+            policy=retry_policy(settings),
             rng=random.Random(1),
-            options=WorkerOptions(
-                excerpt_bytes=settings.excerpt_bytes,
-                failure_excerpt_bytes=settings.failure_excerpt_bytes,
-            ),
+            options=worker_options(settings),
         )
         assert await worker.run_once() == RECORDS
     finally:

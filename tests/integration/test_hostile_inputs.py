@@ -32,10 +32,10 @@ async def stored_api(
     """The app on each durable store (the stores must accept and refuse the same inputs)."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'h.db'}"
-        return await api_factory(Settings(database_url=url, master_key=TEST_MASTER_KEY))
+        return await api_factory(Settings.of(database_url=url, master_key=TEST_MASTER_KEY))
     url = request.getfixturevalue("postgres_database")
     await reset_database(url)
-    return await api_factory(Settings(database_url=url, master_key=TEST_MASTER_KEY))
+    return await api_factory(Settings.of(database_url=url, master_key=TEST_MASTER_KEY))
 
 
 REFUSED: list[tuple[str, str, dict[str, Any], int]] = [

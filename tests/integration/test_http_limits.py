@@ -47,7 +47,7 @@ async def server() -> AsyncIterator[Server]:
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)  # connections wait in the backlog until uvicorn accepts them
     port = listener.getsockname()[1]
-    settings = Settings(
+    settings = Settings.of(
         database_url="memory://",
         port=port,
         run_worker=False,
@@ -254,7 +254,7 @@ async def test_a_client_beyond_its_rate_gets_429_with_retry_after(api_factory: A
     """A client past its burst is answered 429 with ``Retry-After`` and a Protime body;
     another client of the same tenant is not limited by it."""
     api = await api_factory(
-        Settings(database_url="memory://", rate_limit_per_second=0.1, rate_limit_burst=3)
+        Settings.of(database_url="memory://", rate_limit_per_second=0.1, rate_limit_burst=3)
     )
     headers = await api.headers()
     for _ in range(3):
@@ -270,7 +270,7 @@ async def test_source_side_writes_are_not_rate_limited(api_factory: ApiFactory) 
     """The source feed (PUT/DELETE of people and work interruptions) is never answered 429,
     while the same client's reads beyond its burst are."""
     api = await api_factory(
-        Settings(database_url="memory://", rate_limit_per_second=0.1, rate_limit_burst=2)
+        Settings.of(database_url="memory://", rate_limit_per_second=0.1, rate_limit_burst=2)
     )
     headers = {**await api.headers(), "Content-Type": "application/json"}
     await api.put_person(headers, 1)
@@ -288,7 +288,7 @@ async def test_source_side_writes_are_not_rate_limited(api_factory: ApiFactory) 
 async def test_rate_limits_can_be_turned_off(api_factory: ApiFactory) -> None:
     """With ``WORKHOOKS_RATE_LIMIT_PER_SECOND=0`` a client is never answered 429."""
     api = await api_factory(
-        Settings(database_url="memory://", rate_limit_per_second=0, rate_limit_burst=1)
+        Settings.of(database_url="memory://", rate_limit_per_second=0, rate_limit_burst=1)
     )
     headers = await api.headers()
     for _ in range(20):

@@ -227,7 +227,7 @@ class Rig:
 @contextlib.asynccontextmanager
 async def open_rig(database_url: str, kind: str, *, windows_in_flight: int) -> AsyncIterator[Rig]:
     """Start the receiver, the noisy destinations and the runtime; stop all, failed or not."""
-    settings = Settings(
+    settings = Settings.of(
         database_url=database_url,
         dev=True,
         master_key=TEST_MASTER_KEY,

@@ -16,14 +16,14 @@ from workhooks.storage.sealing import Sealer, encode_master_key, new_master_key
 
 def test_production_mode_without_a_master_key_refuses_to_start(tmp_path: Path) -> None:
     """No key, no development mode: a clear error that says how to make one."""
-    settings = Settings(database_url=f"sqlite:///{tmp_path}/p.db")
+    settings = Settings.of(database_url=f"sqlite:///{tmp_path}/p.db")
     with pytest.raises(ConfigError, match="workhooks master-key create"):
         load_sealer(settings)
 
 
 def test_development_mode_keeps_a_private_key_file_beside_the_database(tmp_path: Path) -> None:
     """The first start writes ``<database>.master-key`` (0600); later starts use it again."""
-    settings = Settings(database_url=f"sqlite:///{tmp_path}/dev.db", dev=True)
+    settings = Settings.of(database_url=f"sqlite:///{tmp_path}/dev.db", dev=True)
     first = load_sealer(settings)
     key_file = tmp_path / "dev.db.master-key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
@@ -36,7 +36,7 @@ def test_a_key_file_holds_the_ring_newest_first(tmp_path: Path) -> None:
     path = tmp_path / "ring.key"
     path.write_text(f"{encode_master_key(new)}\n{encode_master_key(old)}\n")
     path.chmod(0o600)
-    sealer = load_sealer(Settings(master_key_file=str(path)))
+    sealer = load_sealer(Settings.of(master_key_file=str(path)))
     assert sealer.current_key_id == Sealer([new]).current_key_id
     sealed_by_old = Sealer([old]).seal(b"x", context="c")
     assert sealer.open(sealed_by_old, context="c") == b"x"
@@ -50,7 +50,7 @@ def test_a_key_file_others_can_read_is_warned_about(
     create_key_file(path)
     path.chmod(0o644)
     with caplog.at_level(logging.WARNING, logger="workhooks"):
-        load_sealer(Settings(master_key_file=str(path)))
+        load_sealer(Settings.of(master_key_file=str(path)))
     assert "chmod 600" in caplog.text
 
 
@@ -67,7 +67,7 @@ def test_unusable_master_key_settings_are_refused_clearly(
 ) -> None:
     """Both settings at once, a malformed key or an unreadable file: a ``ConfigError``."""
     with pytest.raises(ConfigError, match=message):
-        load_sealer(Settings(**overrides))  # type: ignore[arg-type]
+        load_sealer(Settings.of(**overrides))
 
 
 def test_a_key_file_is_never_overwritten(tmp_path: Path) -> None:

@@ -75,7 +75,7 @@ async def test_caught_up_webhooks_have_no_series_of_their_own(api: Api) -> None:
 
 async def test_per_webhook_series_are_bounded_by_the_setting(api_factory: ApiFactory) -> None:
     """With many webhooks behind, only the configured number get series; counts cover all."""
-    api = await api_factory(Settings(database_url="memory://", metrics_webhook_series=2))
+    api = await api_factory(Settings.of(database_url="memory://", metrics_webhook_series=2))
     headers = await api.headers()
     await api.put_person(headers, 1)
     for n in range(5):
@@ -109,7 +109,7 @@ async def test_metrics_answer_only_loopback_without_a_token(api: Api) -> None:
 
 async def test_metrics_token_is_required_when_set(api_factory: ApiFactory) -> None:
     """With a metrics token, every client must send it, loopback included."""
-    api = await api_factory(Settings(database_url="memory://", metrics_token="s3cret-scrape"))
+    api = await api_factory(Settings.of(database_url="memory://", metrics_token="s3cret-scrape"))
     assert_error(await _get_from(api, ("127.0.0.1", 5000)), 401)
     wrong = {"Authorization": "Bearer nope"}
     assert_error(await _get_from(api, ("203.0.113.9", 5000), headers=wrong), 401)

@@ -24,7 +24,7 @@ SCOPE = SyncScope(date_from=dt.date(2025, 1, 1), date_to=dt.date(2025, 3, 31))
 @pytest.fixture
 async def api(api_factory: ApiFactory) -> Api:
     """The app on the in-memory store, with pages of two to exercise paging in the check."""
-    return await api_factory(Settings(database_url="memory://", page_size=2))
+    return await api_factory(Settings.of(database_url="memory://", page_size=2))
 
 
 async def test_check_finds_equal_ranges_and_names_each_difference(api: Api, tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ CHECKS = [
 def served() -> Iterator[tuple[Any, str]]:
     """The app on an in-memory store with a person and a record, and a token with every scope."""
     loop = asyncio.new_event_loop()
-    context = runtime(Settings(database_url="memory://"))
+    context = runtime(Settings.of(database_url="memory://"))
     rt = loop.run_until_complete(context.__aenter__())
 
     async def prepare() -> str:

@@ -19,8 +19,12 @@ import httpx
 import jsonschema_rs
 import msgspec
 import pytest
+from litestar import Response
+from litestar.handlers import HTTPRouteHandler
+from litestar.routes import HTTPRoute
 
 from tests.conftest import Api, ApiFactory
+from workhooks import documents
 from workhooks.config import Settings
 from workhooks.domain.scopes import Scope
 
@@ -34,7 +38,7 @@ PUBLIC = {"issueToken", "getOpenidConfiguration", "getJwks"}
 @pytest.fixture
 async def api(api_factory: ApiFactory) -> Api:
     """The app on the in-memory store."""
-    return await api_factory(Settings(database_url="memory://"))
+    return await api_factory(Settings.of(database_url="memory://"))
 
 
 def _document(api: Api) -> dict[str, Any]:
@@ -184,6 +188,42 @@ async def test_formats_and_the_outgoing_event(api: Api) -> None:
     headers = {p["name"] for p in event["parameters"] if p["in"] == "header"}
     assert headers == {"webhook-id", "webhook-timestamp", "webhook-signature"}
     assert document["openapi"].startswith("3.1")
+
+
+def _returned(handler: HTTPRouteHandler) -> Any:
+    """The document class a handler returns (``Response[X]`` counts as ``X``)."""
+    annotation = handler.parsed_fn_signature.return_type
+    if annotation.is_subclass_of(Response):
+        return annotation.inner_types[0].annotation
+    return annotation.annotation
+
+
+async def test_every_answer_is_a_document_struct_and_its_schema(api: Api) -> None:
+    """Each JSON answer a handler returns is a ``workhooks.documents`` Struct (or nothing), and
+    its success schema in the document is that very Struct."""
+    document = _document(api)
+    shapes = {name for name in documents.__all__ if isinstance(getattr(documents, name), type)}
+    checked = 0
+    for route in api.rt.app.routes:
+        if not isinstance(route, HTTPRoute) or route.path.startswith(("/console", "/portal")):
+            continue
+        for handler in route.route_handlers:
+            method = next(iter(handler.http_methods)).lower()
+            operation = document["paths"].get(route.path_format, {}).get(method)
+            if operation is None:  # not part of the API (probes, metrics, the document itself)
+                continue
+            returned = _returned(handler)
+            where = f"{method.upper()} {route.path_format}"
+            answer = operation["responses"][str(handler.status_code)]
+            if returned in (None, type(None)):
+                assert "content" not in answer, where
+                continue
+            assert issubclass(returned, documents.Document), where
+            schema = answer["content"]["application/json"]["schema"]
+            assert schema == {"$ref": f"#/components/schemas/{returned.__name__}"}, where
+            assert returned.__name__ in shapes, where
+            checked += 1
+    assert checked >= 30
 
 
 def _bodies(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

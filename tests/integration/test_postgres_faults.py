@@ -30,7 +30,7 @@ async def test_api_answers_503_during_an_outage_and_recovers_without_restart(
     """While the database is unreachable writes get 503 + Retry-After; afterwards they land."""
     await reset_database(postgres_database)
     api = await api_factory(
-        Settings(database_url=proxy.url(postgres_database), master_key=TEST_MASTER_KEY)
+        Settings.of(database_url=proxy.url(postgres_database), master_key=TEST_MASTER_KEY)
     )
     headers = await api.headers()
     await api.put_person(headers, 1)

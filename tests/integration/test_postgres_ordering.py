@@ -7,6 +7,7 @@ import datetime as dt
 import random
 from typing import Any
 
+import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,7 @@ from tests.integration.store_helpers import T0, draft, new_webhook, outcome, see
 from tests.postgres import reset_database
 from workhooks.domain.records import PersonDraft
 from workhooks.errors import UnknownPersonError
+from workhooks.storage.postgres.base import Q
 from workhooks.storage.postgres.store import PostgresStore
 from workhooks.testing import sealer_for_tests
 
@@ -157,6 +159,39 @@ async def test_a_commit_in_one_process_wakes_listeners_in_another(database: str)
     finally:
         await writer.close()
         await worker.close()
+
+
+async def test_settling_commits_without_waiting_for_its_flush_and_only_for_itself(
+    database: str,
+) -> None:
+    """Settling never keeps a tenant's writers behind a WAL flush, and durability stays on.
+
+    The settle statement turns ``synchronous_commit`` off for its own transaction only: in
+    a transaction it is off after the statement, and on a pooled connection it is on again
+    for whatever runs next (a write must still wait for its flush).
+    """
+    store = PostgresStore(database, sealer=sealer_for_tests())
+    await store.open()
+    try:
+        await seed_people(store, "acme", 1)
+        await store.put_work_interruptions("acme", [draft(1)])
+    finally:
+        await store.close()
+    settle = Q["settle_tenants"]
+    conn = await asyncpg.connect(database)
+    try:
+        async with conn.transaction():
+            assert await conn.fetchval("SHOW synchronous_commit") == "on"
+            assert await conn.execute(settle.sql, *settle.args(now=T0)) == "UPDATE 1"
+            assert await conn.fetchval("SHOW synchronous_commit") == "off"
+        assert await conn.fetchval("SHOW synchronous_commit") == "on"
+        await conn.execute("UPDATE tenants SET settled_head = 0")
+        assert await conn.execute(settle.sql, *settle.args(now=T0)) == "UPDATE 1"
+        assert await conn.fetchval("SHOW synchronous_commit") == "on"
+        settled = await conn.fetchval("SELECT settled_head = work_interruptions_head FROM tenants")
+        assert settled is True
+    finally:
+        await conn.close()
 
 
 _OPS = st.one_of(

@@ -35,11 +35,11 @@ async def stored_api(
     """An app on a SQLite file and on PostgreSQL."""
     if request.param == "sqlite":
         return await api_factory(
-            Settings(database_url=f"sqlite:///{tmp_path / 'ready.db'}", master_key=KEY)
+            Settings.of(database_url=f"sqlite:///{tmp_path / 'ready.db'}", master_key=KEY)
         )
     url = request.getfixturevalue("postgres_database")
     await reset_database(url)
-    return await api_factory(Settings(database_url=url, master_key=KEY))
+    return await api_factory(Settings.of(database_url=url, master_key=KEY))
 
 
 async def test_health_and_ready_answer_while_the_database_answers(stored_api: Api) -> None:
@@ -56,7 +56,7 @@ async def test_ready_turns_503_during_a_database_outage_and_back(
     """While PostgreSQL is unreachable /ready answers 503 naming it, /health stays 200; once
     the database is back /ready answers 200 again without a restart."""
     await reset_database(postgres_database)
-    api = await api_factory(Settings(database_url=proxy.url(postgres_database), master_key=KEY))
+    api = await api_factory(Settings.of(database_url=proxy.url(postgres_database), master_key=KEY))
     await proxy.stop()
     during = await api.http.get("/ready")
     assert during.status_code == 503
@@ -73,7 +73,7 @@ async def test_ready_turns_503_when_the_worker_stops_renewing_leases(
 ) -> None:
     """A running worker whose last lease renewal is older than a lease makes /ready 503."""
     api = await api_factory(
-        Settings(
+        Settings.of(
             database_url=f"sqlite:///{tmp_path / 'lease.db'}", lease_seconds=30, master_key=KEY
         )
     )
@@ -106,7 +106,7 @@ async def test_metrics_include_process_and_build_info(api: Api) -> None:
 async def test_per_webhook_series_can_be_turned_off(api_factory: ApiFactory) -> None:
     """With WORKHOOKS_METRICS_WEBHOOK_SERIES=0 no series carries a webhook id or tenant,
     while the aggregate gauges still count the failing webhook."""
-    api = await api_factory(Settings(database_url="memory://", metrics_webhook_series=0))
+    api = await api_factory(Settings.of(database_url="memory://", metrics_webhook_series=0))
     headers = await api.headers()
     await api.put_person(headers, 1)
     await api.http.post(

@@ -16,13 +16,13 @@ import pytest
 
 from tests.integration.fault_helpers import FaultyReceiver
 from tests.reliability import report
+from workhooks.bootstrap.building import retry_policy, worker_options
 from workhooks.client.signatures import verify
 from workhooks.config import Settings
 from workhooks.delivery.sender import AiohttpSender
-from workhooks.delivery.worker import DeliveryWorker, WorkerOptions
+from workhooks.delivery.worker import DeliveryWorker
 from workhooks.domain.deliveries import DeliveryAttempt
 from workhooks.domain.records import PersonDraft, WorkInterruption, WorkInterruptionDraft
-from workhooks.domain.retry import RetryPolicy
 from workhooks.domain.webhooks import Webhook, WebhookStatus
 from workhooks.services.webhooks import CreatedWebhook, DestinationRules, WebhookService
 from workhooks.storage.protocol import Store
@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.timeout(20), pytest.mark.reliability]
 
 TENANT = "acme"
 TIMEOUT_SECONDS = 0.5
-POLICY = RetryPolicy.from_seconds(Settings().retry_schedule)
+POLICY = retry_policy(Settings())
 FIRST_STEP = (dt.timedelta(seconds=4), dt.timedelta(seconds=6))  # 5 s ± 20 %
 SECOND_STEP = (dt.timedelta(seconds=240), dt.timedelta(seconds=360))  # 5 min ± 20 %
 
@@ -98,9 +98,15 @@ async def open_rig(store: Store, *, limit_per_host: int = 32) -> AsyncIterator[R
         clock,
         rules=DestinationRules(allow_http=True, allow_loopback=True),
         validity=dt.timedelta(days=30),
+        max_enabled=None,
     )
     worker = DeliveryWorker(
-        store, sender, clock, policy=POLICY, rng=random.Random(7), options=WorkerOptions()
+        store,
+        sender,
+        clock,
+        policy=POLICY,
+        rng=random.Random(7),
+        options=worker_options(Settings()),
     )
     try:
         yield Rig(

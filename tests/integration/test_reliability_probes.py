@@ -67,7 +67,7 @@ async def test_cross_tenant_requests_never_reach_another_tenants_data(api: Api) 
     webhooks = await api.http.get(f"{API}/webhooks", headers=b)
     if listing.json()["value"] or webhooks.json()["value"]:
         leaked.append("a list showed tenant A's records")
-    database = api.rt.settings.database_url.split(":", 1)[0]
+    database = api.rt.settings.storage.database_url.split(":", 1)[0]
     report(
         f"cross-tenant access [{database}]",
         attempts=len(attempts) + 2,

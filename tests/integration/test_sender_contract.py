@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from workhooks.config import Settings
 from workhooks.delivery.sender import AiohttpSender, SendResult
 from workhooks.domain.retry import FailureClass
 from workhooks.testing import Receiver, ScriptedSender
@@ -13,6 +14,7 @@ from workhooks.testing import Receiver, ScriptedSender
 pytestmark = pytest.mark.timeout(30)
 
 BODY = b'{"changeType":"InsertOrUpdate","data":{"id":1}}'
+PER_ORIGIN = Settings().delivery.delivery_concurrency
 HEADERS = {"webhook-id": "msg_1", "webhook-timestamp": "1", "webhook-signature": "v1,AAAA"}
 
 
@@ -31,7 +33,10 @@ async def receiver() -> AsyncIterator[Receiver]:
 async def real_sender() -> AsyncIterator[AiohttpSender]:
     """The production sender, allowed to reach loopback."""
     sender = AiohttpSender(
-        timeout_seconds=5, user_agent="workhooks-tests/1 (tests)", allow_loopback=True
+        timeout_seconds=5,
+        user_agent="workhooks-tests/1 (tests)",
+        allow_loopback=True,
+        limit_per_host=PER_ORIGIN,
     )
     await sender.start()
     try:
@@ -112,7 +117,9 @@ async def test_real_sender_refuses_a_guarded_destination_before_sending() -> Non
     """Without development mode, a loopback destination is refused at connect time."""
     receiver = Receiver()
     url = await receiver.start()
-    sender = AiohttpSender(timeout_seconds=5, user_agent="t/1 (t)", allow_loopback=False)
+    sender = AiohttpSender(
+        timeout_seconds=5, user_agent="t/1 (t)", allow_loopback=False, limit_per_host=PER_ORIGIN
+    )
     await sender.start()
     try:
         result = await sender.send(url, headers=HEADERS, body=BODY)
@@ -128,7 +135,9 @@ async def test_real_sender_records_a_refused_name_as_forbidden_destination() -> 
     (the resolver's refusal is not a DNS failure)."""
     receiver = Receiver()
     url = await receiver.start()
-    sender = AiohttpSender(timeout_seconds=5, user_agent="t/1 (t)", allow_loopback=False)
+    sender = AiohttpSender(
+        timeout_seconds=5, user_agent="t/1 (t)", allow_loopback=False, limit_per_host=PER_ORIGIN
+    )
     await sender.start()
     try:
         result = await sender.send(

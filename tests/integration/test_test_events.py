@@ -63,7 +63,9 @@ async def redirecting() -> AsyncIterator[tuple[str, list[str]]]:
 
 
 async def _sender(*, allow_loopback: bool) -> AiohttpSender:
-    sender = AiohttpSender(timeout_seconds=5, user_agent="t", allow_loopback=allow_loopback)
+    sender = AiohttpSender(
+        timeout_seconds=5, user_agent="t", allow_loopback=allow_loopback, limit_per_host=4
+    )
     await sender.start()
     return sender
 

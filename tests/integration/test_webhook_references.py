@@ -25,7 +25,7 @@ PLAIN_URL = "https://plain.example.com/in"
 async def any_api(request: pytest.FixtureRequest, api_factory: ApiFactory, tmp_path: Path) -> Api:
     """An app on the in-memory store and on a real SQLite file, production rules."""
     url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path}/refs.db"
-    return await api_factory(Settings(database_url=url, dev=False, master_key=TEST_MASTER_KEY))
+    return await api_factory(Settings.of(database_url=url, dev=False, master_key=TEST_MASTER_KEY))
 
 
 async def create_webhook(

@@ -6,10 +6,12 @@ import datetime as dt
 
 from workhooks.domain.attempts import FailedAttempts
 from workhooks.domain.clients import SigningKey, accepted_keys
+from workhooks.services.access_tokens import AccessClaims, Principal
 from workhooks.services.token_cache import TokenCache
 
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 MINUTE = dt.timedelta(minutes=1)
+SECOND = dt.timedelta(seconds=1)
 
 
 def test_a_key_is_refused_after_its_limit_of_failures_until_the_window_ends() -> None:
@@ -54,21 +56,34 @@ def test_an_old_signing_key_is_accepted_until_its_tokens_have_expired() -> None:
     assert [k.kid for k in accepted_keys(keys, now=after, overlap=overlap)] == ["k2"]
 
 
+def _claims(client_id: str, expires_at: dt.datetime) -> AccessClaims:
+    return AccessClaims(
+        issuer="https://hooks.example.com/tenants/acme",
+        principal=Principal(tenant="acme", client_id=client_id, scopes=frozenset()),
+        issued_at=T0,
+        expires_at=expires_at,
+        token_id="t",
+    )
+
+
 def test_the_token_cache_keeps_a_token_until_it_expires() -> None:
     """A cached token is found until its expiry and gone at it."""
-    cache: TokenCache[str] = TokenCache()
-    cache.put("t", "who", expires_at=100, now=0)
-    assert cache.get("t", now=99.5) == "who"
-    assert cache.get("t", now=100) is None
+    cache = TokenCache()
+    claims = _claims("who", T0 + 100 * SECOND)
+    cache.put("t", claims, now=T0)
+    assert cache.get("t", now=T0 + 99.5 * SECOND) == claims
+    assert cache.get("t", now=T0 + 100 * SECOND) is None
 
 
 def test_the_token_cache_is_bounded() -> None:
     """When full, expired tokens go first, then the oldest."""
-    cache: TokenCache[str] = TokenCache(size=2)
-    cache.put("expired", "a", expires_at=5, now=0)
-    cache.put("old", "b", expires_at=100, now=0)
-    cache.put("new", "c", expires_at=100, now=10)
-    assert (cache.get("expired", now=10), cache.get("old", now=10)) == (None, "b")
-    cache.put("newest", "d", expires_at=100, now=10)
-    assert cache.get("old", now=10) is None
-    assert cache.get("newest", now=10) == "d"
+    cache = TokenCache(size=2)
+    later = T0 + 100 * SECOND
+    cache.put("expired", _claims("a", T0 + 5 * SECOND), now=T0)
+    cache.put("old", _claims("b", later), now=T0)
+    cache.put("new", _claims("c", later), now=T0 + 10 * SECOND)
+    assert cache.get("expired", now=T0 + 10 * SECOND) is None
+    assert cache.get("old", now=T0 + 10 * SECOND) == _claims("b", later)
+    cache.put("newest", _claims("d", later), now=T0 + 10 * SECOND)
+    assert cache.get("old", now=T0 + 10 * SECOND) is None
+    assert cache.get("newest", now=T0 + 10 * SECOND) == _claims("d", later)

@@ -12,7 +12,9 @@ from workhooks.domain.external_references import (
     MAX_REFERENCE_VALUE_LENGTH,
     PREDEFINED,
     ExternalReference,
+    custom_keys,
     parse_external_references,
+    reference_values,
     references_by_collection,
     render_external_references,
     validate_custom_key,
@@ -265,3 +267,30 @@ def test_references_group_by_collection_in_order() -> None:
     refs = parse_external_references("(people,HRMID)(people,@badge-number)")
     assert references_by_collection(refs) == {"people": ["HRMID", "@badge-number"]}
     assert references_by_collection(()) == {}
+
+
+def test_custom_keys_are_the_keys_without_an_at_sign_in_order() -> None:
+    """The predefined keys are left to the person's own fields."""
+    assert custom_keys([BADGE_NUMBER, "HRMID", EMPLOYEE_NUMBER, "CARD"]) == ["HRMID", "CARD"]
+
+
+def test_reference_values_follow_the_requested_keys() -> None:
+    """``@`` keys map to the person's numbers, others to custom values, in the keys' order."""
+    values = reference_values(
+        ["HRMID", EMPLOYEE_NUMBER, BADGE_NUMBER],
+        badge_number="B1",
+        employee_number="E1",
+        custom={"HRMID": "h-1", "OTHER": "o"},
+    )
+    assert list(values.items()) == [("HRMID", "h-1"), (EMPLOYEE_NUMBER, "E1"), (BADGE_NUMBER, "B1")]
+
+
+def test_reference_values_leave_out_absent_and_empty_values() -> None:
+    """A missing number, an empty value or an unknown custom key gives no entry."""
+    values = reference_values(
+        [BADGE_NUMBER, EMPLOYEE_NUMBER, "HRMID", "CARD"],
+        badge_number=None,
+        employee_number="",
+        custom={"HRMID": ""},
+    )
+    assert values == {}

@@ -8,6 +8,7 @@ from workhooks.domain.groups import (
     MAX_GROUP_MEMBERS,
     GroupKind,
     PersonGroup,
+    check_parent,
     group_has_subgroups,
     validate_group,
 )
@@ -65,3 +66,34 @@ def test_deleting_a_group_with_groups_below_is_a_conflict() -> None:
     error = group_has_subgroups(7)
     assert isinstance(error, ConflictError)
     assert "org-group 7" in error.reasons[0]
+
+
+def org_group(group_id: int, parent_id: int | None) -> PersonGroup:
+    """An org-group named after its id."""
+    return PersonGroup(
+        kind=GroupKind.ORG_GROUP, id=group_id, name=f"g{group_id}", parent_id=parent_id
+    )
+
+
+def test_a_root_group_always_fits_its_tree() -> None:
+    """A group without a parent needs no ancestors."""
+    check_parent(org_group(1, None), ())
+
+
+def test_a_group_below_an_existing_parent_fits() -> None:
+    """A parent with its own ancestors, none of them the group, is accepted."""
+    check_parent(org_group(3, 2), {2, 1})
+
+
+def test_a_parent_that_does_not_exist_is_refused() -> None:
+    """No ancestors means the parent is unknown."""
+    with pytest.raises(InvalidRecordError) as caught:
+        check_parent(org_group(3, 2), ())
+    assert caught.value.reasons == ("parent.id: org-group 2 does not exist",)
+
+
+def test_a_parent_below_the_group_would_close_a_cycle() -> None:
+    """The group among its own ancestors is refused."""
+    with pytest.raises(InvalidRecordError) as caught:
+        check_parent(org_group(1, 3), {3, 2, 1})
+    assert caught.value.reasons == ("parent.id: org-group 3 is below org-group 1",)

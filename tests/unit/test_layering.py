@@ -15,11 +15,25 @@ PACKAGE = Path(workhooks.__file__).parent
 # rules").
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "domain": (
+        "workhooks.documents",
         "workhooks.services",
         "workhooks.storage",
         "workhooks.delivery",
         "workhooks.api",
         "workhooks.client",
+        "workhooks.bootstrap",
+        "workhooks.cli",
+        "workhooks.config",
+    ),
+    # The wire documents: built from domain values, used by api, services and delivery alike.
+    "documents": (
+        "workhooks.services",
+        "workhooks.storage",
+        "workhooks.delivery",
+        "workhooks.api",
+        "workhooks.web",
+        "workhooks.client",
+        "workhooks.mirror",
         "workhooks.bootstrap",
         "workhooks.cli",
         "workhooks.config",
@@ -116,9 +130,34 @@ def test_domain_uses_only_the_standard_library() -> None:
 
 def test_the_checker_sees_imports() -> None:
     """The import scanner finds both import forms, so an empty result above means something."""
-    found = _imports(PACKAGE / "bootstrap.py")
+    found = _imports(PACKAGE / "bootstrap" / "building.py")
     assert "workhooks.storage.sqlite.store" in found
+
+
+def test_running_builds_nothing_but_its_servers() -> None:
+    """The one composition root is ``bootstrap/building.py``: ``running.py`` picks no store,
+    service or delivery class; it runs what building made."""
+    builders = ("workhooks.storage", "workhooks.services", "workhooks.delivery", "workhooks.domain")
+    found = _imports(PACKAGE / "bootstrap" / "running.py")
+    assert [name for name in found if name.startswith(builders)] == []
+    assert "workhooks.bootstrap.building" in found
     assert "asyncio" in found
+
+
+def test_documents_use_only_msgspec_and_the_domain() -> None:
+    """Document modules import the standard library, msgspec and the domain, nothing else."""
+    import sys
+
+    outside = [
+        f"{path.relative_to(PACKAGE)} imports {name}"
+        for path in _modules("documents")
+        for name in _imports(path)
+        if name.split(".")[0] not in sys.stdlib_module_names
+        and name.split(".")[0] != "msgspec"
+        and not name.startswith(("workhooks.documents", "workhooks.domain"))
+        and name != "__future__"
+    ]
+    assert outside == []
 
 
 def test_client_imports_only_the_sdk_dependencies() -> None:

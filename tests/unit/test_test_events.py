@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from workhooks.documents import document_of_test_event
+from workhooks.documents.records import TEST_CHANGE_TYPE
 from workhooks.domain.deliveries import (
     is_message_id,
     is_test_message,
     message_id,
     message_id_of_test,
 )
-from workhooks.domain.events import TEST_CHANGE_TYPE, document_of_test_event
 from workhooks.domain.signing import delivery_headers, signature_matches
 from workhooks.errors import RateLimitedError
 from workhooks.services.test_events import PerWebhookLimit
@@ -48,11 +50,25 @@ def test_delivery_headers_carry_a_signature_that_verifies(
 
 def test_test_event_body_is_marked_and_holds_only_an_example() -> None:
     """The body says Test, names its webhook and shows a real event's shape as an example."""
-    body = document_of_test_event(webhook_id=WEBHOOK, collection="work-interruptions", sent_at="t")
+    document = document_of_test_event(
+        webhook_id=WEBHOOK, collection="work-interruptions", sent_at="t"
+    )
+    body = msgspec.json.decode(msgspec.json.encode(document))
     assert body["changeType"] == TEST_CHANGE_TYPE == "Test"
     assert body["data"]["webhookId"] == WEBHOOK
     assert body["data"]["example"]["changeType"] == "InsertOrUpdate"
     assert "id" not in body["data"]
+    assert list(body) == ["changeType", "data"]
+    assert list(body["data"]) == ["webhookId", "collectionName", "sentAt", "message", "example"]
+    assert body["data"]["example"]["data"] == {
+        "changeVersion": "0000000000000000002A",
+        "id": 42,
+        "person": {"id": 7},
+        "date": "2025-01-06",
+        "durationInMinutes": 30,
+        "startTimeInMinutes": 720,
+        "endTimeInMinutes": 750,
+    }
 
 
 def test_five_test_events_a_minute_per_webhook() -> None:

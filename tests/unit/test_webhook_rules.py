@@ -10,10 +10,15 @@ from workhooks.domain.webhooks import (
     MAX_DESTINATION_LENGTH,
     Collection,
     WebhookStatus,
+    check_webhook_limit,
     parse_collection,
     validate_destination,
 )
-from workhooks.errors import InvalidDestinationError, UnknownCollectionError
+from workhooks.errors import (
+    InvalidDestinationError,
+    TooManyWebhooksError,
+    UnknownCollectionError,
+)
 
 
 def refusal(
@@ -202,3 +207,16 @@ def test_every_reason_names_the_destination_field(url: str) -> None:
     reasons = refusal(url)
     assert reasons is not None
     assert reasons.startswith("destinationUrl: ")
+
+
+def test_a_tenant_below_its_webhook_limit_may_create_one() -> None:
+    """One enabled webhook fewer than the limit, or no limit at all, is fine."""
+    check_webhook_limit(2, max_enabled=3)
+    check_webhook_limit(1_000, max_enabled=None)
+
+
+def test_a_tenant_at_its_webhook_limit_is_refused() -> None:
+    """At the limit the error names it."""
+    with pytest.raises(TooManyWebhooksError) as caught:
+        check_webhook_limit(3, max_enabled=3)
+    assert caught.value.message == "The tenant already has 3 enabled webhooks, the most allowed"

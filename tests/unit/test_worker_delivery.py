@@ -8,12 +8,13 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from msgspec import to_builtins
 
 from tests.unit.worker_helpers import TENANT, URL, World, always, event, ids_of, make_world
 from workhooks.client.signatures import InvalidSignatureError, verify
 from workhooks.delivery.sender import SendResult
+from workhooks.documents import work_interruption_document
 from workhooks.domain.change_version import format_version
-from workhooks.domain.events import work_interruption_document
 from workhooks.domain.records import PersonDraft, WorkInterruptionDraft
 from workhooks.domain.retry import FailureClass
 from workhooks.domain.webhooks import WebhookStatus
@@ -42,7 +43,7 @@ async def test_delivery_is_signed_and_has_the_contract_body() -> None:
             "endTimeInMinutes": 630,
         },
     }
-    assert event(request)["data"] == work_interruption_document(record)
+    assert event(request)["data"] == to_builtins(work_interruption_document(record))
     version = format_version(record.change_version)
     assert request.headers["webhook-id"] == f"msg_{created.webhook.id}_{version}"
     assert request.headers["webhook-timestamp"] == str(int(world.clock.now().timestamp()))
@@ -97,7 +98,7 @@ async def test_record_changed_several_times_while_behind_is_delivered_once() -> 
     assert await world.worker.run_once() == 1
     assert await world.worker.run_once() == 0
     delivered = world.sender.requests[-1]
-    assert event(delivered)["data"] == work_interruption_document(latest)
+    assert event(delivered)["data"] == to_builtins(work_interruption_document(latest))
     verify(created.key, headers=delivered.headers, body=delivered.body, now=world.clock.now())
 
 

@@ -238,7 +238,9 @@ async def test_after_a_recovered_probe_the_loop_sends_full_windows_again() -> No
     import random
     from collections.abc import Sequence
 
-    from workhooks.delivery.worker import DeliveryWorker, WorkerOptions
+    from workhooks.bootstrap.building import worker_options
+    from workhooks.config import Settings
+    from workhooks.delivery.worker import DeliveryWorker
     from workhooks.domain.retry import RetryPolicy
     from workhooks.storage.memory import InMemoryStore
     from workhooks.storage.protocol import WindowOutcome
@@ -262,12 +264,16 @@ async def test_after_a_recovered_probe_the_loop_sends_full_windows_again() -> No
         world.clock,
         policy=RetryPolicy.from_seconds("1"),
         rng=random.Random(0),
-        options=WorkerOptions(window=5, poll_interval_seconds=0.01),
+        options=worker_options(Settings.of(delivery_window=5, poll_interval_seconds=0.01)),
     )
     world.worker = worker
     world.records = type(world.records)(store, on_change=worker.wake)
     world.webhooks = type(world.webhooks)(
-        store, world.clock, rules=DestinationRules(), validity=dt.timedelta(days=30)
+        store,
+        world.clock,
+        rules=DestinationRules(),
+        validity=dt.timedelta(days=30),
+        max_enabled=None,
     )
     await world.records.put_people(TENANT, [PersonDraft(id=1)])
     await world.webhook()

@@ -24,12 +24,13 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from msgspec import to_builtins
 
 from tests.unit.worker_helpers import TENANT, World, event, make_world
 from workhooks.client.signatures import verify
 from workhooks.delivery.sender import SendResult
+from workhooks.documents import event_document, work_interruption_document
 from workhooks.domain.change_version import format_version
-from workhooks.domain.events import event_document, work_interruption_document
 from workhooks.domain.records import WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.retry import FailureClass
 from workhooks.domain.webhooks import Webhook, WebhookStatus
@@ -132,11 +133,11 @@ class DeliveryMachine(RuleBasedStateMachine):
     def source_live(self) -> dict[int, dict[str, Any]]:
         """The source's live records as ``GET`` documents: what a full sync reads."""
         records = self.run(self.w.store.read_changes(TENANT, after=0, limit=1000))
-        return {r.id: work_interruption_document(r) for r in records if not r.deleted}
+        return {r.id: to_builtins(work_interruption_document(r)) for r in records if not r.deleted}
 
     def remember(self, record: WorkInterruption) -> None:
         """Keep the event of a written version, to check delivered bodies against."""
-        self.history[format_version(record.change_version)] = event_document(record)
+        self.history[format_version(record.change_version)] = to_builtins(event_document(record))
 
     def new_webhook(self) -> None:
         """Create the consumer's webhook on a fresh URL (so strays to old ones show)."""
@@ -196,7 +197,11 @@ class DeliveryMachine(RuleBasedStateMachine):
         """Build the world and the consumer's first webhook."""
         self.world = self.run(make_world(schedule=SCHEDULE, window=window, seed=seed))
         self.w.webhooks = WebhookService(
-            self.w.store, self.w.clock, rules=DestinationRules(), validity=VALIDITY
+            self.w.store,
+            self.w.clock,
+            rules=DestinationRules(),
+            validity=VALIDITY,
+            max_enabled=None,
         )
         self.w.answer(self.destination)
         self.new_webhook()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import random
 from collections.abc import Collection
 from typing import Any
 
-from workhooks.delivery.worker import DeliveryWorker, WorkerOptions
+from workhooks.bootstrap.building import worker_options
+from workhooks.config import Settings
+from workhooks.delivery.worker import DeliveryWorker
 from workhooks.domain.retry import RetryPolicy
 from workhooks.domain.webhooks import Webhook
 from workhooks.storage.memory import InMemoryStore
@@ -48,7 +51,9 @@ async def _worker(store: SearchLog, **options: Any) -> DeliveryWorker:
         FakeClock(),
         policy=RetryPolicy.from_seconds("1"),
         rng=random.Random(0),
-        options=WorkerOptions(poll_interval_seconds=30, **options),
+        options=dataclasses.replace(
+            worker_options(Settings.of(poll_interval_seconds=30)), **options
+        ),
     )
 
 

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from workhooks.bootstrap.building import retry_policy, worker_options
 from workhooks.config import Settings
 from workhooks.delivery.sender import SendResult
-from workhooks.delivery.worker import DeliveryWorker, WorkerOptions
+from workhooks.delivery.worker import DeliveryWorker
 from workhooks.domain.records import PersonDraft, WorkInterruption, WorkInterruptionDraft
-from workhooks.domain.retry import RetryPolicy
 from workhooks.domain.webhooks import Webhook
 from workhooks.services.records import RecordService
 from workhooks.services.webhooks import CreatedWebhook, DestinationRules, WebhookService
@@ -67,9 +67,12 @@ class World:
 
 
 async def make_world(
-    *, schedule: str = Settings().retry_schedule, window: int = 500, seed: int = 0
+    *, schedule: str | None = None, window: int | None = None, seed: int = 0
 ) -> World:
-    """Build a world whose tenant has person 1; ``schedule`` is in the settings' format."""
+    """Build a world whose tenant has person 1, with the default settings but for
+    ``schedule`` (in the format of ``WORKHOOKS_RETRY_SCHEDULE``) and ``window``."""
+    env = {} if schedule is None else {"WORKHOOKS_RETRY_SCHEDULE": schedule}
+    settings = Settings.from_env(env, delivery_window=window)
     store = InMemoryStore()
     await store.open()
     clock = FakeClock()
@@ -78,13 +81,13 @@ async def make_world(
         store,
         sender,
         clock,
-        policy=RetryPolicy.from_seconds(schedule),
+        policy=retry_policy(settings),
         rng=random.Random(seed),
-        options=WorkerOptions(window=window),
+        options=worker_options(settings),
     )
     records = RecordService(store, on_change=worker.wake)
     webhooks = WebhookService(
-        store, clock, rules=DestinationRules(), validity=dt.timedelta(days=30)
+        store, clock, rules=DestinationRules(), validity=dt.timedelta(days=30), max_enabled=None
     )
     await records.put_people(TENANT, [PersonDraft(id=1)])
     return World(

@@ -10,20 +10,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from litestar import Request, Response
+from msgspec import UnsetType
+
+from workhooks.documents import Person, WorkInterruption
 
 __all__ = ["etag_of", "record_response"]
 
+R = TypeVar("R", WorkInterruption, Person)
 
-def etag_of(document: dict[str, Any]) -> str:
+
+def etag_of(document: WorkInterruption | Person) -> str:
     """The strong ETag of a record document: ``"<changeVersion>"`` (plus a references hash)."""
-    tag = str(document["changeVersion"])
-    person = document.get("person")
-    if isinstance(person, dict) and "externalReferences" in person:
-        rendered = json.dumps(person["externalReferences"], sort_keys=True).encode()
-        tag += "-" + hashlib.sha256(rendered).hexdigest()[:16]
+    tag = document.changeVersion
+    if isinstance(document, WorkInterruption):
+        references = document.person.externalReferences
+        if not isinstance(references, UnsetType):
+            rendered = json.dumps(references, sort_keys=True).encode()
+            tag += "-" + hashlib.sha256(rendered).hexdigest()[:16]
     return f'"{tag}"'
 
 
@@ -36,11 +42,11 @@ def _matches(header: str, etag: str) -> bool:
 
 def record_response(
     request: Request[Any, Any, Any],
-    document: dict[str, Any],
+    document: R,
     *,
     status_code: int = 200,
     location: str | None = None,
-) -> Response[Any]:
+) -> Response[R]:
     """Answer a record with its ``ETag``; a GET whose ``If-None-Match`` names it gets 304."""
     etag = etag_of(document)
     headers = {"ETag": etag}
@@ -48,5 +54,6 @@ def record_response(
         headers["Location"] = location
     if_none_match = request.headers.get("if-none-match")
     if request.method == "GET" and if_none_match is not None and _matches(if_none_match, etag):
-        return Response(None, status_code=304, headers=headers)
+        # A 304 never has a body, whatever the route's document type.
+        return cast("Response[R]", Response(None, status_code=304, headers=headers))
     return Response(document, status_code=status_code, headers=headers)

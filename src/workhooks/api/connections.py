@@ -25,7 +25,7 @@ from typing import ClassVar
 import msgspec
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from workhooks.api.errors import error_body
+from workhooks.documents import error_body
 
 __all__ = ["ConnectionLimits", "limited_protocol"]
 
@@ -38,10 +38,10 @@ class ConnectionLimits:
     ``header_timeout_seconds`` (``WORKHOOKS_HEADER_TIMEOUT_SECONDS``), ``body_timeout_seconds``
     (``WORKHOOKS_BODY_TIMEOUT_SECONDS``), ``max_connections`` (``WORKHOOKS_MAX_CONNECTIONS``)."""
 
-    max_header_bytes: int = 16 * 1024
-    header_timeout_seconds: float = 10.0
-    body_timeout_seconds: float = 30.0
-    max_connections: int = 1000
+    max_header_bytes: int
+    header_timeout_seconds: float
+    body_timeout_seconds: float
+    max_connections: int
 
 
 def _answer(status: HTTPStatus, code: str, message: str, reason: str) -> bytes:

@@ -16,6 +16,13 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from workhooks.documents import (
+    OAuthError,
+    OAuthErrorName,
+    ValidationErrorBody,
+    ValidationErrorItem,
+    error_body,
+)
 from workhooks.errors import (
     AuthenticationError,
     ConflictError,
@@ -36,7 +43,7 @@ from workhooks.errors import (
     WorkhooksError,
 )
 
-__all__ = ["OAUTH_ERROR_OF", "STATUS_OF", "error_body", "exception_handlers", "oauth_handlers"]
+__all__ = ["OAUTH_ERROR_OF", "STATUS_OF", "exception_handlers", "oauth_handlers"]
 
 logger = logging.getLogger("workhooks.api")
 
@@ -56,7 +63,7 @@ STATUS_OF: dict[type[WorkhooksError], int] = {
     StoreUnavailableError: 503,
 }
 
-OAUTH_ERROR_OF: dict[type[WorkhooksError], str] = {
+OAUTH_ERROR_OF: dict[type[WorkhooksError], OAuthErrorName] = {
     InvalidClientError: "invalid_client",
     InvalidScopeError: "invalid_scope",
     UnsupportedGrantTypeError: "unsupported_grant_type",
@@ -78,16 +85,6 @@ _HTTP_CODES = {
     429: "TooManyRequests",
     503: "ServiceUnavailable",
 }
-
-
-def error_body(
-    code: str, message: str, reasons: tuple[str, ...] | list[str] = ()
-) -> dict[str, Any]:
-    """Build a Protime error body."""
-    error: dict[str, Any] = {"code": code, "message": message}
-    if reasons:
-        error["reasons"] = list(reasons)
-    return {"error": error}
 
 
 def _status_of(exc: WorkhooksError) -> int:
@@ -137,7 +134,7 @@ def handle_oauth_error(request: Request[Any, Any, Any], exc: WorkhooksError) -> 
     if isinstance(exc, InvalidClientError):
         headers["WWW-Authenticate"] = 'Basic realm="workhooks", charset="UTF-8"'
     return Response(
-        {"error": error, "error_description": description},
+        OAuthError(error=error, error_description=description),
         status_code=_status_of(exc),
         headers=headers,
     )
@@ -167,15 +164,15 @@ def handle_validation_error(_: Request[Any, Any, Any], exc: ValidationException)
             status_code=400,
         )
     errors = [
-        {
-            "field": "" if str(item.get("key", "")) == "data" else str(item.get("key", "")),
-            "message": str(item.get("message", "")),
-        }
+        ValidationErrorItem(
+            field="" if str(item.get("key", "")) == "data" else str(item.get("key", "")),
+            message=str(item.get("message", "")),
+        )
         for item in body_items
     ]
     if not errors:
-        errors.append({"field": "", "message": detail})
-    return Response({"validationErrors": errors}, status_code=400)
+        errors.append(ValidationErrorItem(field="", message=detail))
+    return Response(ValidationErrorBody(validationErrors=errors), status_code=400)
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -189,7 +186,8 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     if status == 400 and (
         isinstance(exc.__cause__, SerializationException) or "JSON is malformed" in detail
     ):
-        return Response({"validationErrors": [{"field": "", "message": detail}]}, status_code=400)
+        failure = ValidationErrorItem(field="", message=detail)
+        return Response(ValidationErrorBody(validationErrors=[failure]), status_code=400)
     return Response(
         error_body(_HTTP_CODES.get(status, "Error"), detail),
         status_code=status,

@@ -8,8 +8,8 @@ import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from workhooks.api.errors import error_body
 from workhooks.api.paths import MAX_URI_LENGTH
+from workhooks.documents import error_body
 
 __all__ = [
     "BATCH_BODY_BYTES",

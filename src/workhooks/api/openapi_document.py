@@ -257,8 +257,12 @@ def _finish_schemas(components: Components) -> None:
 def _finish_operation(operation: Operation, scope: str | None) -> None:
     operation.security = [{_SCHEME: [scope]}] if scope else []
     for status, response in (operation.responses or {}).items():
-        if status in ("429", "503") and isinstance(response, OpenAPIResponse):
+        if not isinstance(response, OpenAPIResponse):
+            continue
+        if status in ("429", "503"):
             response.headers = {"Retry-After": _RETRY_AFTER}
+        elif not response.headers:
+            response.headers = None  # a success answer from a return type: no headers to name
 
 
 def finish(app: Litestar) -> None:

@@ -7,14 +7,15 @@ import binascii
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
-from workhooks.api import openapi as doc
 from workhooks.api.errors import oauth_handlers
 from workhooks.api.limits import FORM_BODY_BYTES, FORM_FIELDS
 from workhooks.api.openapi import public, token_responses
 from workhooks.api.security import services_of
+from workhooks.documents import AccessToken, Jwks, OpenidConfiguration
 from workhooks.domain.scopes import Scope
 from workhooks.errors import InvalidClientError, InvalidRequestError, UnsupportedGrantTypeError
 
@@ -85,10 +86,10 @@ def _client_credentials(
     "/tenants/{tenant:str}/connect/token",
     status_code=200,
     request_max_body_size=FORM_BODY_BYTES,
-    responses=token_responses(),
+    **token_responses(),
     exception_handlers=oauth_handlers(),
 )
-async def token(tenant: FromPath[str], request: Request[Any, Any, Any]) -> Response[Any]:
+async def token(tenant: FromPath[str], request: Request[Any, Any, Any]) -> Response[AccessToken]:
     """Client credentials grant: form-encoded ``grant_type`` and ``scope``; the client
     authenticates by HTTP Basic or with ``client_id`` and ``client_secret`` form fields.
 
@@ -135,39 +136,39 @@ async def token(tenant: FromPath[str], request: Request[Any, Any, Any]) -> Respo
         source=request.client.host if request.client is not None else "unknown",
     )
     return Response(
-        {
-            "access_token": grant.access_token,
-            "expires_in": grant.expires_in,
-            "token_type": "Bearer",
-            "scope": grant.scope,
-        },
+        AccessToken(
+            access_token=grant.access_token,
+            expires_in=grant.expires_in,
+            token_type="Bearer",  # noqa: S106 - the token type, not a secret
+            scope=grant.scope,
+        ),
         headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
     )
 
 
 @get(
     "/tenants/{tenant:str}/.well-known/openid-configuration",
-    responses=public(doc.OpenidConfiguration, "The discovery document"),
+    **public("The discovery document"),
 )
-async def discovery(tenant: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def discovery(tenant: FromPath[str], request: Request[Any, Any, Any]) -> OpenidConfiguration:
     """OIDC discovery document of a tenant."""
     issuer = services_of(request).auth.issuer(tenant)
-    return {
-        "issuer": issuer,
-        "token_endpoint": f"{issuer}/connect/token",
-        "jwks_uri": f"{issuer}/.well-known/openid-configuration/jwks",
-        "grant_types_supported": ["client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "scopes_supported": sorted(s.value for s in Scope),
-        "response_types_supported": ["token"],
-        "id_token_signing_alg_values_supported": ["EdDSA"],
-    }
+    return OpenidConfiguration(
+        issuer=issuer,
+        token_endpoint=f"{issuer}/connect/token",
+        jwks_uri=f"{issuer}/.well-known/openid-configuration/jwks",
+        grant_types_supported=["client_credentials"],
+        token_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post"],
+        scopes_supported=sorted(s.value for s in Scope),
+        response_types_supported=["token"],
+        id_token_signing_alg_values_supported=["EdDSA"],
+    )
 
 
 @get(
     "/tenants/{tenant:str}/.well-known/openid-configuration/jwks",
-    responses=public(doc.Jwks, "The public keys"),
+    **public("The public keys"),
 )
-async def jwks(tenant: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def jwks(tenant: FromPath[str], request: Request[Any, Any, Any]) -> Jwks:
     """The public keys that verify this server's access tokens."""
-    return await services_of(request).auth.jwks()
+    return msgspec.convert(await services_of(request).auth.jwks(), Jwks)

@@ -14,11 +14,17 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from workhooks.api import openapi as doc
 from workhooks.api.openapi import documented
 from workhooks.api.paths import OPERATOR_PREFIX
-from workhooks.api.schemas import ApiClientIn, client_document
+from workhooks.api.schemas import ApiClientIn
 from workhooks.api.security import principal_of, requires, services_of
+from workhooks.documents import (
+    ApiClient,
+    ApiClientList,
+    ApiClientWithSecret,
+    client_document,
+    client_with_secret_document,
+)
 from workhooks.domain.scopes import Scope, require_scopes
 from workhooks.services.clients import NewClient
 
@@ -34,29 +40,29 @@ def _actor(request: Request[Any, Any, Any]) -> str:
     return f"client:{principal_of(request).client_id}"
 
 
-def _with_secret(new: NewClient) -> dict[str, Any]:
-    return {**client_document(new.client), "secret": new.secret}
+def _with_secret(new: NewClient) -> ApiClientWithSecret:
+    return client_with_secret_document(new.client, new.secret)
 
 
 @get(
     "/clients",
     guards=_OPERATOR,
-    responses=documented(200, doc.ApiClientList, "The API clients, revoked ones included"),
+    **documented("The API clients, revoked ones included"),
 )
-async def list_clients(request: Request[Any, Any, Any], tenant: Tenant = None) -> dict[str, Any]:
+async def list_clients(request: Request[Any, Any, Any], tenant: Tenant = None) -> ApiClientList:
     """API clients of every tenant, or of ``?tenant=``."""
     found = await services_of(request).clients.list(tenant=tenant)
-    return {"value": [client_document(c) for c in found]}
+    return ApiClientList(value=[client_document(c) for c in found])
 
 
 @post(
     "/clients",
     guards=_OPERATOR,
-    responses=documented(201, doc.ApiClientWithSecret, "The new client and its secret (once)"),
+    **documented("The new client and its secret (once)"),
 )
 async def create_client(
     data: JSONBody[ApiClientIn], request: Request[Any, Any, Any]
-) -> Response[Any]:
+) -> Response[ApiClientWithSecret]:
     """Create a client of ``tenant`` with ``scopes``: 201, ``Location``, the secret once."""
     new = await services_of(request).clients.create(
         data.tenant, require_scopes(data.scopes), actor=_actor(request)
@@ -71,9 +77,9 @@ async def create_client(
 @get(
     "/clients/{client_id:str}",
     guards=_OPERATOR,
-    responses=documented(200, doc.ApiClient, "The client", 404),
+    **documented("The client", 404),
 )
-async def get_client(client_id: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def get_client(client_id: FromPath[str], request: Request[Any, Any, Any]) -> ApiClient:
     """One client (never its secret)."""
     return client_document(await services_of(request).clients.get(client_id))
 
@@ -82,11 +88,9 @@ async def get_client(client_id: FromPath[str], request: Request[Any, Any, Any]) 
     "/clients/{client_id:str}/revoke",
     status_code=200,
     guards=_OPERATOR,
-    responses=documented(200, doc.ApiClient, "The revoked client", 404),
+    **documented("The revoked client", 404),
 )
-async def revoke_client(
-    client_id: FromPath[str], request: Request[Any, Any, Any]
-) -> dict[str, Any]:
+async def revoke_client(client_id: FromPath[str], request: Request[Any, Any, Any]) -> ApiClient:
     """Revoke a client: no more tokens, and its tokens stop working at once (idempotent)."""
     revoked = await services_of(request).clients.revoke(client_id, actor=_actor(request))
     return client_document(revoked)
@@ -96,11 +100,11 @@ async def revoke_client(
     "/clients/{client_id:str}/secret",
     status_code=200,
     guards=_OPERATOR,
-    responses=documented(200, doc.ApiClientWithSecret, "The new secret (once)", 404, 409),
+    **documented("The new secret (once)", 404, 409),
 )
 async def rotate_client_secret(
     client_id: FromPath[str], request: Request[Any, Any, Any]
-) -> Response[Any]:
+) -> Response[ApiClientWithSecret]:
     """Give a client a new secret, shown this once; the old secret stops working at once."""
     new = await services_of(request).clients.rotate_secret(client_id, actor=_actor(request))
     return Response(_with_secret(new), status_code=200, headers=_NO_STORE)

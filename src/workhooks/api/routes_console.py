@@ -15,24 +15,23 @@ from urllib.parse import quote, urlencode
 from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from workhooks.api.console_wire import (
+from workhooks.api.console_wire import DisableIn, RecoverIn, ResendIn
+from workhooks.api.openapi import documented, errors
+from workhooks.api.paths import API_PREFIX, OPERATOR_PREFIX
+from workhooks.api.security import principal_of, requires, services_of
+from workhooks.documents import (
     AuditList,
-    DisableIn,
     OperatorDeliveryPage,
     OperatorWebhookPage,
     PortalLink,
     Recovered,
-    RecoverIn,
-    ResendIn,
     SentTestEvent,
     audit_document,
     found_delivery_document,
+    portal_link_document,
     sent_test_document,
     state_document,
 )
-from workhooks.api.openapi import documented, errors
-from workhooks.api.paths import API_PREFIX, OPERATOR_PREFIX
-from workhooks.api.security import principal_of, requires, services_of
 from workhooks.domain.operators import AuditAction
 from workhooks.domain.scopes import Scope
 from workhooks.domain.search import (
@@ -52,25 +51,25 @@ def _actor(request: Request[Any, Any, Any]) -> str:
 
 async def _recover(
     request: Request[Any, Any, Any], tenant: str, webhook_id: str, since: str
-) -> dict[str, Any]:
+) -> Recovered:
     moved = await services_of(request).console.recover(
         _actor(request), tenant, webhook_id, since=parse_instant(since, "since")
     )
-    return {"changesSentAgain": moved}
+    return Recovered(changesSentAgain=moved)
 
 
 async def _resend(
     request: Request[Any, Any, Any], tenant: str, webhook_id: str, record_id: int
-) -> dict[str, Any]:
+) -> Recovered:
     moved = await services_of(request).console.resend(
         _actor(request), tenant, webhook_id, record_id
     )
-    return {"changesSentAgain": moved}
+    return Recovered(changesSentAgain=moved)
 
 
 async def _test_event(
     request: Request[Any, Any, Any], tenant: str, webhook_id: str
-) -> Response[dict[str, Any]]:
+) -> Response[SentTestEvent]:
     attempt = await services_of(request).console.send_test_event(
         _actor(request), tenant, webhook_id
     )
@@ -82,11 +81,11 @@ _RESENT = "How many change versions are sent again (0: the record's change is st
 _TESTED = "The test event's attempt (also in the delivery history, as a test)"
 
 
-def _portal_link(request: Request[Any, Any, Any], tenant: str) -> dict[str, Any]:
+def _portal_link(request: Request[Any, Any, Any], tenant: str) -> PortalLink:
     token, expires_at = services_of(request).sessions.portal_link(tenant, _actor(request))
     base = str(request.base_url).rstrip("/")
     url = f"{base}/portal/{quote(tenant, safe='')}/link?{urlencode({'token': token})}"
-    return {"url": url, "expiresAt": expires_at.isoformat()}
+    return portal_link_document(url, expires_at)
 
 
 # -- a tenant's own webhooks -------------------------------------------------------------
@@ -109,11 +108,11 @@ async def retry_own(webhook_id: FromPath[str], request: Request[Any, Any, Any]) 
     "/webhooks/{webhook_id:str}/recover",
     status_code=200,
     guards=[requires(Scope.WEBHOOKS_WRITE)],
-    responses=documented(200, Recovered, "How many change versions are sent again", 404, 409),
+    **documented("How many change versions are sent again", 404, 409),
 )
 async def recover_own(
     webhook_id: FromPath[str], data: JSONBody[RecoverIn], request: Request[Any, Any, Any]
-) -> dict[str, Any]:
+) -> Recovered:
     """Recover: send again everything tried since ``since`` (audited); 409 when Disabled."""
     return await _recover(request, principal_of(request).tenant, webhook_id, data.since)
 
@@ -122,11 +121,11 @@ async def recover_own(
     "/webhooks/{webhook_id:str}/resend",
     status_code=200,
     guards=[requires(Scope.WEBHOOKS_WRITE)],
-    responses=documented(200, Recovered, _RESENT, 404, 409),
+    **documented(_RESENT, 404, 409),
 )
 async def resend_own(
     webhook_id: FromPath[str], data: JSONBody[ResendIn], request: Request[Any, Any, Any]
-) -> dict[str, Any]:
+) -> Recovered:
     """Resend the current state of one work interruption (a tombstone when deleted) through
     the delivery engine, with every change after it (audited); 409 when Disabled."""
     return await _resend(request, principal_of(request).tenant, webhook_id, data.recordId)
@@ -136,11 +135,11 @@ async def resend_own(
     "/webhooks/{webhook_id:str}/test-events",
     status_code=201,
     guards=[requires(Scope.WEBHOOKS_WRITE)],
-    responses=documented(201, SentTestEvent, _TESTED, 404, 409),
+    **documented(_TESTED, 404, 409),
 )
 async def test_event_own(
     webhook_id: FromPath[str], request: Request[Any, Any, Any]
-) -> Response[dict[str, Any]]:
+) -> Response[SentTestEvent]:
     """Send a signed test event to the webhook's destination now and answer its outcome.
 
     Audited; never moves the cursor nor counts toward disabling; 409 when Disabled, 429
@@ -153,9 +152,9 @@ async def test_event_own(
     "/portal-links",
     status_code=201,
     guards=[requires(Scope.WEBHOOKS_WRITE)],
-    responses=documented(201, PortalLink, "A sign-in link to the tenant's delivery portal"),
+    **documented("A sign-in link to the tenant's delivery portal"),
 )
-async def portal_link_own(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def portal_link_own(request: Request[Any, Any, Any]) -> PortalLink:
     """A short-lived link that signs its bearer in to this tenant's delivery portal."""
     tenant = principal_of(request).tenant
     await services_of(request).console.record(
@@ -177,7 +176,7 @@ def _given(**values: str | None) -> dict[str, str]:
     return {name: value for name, value in values.items() if value is not None}
 
 
-@get("/webhooks", responses=documented(200, OperatorWebhookPage, "A page of webhooks"))
+@get("/webhooks", **documented("A page of webhooks"))
 async def search_webhooks(
     request: Request[Any, Any, Any],
     q: Text = None,
@@ -186,7 +185,7 @@ async def search_webhooks(
     failing: Text = None,
     limit: Text = None,
     after: Text = None,
-) -> dict[str, Any]:
+) -> OperatorWebhookPage:
     """Webhooks across tenants, by ``(tenant, id)``.
 
     ``q`` matches a webhook id or tenant, or any part of the destination; ``status`` is
@@ -197,14 +196,14 @@ async def search_webhooks(
     search = parse_webhook_search(params, tenant=None)
     console = services_of(request).console
     found = await console.webhooks(search)
-    body: dict[str, Any] = {"value": [state_document(s, now=console.now()) for s in found]}
+    page = OperatorWebhookPage(value=[state_document(s, now=console.now()) for s in found])
     after = webhook_next(search, found)
     if after is not None:
-        body["nextLink"] = f"{OPERATOR_PREFIX}/webhooks?{urlencode({**params, 'after': after})}"
-    return body
+        page.nextLink = f"{OPERATOR_PREFIX}/webhooks?{urlencode({**params, 'after': after})}"
+    return page
 
 
-@get("/deliveries", responses=documented(200, OperatorDeliveryPage, "A page of deliveries"))
+@get("/deliveries", **documented("A page of deliveries"))
 async def search_deliveries(
     request: Request[Any, Any, Any],
     tenant: Text = None,
@@ -217,7 +216,7 @@ async def search_deliveries(
     until: Text = None,
     limit: Text = None,
     after: Text = None,
-) -> dict[str, Any]:
+) -> OperatorDeliveryPage:
     """Deliveries across webhooks, newest last attempt first.
 
     ``record`` is a record id, ``status`` Succeeded or Failed, ``code`` the last HTTP status,
@@ -238,20 +237,18 @@ async def search_deliveries(
     )
     search = parse_delivery_search(params, tenant=None)
     found = await services_of(request).console.deliveries(search)
-    body: dict[str, Any] = {"value": [found_delivery_document(f) for f in found]}
+    page = OperatorDeliveryPage(value=[found_delivery_document(f) for f in found])
     after = delivery_next(search, found)
     if after is not None:
-        body["nextLink"] = f"{OPERATOR_PREFIX}/deliveries?{urlencode({**params, 'after': after})}"
-    return body
+        page.nextLink = f"{OPERATOR_PREFIX}/deliveries?{urlencode({**params, 'after': after})}"
+    return page
 
 
-@get("/audit", responses=documented(200, AuditList, "The latest audit entries"))
-async def audit(
-    request: Request[Any, Any, Any], tenant: FromQuery[str | None] = None
-) -> dict[str, Any]:
+@get("/audit", **documented("The latest audit entries"))
+async def audit(request: Request[Any, Any, Any], tenant: FromQuery[str | None] = None) -> AuditList:
     """The latest 100 audit entries, newest first (of one ``tenant`` when given)."""
     entries = await services_of(request).console.audit(tenant=tenant, limit=100)
-    return {"value": [audit_document(e) for e in entries]}
+    return AuditList(value=[audit_document(e) for e in entries])
 
 
 @post(
@@ -286,14 +283,14 @@ async def retry(
 @post(
     "/tenants/{tenant:str}/webhooks/{webhook_id:str}/recover",
     status_code=200,
-    responses=documented(200, Recovered, "How many change versions are sent again", 404, 409),
+    **documented("How many change versions are sent again", 404, 409),
 )
 async def recover(
     tenant: FromPath[str],
     webhook_id: FromPath[str],
     data: JSONBody[RecoverIn],
     request: Request[Any, Any, Any],
-) -> dict[str, Any]:
+) -> Recovered:
     """Recover an enabled webhook since ``since`` (audited); a Disabled one stays disabled."""
     return await _recover(request, tenant, webhook_id, data.since)
 
@@ -301,14 +298,14 @@ async def recover(
 @post(
     "/tenants/{tenant:str}/webhooks/{webhook_id:str}/resend",
     status_code=200,
-    responses=documented(200, Recovered, _RESENT, 404, 409),
+    **documented(_RESENT, 404, 409),
 )
 async def resend(
     tenant: FromPath[str],
     webhook_id: FromPath[str],
     data: JSONBody[ResendIn],
     request: Request[Any, Any, Any],
-) -> dict[str, Any]:
+) -> Recovered:
     """Resend one work interruption's current state to an enabled webhook (audited)."""
     return await _resend(request, tenant, webhook_id, data.recordId)
 
@@ -316,11 +313,11 @@ async def resend(
 @post(
     "/tenants/{tenant:str}/webhooks/{webhook_id:str}/test-events",
     status_code=201,
-    responses=documented(201, SentTestEvent, _TESTED, 404, 409),
+    **documented(_TESTED, 404, 409),
 )
 async def test_event(
     tenant: FromPath[str], webhook_id: FromPath[str], request: Request[Any, Any, Any]
-) -> Response[dict[str, Any]]:
+) -> Response[SentTestEvent]:
     """Send a signed test event to an enabled webhook's destination now (audited)."""
     return await _test_event(request, tenant, webhook_id)
 
@@ -328,9 +325,9 @@ async def test_event(
 @post(
     "/tenants/{tenant:str}/portal-links",
     status_code=201,
-    responses=documented(201, PortalLink, "A sign-in link to the tenant's delivery portal"),
+    **documented("A sign-in link to the tenant's delivery portal"),
 )
-async def portal_link(tenant: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def portal_link(tenant: FromPath[str], request: Request[Any, Any, Any]) -> PortalLink:
     """A short-lived link that signs its bearer in to ``tenant``'s delivery portal (audited)."""
     await services_of(request).console.record(
         _actor(request), AuditAction.PORTAL_LINK, tenant=tenant

@@ -8,13 +8,13 @@ from urllib.parse import quote, urlencode
 from litestar import Request, delete, get, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from workhooks.api import openapi as doc
 from workhooks.api.limits import RECORD_BODY_BYTES
 from workhooks.api.openapi import documented, errors
 from workhooks.api.params import Continuation, DeltaFlag, FilterText, References
 from workhooks.api.paths import API_PREFIX, path_id
 from workhooks.api.schemas import ReferenceValueIn
 from workhooks.api.security import principal_of, requires, services_of
+from workhooks.documents import DeltaPage, PersonReferences, WorkInterruptionPage
 from workhooks.domain.scopes import Scope
 
 __all__ = ["READ_HANDLERS"]
@@ -30,7 +30,7 @@ def _link(path: str, params: dict[str, str | None], *, flag: str | None = None) 
 @get(
     "/work-interruptions",
     guards=[requires(Scope.WORK_INTERRUPTIONS_READ)],
-    responses=documented(200, doc.WorkInterruptionPage, "A page of work interruptions", 409),
+    **documented("A page of work interruptions", 409),
 )
 async def list_work_interruptions(
     request: Request[Any, Any, Any],
@@ -38,7 +38,7 @@ async def list_work_interruptions(
     references: References = None,
     delta_flag: DeltaFlag = None,
     continuation: Continuation = None,
-) -> dict[str, Any]:
+) -> WorkInterruptionPage:
     """Work interruptions a ``filter`` selects (``date`` range required), 1,000 per page.
 
     With ``delta``, the last page carries a ``deltaLink`` instead of nothing.
@@ -52,54 +52,54 @@ async def list_work_interruptions(
         delta=delta,
         continuation=continuation,
     )
-    body: dict[str, Any] = {"value": page.value}
+    body = WorkInterruptionPage(value=page.value)
     params = {"filter": filter_text, "externalReferences": references}
     if page.continuation is not None:
-        body["nextLink"] = _link(
+        body.nextLink = _link(
             "/work-interruptions",
             {**params, "continuationToken": page.continuation},
             flag="delta" if delta else None,
         )
     if page.delta is not None:
-        body["deltaLink"] = _link("/delta/work-interruptions", {"deltaToken": page.delta})
+        body.deltaLink = _link("/delta/work-interruptions", {"deltaToken": page.delta})
     return body
 
 
 @get(
     "/delta/work-interruptions",
     guards=[requires(Scope.WORK_INTERRUPTIONS_READ)],
-    responses=documented(200, doc.DeltaPage, "Changes since the delta token", 409, 410),
+    **documented("Changes since the delta token", 409, 410),
 )
 async def delta_work_interruptions(
     request: Request[Any, Any, Any],
     token: Annotated[str, QueryParameter(name="deltaToken", description="Token from a deltaLink")],
     references: References = None,
-) -> dict[str, Any]:
+) -> DeltaPage:
     """The changes since ``deltaToken``; always ends with a fresh ``deltaLink`` (or a nextLink)."""
     principal = principal_of(request)
     page = await services_of(request).reads.delta(principal.tenant, token, references=references)
-    body: dict[str, Any] = {"value": page.value}
+    body = DeltaPage(value=page.value)
     if page.next_token is not None:
-        body["nextLink"] = _link("/delta/work-interruptions", {"deltaToken": page.next_token})
+        body.nextLink = _link("/delta/work-interruptions", {"deltaToken": page.next_token})
     if page.delta_token is not None:
-        body["deltaLink"] = _link("/delta/work-interruptions", {"deltaToken": page.delta_token})
+        body.deltaLink = _link("/delta/work-interruptions", {"deltaToken": page.delta_token})
     return body
 
 
 @get(
     "/people/{person_id:str}/external-references",
     guards=[requires(Scope.PEOPLE_READ)],
-    responses=documented(200, doc.PersonReferences, "The custom references", 404),
+    **documented("The custom references", 404),
 )
 async def get_person_references(
     person_id: FromPath[str], request: Request[Any, Any, Any]
-) -> dict[str, Any]:
+) -> PersonReferences:
     """A person's custom external references by key."""
     principal = principal_of(request)
     found = await services_of(request).references.get(
         principal.tenant, path_id(person_id, what="Person")
     )
-    return {"externalReferences": found}
+    return PersonReferences(externalReferences=found)
 
 
 @put(

@@ -7,10 +7,9 @@ from typing import Any
 from litestar import Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
-from workhooks.api import openapi as doc
 from workhooks.api.conditional import record_response
 from workhooks.api.limits import BATCH_BODY_BYTES, RECORD_BODY_BYTES
-from workhooks.api.openapi import documented, errors, not_modified, replaced_or_created
+from workhooks.api.openapi import documented, errors, replaced_or_created
 from workhooks.api.params import References
 from workhooks.api.paths import API_PREFIX, path_id
 from workhooks.api.schemas import (
@@ -18,10 +17,16 @@ from workhooks.api.schemas import (
     PersonIn,
     WorkInterruptionBatchIn,
     WorkInterruptionIn,
-    person_document,
 )
 from workhooks.api.security import principal_of, requires, services_of
-from workhooks.domain.events import work_interruption_document
+from workhooks.documents import (
+    Person,
+    PersonBatch,
+    WorkInterruption,
+    WorkInterruptionBatch,
+    person_document,
+    work_interruption_document,
+)
 from workhooks.domain.scopes import Scope
 from workhooks.errors import InvalidRecordError
 
@@ -39,14 +44,11 @@ def _same_id(path_id: int, body_id: int | None) -> None:
 @get(
     "/work-interruptions/{record_id:str}",
     guards=[requires(Scope.WORK_INTERRUPTIONS_READ)],
-    responses={
-        **documented(200, doc.WorkInterruption, "The work interruption", 404),
-        **not_modified(),
-    },
+    **documented("The work interruption", 404, conditional=True),
 )
 async def get_work_interruption(
     record_id: FromPath[str], request: Request[Any, Any, Any], references: References = None
-) -> Response[Any]:
+) -> Response[WorkInterruption]:
     """One work interruption by id, with ``externalReferences`` when asked for.
 
     The ``ETag`` comes from the ``changeVersion``; ``If-None-Match`` with it answers 304.
@@ -64,11 +66,11 @@ async def get_work_interruption(
     "/work-interruptions/{record_id:str}",
     guards=[requires(Scope.WORK_INTERRUPTIONS_WRITE)],
     request_max_body_size=RECORD_BODY_BYTES,
-    responses=replaced_or_created(doc.WorkInterruption, "The stored work interruption"),
+    **replaced_or_created(WorkInterruption, "The stored work interruption"),
 )
 async def put_work_interruption(
     record_id: FromPath[str], data: JSONBody[WorkInterruptionIn], request: Request[Any, Any, Any]
-) -> Response[Any]:
+) -> Response[WorkInterruption]:
     """Create or replace a work interruption: 201 when created, 200 when replaced."""
     principal = principal_of(request)
     rid = path_id(record_id, what="Work interruption")
@@ -89,16 +91,16 @@ async def put_work_interruption(
     status_code=200,
     guards=[requires(Scope.WORK_INTERRUPTIONS_WRITE)],
     request_max_body_size=BATCH_BODY_BYTES,
-    responses=documented(200, doc.WorkInterruptionBatch, "The stored records", 413),
+    **documented("The stored records", 413),
 )
 async def put_work_interruptions_batch(
     data: JSONBody[WorkInterruptionBatchIn], request: Request[Any, Any, Any]
-) -> dict[str, Any]:
+) -> WorkInterruptionBatch:
     """Upsert up to 1,000 work interruptions atomically (bulk loads)."""
     principal = principal_of(request)
     drafts = [item.draft() for item in data.value]
     written = await services_of(request).records.put_work_interruptions(principal.tenant, drafts)
-    return {"value": [work_interruption_document(w.record) for w in written]}
+    return WorkInterruptionBatch(value=[work_interruption_document(w.record) for w in written])
 
 
 @delete(
@@ -120,9 +122,9 @@ async def delete_work_interruption(
 @get(
     "/people/{person_id:str}",
     guards=[requires(Scope.PEOPLE_READ)],
-    responses={**documented(200, doc.Person, "The person", 404), **not_modified()},
+    **documented("The person", 404, conditional=True),
 )
-async def get_person(person_id: FromPath[str], request: Request[Any, Any, Any]) -> Response[Any]:
+async def get_person(person_id: FromPath[str], request: Request[Any, Any, Any]) -> Response[Person]:
     """One person by id; ``ETag`` from its ``changeVersion``, ``If-None-Match`` -> 304."""
     principal = principal_of(request)
     person = await services_of(request).records.get_person(
@@ -135,11 +137,11 @@ async def get_person(person_id: FromPath[str], request: Request[Any, Any, Any]) 
     "/people/{person_id:str}",
     guards=[requires(Scope.PEOPLE_WRITE)],
     request_max_body_size=RECORD_BODY_BYTES,
-    responses=replaced_or_created(doc.Person, "The stored person"),
+    **replaced_or_created(Person, "The stored person"),
 )
 async def put_person(
     person_id: FromPath[str], data: JSONBody[PersonIn], request: Request[Any, Any, Any]
-) -> Response[Any]:
+) -> Response[Person]:
     """Create or replace a person: 201 when created, 200 when replaced."""
     principal = principal_of(request)
     pid = path_id(person_id, what="Person")
@@ -158,16 +160,16 @@ async def put_person(
     status_code=200,
     guards=[requires(Scope.PEOPLE_WRITE)],
     request_max_body_size=BATCH_BODY_BYTES,
-    responses=documented(200, doc.PersonBatch, "The stored people", 413),
+    **documented("The stored people", 413),
 )
 async def put_people_batch(
     data: JSONBody[PersonBatchIn], request: Request[Any, Any, Any]
-) -> dict[str, Any]:
+) -> PersonBatch:
     """Upsert up to 1,000 people atomically."""
     principal = principal_of(request)
     drafts = [item.draft() for item in data.value]
     written = await services_of(request).records.put_people(principal.tenant, drafts)
-    return {"value": [person_document(w.record) for w in written]}
+    return PersonBatch(value=[person_document(w.record) for w in written])
 
 
 @delete(

@@ -8,18 +8,23 @@ from urllib.parse import urlencode
 from litestar import Request, Response, delete, get, post
 from litestar.params import FromPath, JSONBody
 
-from workhooks.api import openapi as doc
 from workhooks.api.limits import RECORD_BODY_BYTES
 from workhooks.api.openapi import documented, errors
 from workhooks.api.params import Continuation, FilterText, References
 from workhooks.api.paths import API_PREFIX
-from workhooks.api.schemas import (
-    WebhookIn,
-    attempt_document,
+from workhooks.api.schemas import WebhookIn
+from workhooks.api.security import principal_of, requires, services_of
+from workhooks.documents import (
+    CreatedWebhook,
+    DeliveryDetail,
+    DeliveryPage,
+    Webhook,
+    WebhookList,
+    created_webhook_document,
+    delivery_detail_document,
     delivery_document,
     webhook_document,
 )
-from workhooks.api.security import principal_of, requires, services_of
 from workhooks.domain.scopes import Scope
 
 __all__ = ["WEBHOOK_HANDLERS"]
@@ -29,11 +34,11 @@ __all__ = ["WEBHOOK_HANDLERS"]
     "/webhooks",
     guards=[requires(Scope.WEBHOOKS_WRITE)],
     request_max_body_size=RECORD_BODY_BYTES,
-    responses=documented(201, doc.CreatedWebhook, "The new webhook with its key (shown once)", 413),
+    **documented("The new webhook with its key (shown once)", 413),
 )
 async def create_webhook(
     data: JSONBody[WebhookIn], request: Request[Any, Any, Any], references: References = None
-) -> Response[Any]:
+) -> Response[CreatedWebhook]:
     """Create a webhook: 201, ``Location``, and the private ``key`` shown this once."""
     principal = principal_of(request)
     created = await services_of(request).webhooks.create(
@@ -42,9 +47,8 @@ async def create_webhook(
         collection_name=data.collectionName,
         references=references,
     )
-    body = {"id": created.webhook.id, "key": created.key, **webhook_document(created.webhook)}
     return Response(
-        body,
+        created_webhook_document(created.webhook, created.key),
         status_code=201,
         headers={
             "Location": f"{API_PREFIX}/webhooks/{created.webhook.id}",
@@ -56,23 +60,23 @@ async def create_webhook(
 @get(
     "/webhooks",
     guards=[requires(Scope.WEBHOOKS_READ)],
-    responses=documented(200, doc.WebhookList, "The webhooks"),
+    **documented("The webhooks"),
 )
 async def list_webhooks(
     request: Request[Any, Any, Any], filter_text: FilterText = None
-) -> dict[str, Any]:
+) -> WebhookList:
     """The tenant's webhooks, optionally filtered on ``status`` and ``collection-name``."""
     principal = principal_of(request)
     found = await services_of(request).webhooks.list(principal.tenant, filter_text=filter_text)
-    return {"value": [webhook_document(w) for w in found]}
+    return WebhookList(value=[webhook_document(w) for w in found])
 
 
 @get(
     "/webhooks/{webhook_id:str}",
     guards=[requires(Scope.WEBHOOKS_READ)],
-    responses=documented(200, doc.Webhook, "The webhook", 404),
+    **documented("The webhook", 404),
 )
-async def get_webhook(webhook_id: FromPath[str], request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def get_webhook(webhook_id: FromPath[str], request: Request[Any, Any, Any]) -> Webhook:
     """One webhook (never its key)."""
     principal = principal_of(request)
     webhook = await services_of(request).webhooks.get(principal.tenant, webhook_id)
@@ -94,14 +98,14 @@ async def delete_webhook(webhook_id: FromPath[str], request: Request[Any, Any, A
 @get(
     "/webhooks/{webhook_id:str}/deliveries",
     guards=[requires(Scope.WEBHOOKS_READ)],
-    responses=documented(200, doc.DeliveryPage, "A page of deliveries", 404, 409),
+    **documented("A page of deliveries", 404, 409),
 )
 async def list_deliveries(
     webhook_id: FromPath[str],
     request: Request[Any, Any, Any],
     filter_text: FilterText = None,
     continuation: Continuation = None,
-) -> dict[str, Any]:
+) -> DeliveryPage:
     """The webhook's deliveries, newest first; ``filter`` on ``status`` and ``lastAttemptAt``."""
     principal = principal_of(request)
     page = await services_of(request).deliveries.page(
@@ -110,31 +114,28 @@ async def list_deliveries(
         filter_text=filter_text,
         continuation=continuation,
     )
-    body: dict[str, Any] = {"value": [delivery_document(d) for d in page.deliveries]}
+    body = DeliveryPage(value=[delivery_document(d) for d in page.deliveries])
     if page.continuation is not None:
         query = {"filter": filter_text} if filter_text is not None else {}
         query["continuationToken"] = page.continuation
-        body["nextLink"] = f"{API_PREFIX}/webhooks/{webhook_id}/deliveries?{urlencode(query)}"
+        body.nextLink = f"{API_PREFIX}/webhooks/{webhook_id}/deliveries?{urlencode(query)}"
     return body
 
 
 @get(
     "/webhooks/{webhook_id:str}/deliveries/{delivery_id:str}",
     guards=[requires(Scope.WEBHOOKS_READ)],
-    responses=documented(200, doc.DeliveryDetail, "The delivery and its attempts", 404),
+    **documented("The delivery and its attempts", 404),
 )
 async def get_delivery(
     webhook_id: FromPath[str], delivery_id: FromPath[str], request: Request[Any, Any, Any]
-) -> dict[str, Any]:
+) -> DeliveryDetail:
     """One delivery with every attempt (time, status, latency, error class, response)."""
     principal = principal_of(request)
     delivery, attempts = await services_of(request).deliveries.get(
         principal.tenant, webhook_id, delivery_id
     )
-    return {
-        **delivery_document(delivery),
-        "attemptHistory": [attempt_document(a) for a in attempts],
-    }
+    return delivery_detail_document(delivery, attempts)
 
 
 WEBHOOK_HANDLERS = [

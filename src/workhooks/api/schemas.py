@@ -1,26 +1,15 @@
-"""Wire schemas of request bodies (msgspec Structs) and the renderers of response documents."""
+"""Wire schemas of request bodies (msgspec Structs); the answers are ``workhooks.documents``."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import msgspec
 from litestar import Request
 from litestar.exceptions import SerializationException, ValidationException
 
-from workhooks.domain.change_version import format_version
-from workhooks.domain.clients import Client
-from workhooks.domain.deliveries import Delivery, DeliveryAttempt
-from workhooks.domain.external_references import references_by_collection
 from workhooks.domain.groups import GroupKind, PersonGroup
-from workhooks.domain.records import (
-    Person,
-    PersonDraft,
-    WorkInterruptionDraft,
-    parse_date,
-)
-from workhooks.domain.webhooks import Webhook
+from workhooks.domain.records import PersonDraft, WorkInterruptionDraft, parse_date
 from workhooks.errors import InvalidRecordError
 
 __all__ = [
@@ -34,13 +23,7 @@ __all__ = [
     "WebhookIn",
     "WorkInterruptionBatchIn",
     "WorkInterruptionIn",
-    "attempt_document",
     "check_body_types",
-    "client_document",
-    "delivery_document",
-    "group_document",
-    "person_document",
-    "webhook_document",
 ]
 
 
@@ -192,78 +175,3 @@ async def check_body_types(request: Request[Any, Any, Any]) -> None:
         raise ValidationException(
             detail="Validation failed", extra=[{"key": key, "message": message, "source": "body"}]
         ) from exc
-
-
-def client_document(client: Client) -> dict[str, Any]:
-    """The JSON document of an API client (never its secret or its hash)."""
-    return {
-        "id": client.id,
-        "tenant": client.tenant,
-        "scopes": sorted(client.scopes),
-        "createdAt": _time(client.created_at),
-        "revokedAt": _time(client.revoked_at),
-    }
-
-
-def group_document(group: PersonGroup) -> dict[str, Any]:
-    """The JSON document of an org-group (with ``parent``) or a circle; people by id."""
-    document: dict[str, Any] = {"id": group.id, "name": group.name}
-    if group.kind is GroupKind.ORG_GROUP:
-        document["parent"] = None if group.parent_id is None else {"id": group.parent_id}
-    document["people"] = [{"id": pid} for pid in sorted(group.people)]
-    return document
-
-
-def person_document(person: Person) -> dict[str, Any]:
-    """The JSON document of a person."""
-    return {
-        "changeVersion": format_version(person.change_version),
-        "id": person.id,
-        "badgeNumber": person.badge_number,
-        "employeeNumber": person.employee_number,
-    }
-
-
-def _time(value: dt.datetime | None) -> str | None:
-    return None if value is None else value.isoformat(timespec="milliseconds")
-
-
-def delivery_document(delivery: Delivery) -> dict[str, Any]:
-    """The JSON summary of one delivery."""
-    return {
-        "id": delivery.id,
-        "changeVersion": format_version(delivery.change_version),
-        "recordId": delivery.record_id,
-        "status": delivery.status.value,
-        "attempts": delivery.attempts,
-        "firstAttemptAt": _time(delivery.first_attempt_at),
-        "lastAttemptAt": _time(delivery.last_attempt_at),
-        "lastStatusCode": delivery.last_status_code,
-        "lastErrorClass": delivery.last_error_class,
-        "nextAttemptAt": _time(delivery.next_attempt_at),
-    }
-
-
-def attempt_document(attempt: DeliveryAttempt) -> dict[str, Any]:
-    """The JSON document of one attempt, with the start of the receiver's answer."""
-    return {
-        "attemptedAt": _time(attempt.attempted_at),
-        "succeeded": attempt.succeeded,
-        "statusCode": attempt.status_code,
-        "latencyMs": round(attempt.latency_ms, 3),
-        "errorClass": attempt.error_class,
-        "response": attempt.response_excerpt,
-        "nextAttemptAt": _time(attempt.next_attempt_at),
-    }
-
-
-def webhook_document(webhook: Webhook) -> dict[str, Any]:
-    """The JSON document of a webhook; it never contains the key."""
-    return {
-        "id": webhook.id,
-        "validUntil": webhook.valid_until.isoformat(timespec="seconds"),
-        "status": webhook.status.value,
-        "externalReferences": references_by_collection(webhook.external_references),
-        "destinationUrl": webhook.destination_url,
-        "collectionName": webhook.collection.value,
-    }

@@ -15,7 +15,7 @@ from litestar.types import Guard
 from workhooks.api.rate_limits import RateLimits
 from workhooks.domain.scopes import Scope
 from workhooks.errors import InvalidRequestError
-from workhooks.services.auth import Principal
+from workhooks.services.access_tokens import Principal
 from workhooks.services.container import Services
 
 __all__ = ["SOURCE_FEED", "ScopeGuard", "principal_of", "requires", "services_of"]

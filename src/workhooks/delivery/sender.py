@@ -103,8 +103,8 @@ class AiohttpSender:
         timeout_seconds: float,
         user_agent: str,
         allow_loopback: bool,
+        limit_per_host: int,
         allowed_networks: Sequence[IPv4Network | IPv6Network] = (),
-        limit_per_host: int = 32,
     ) -> None:
         self._timeout_seconds = timeout_seconds
         self._user_agent = user_agent

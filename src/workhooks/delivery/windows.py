@@ -19,15 +19,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import msgspec
 
-from workhooks.domain.events import event_document
+from workhooks.documents import event_document
 from workhooks.domain.records import WorkInterruption
-from workhooks.storage.protocol import Store, WindowOutcome
+from workhooks.storage.protocol import DeliveryStore, RecordStore, ReferenceStore, WindowOutcome
 
-__all__ = ["GroupCommit", "SharedReads", "Window"]
+__all__ = ["GroupCommit", "SharedReads", "Window", "WindowStore"]
 
 _encode = msgspec.json.Encoder().encode
 A = TypeVar("A")
@@ -45,10 +45,14 @@ class Window:
 _Key = tuple[str, int, int, tuple[str, ...]]
 
 
+class WindowStore(RecordStore, ReferenceStore, Protocol):
+    """What windows are read from: the changed records and their people's references."""
+
+
 class SharedReads:
     """Windows by ``(tenant, cursor, size, reference keys)``, read once, kept ``max_age``."""
 
-    def __init__(self, store: Store, *, max_entries: int = 64, max_age: float = 1.0) -> None:
+    def __init__(self, store: WindowStore, *, max_entries: int = 64, max_age: float = 1.0) -> None:
         self._store = store
         self._batches: _Batches[tuple[str, int, int], list[WorkInterruption]] = _Batches(
             store.read_changes_many, name="delivery-batched-reads"
@@ -136,7 +140,7 @@ def _people(references: dict[int, dict[str, str]] | None, person: int) -> dict[s
 class GroupCommit:
     """Applies window outcomes, batching those that are ready at the same time."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: DeliveryStore) -> None:
         self._store = store
         self._batches = _Batches(self._apply, name="delivery-group-commit")
 

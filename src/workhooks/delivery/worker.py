@@ -22,13 +22,13 @@ import math
 import random
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from workhooks.delivery.metrics import DeliveryMetrics
 from workhooks.delivery.scheduler import Scheduler, Slot
 from workhooks.delivery.sender import Sender, SendResult
 from workhooks.delivery.state_log import WebhookStateLog
-from workhooks.delivery.windows import GroupCommit, SharedReads, Window
+from workhooks.delivery.windows import GroupCommit, SharedReads, Window, WindowStore
 from workhooks.domain.change_version import format_version
 from workhooks.domain.deliveries import DeliveryAttempt, excerpt, message_id
 from workhooks.domain.records import WorkInterruption
@@ -44,9 +44,10 @@ from workhooks.domain.search import LagSample
 from workhooks.domain.signing import delivery_headers
 from workhooks.domain.webhooks import Webhook, destination_origin
 from workhooks.services.clock import Clock
-from workhooks.storage.protocol import Store, WindowOutcome
+from workhooks.storage.console import LagStore
+from workhooks.storage.protocol import DeliveryStore, HistoryStore, WindowOutcome
 
-__all__ = ["DeliveryWorker", "WorkerOptions"]
+__all__ = ["DeliveryWorker", "WorkerOptions", "WorkerStore"]
 
 logger = logging.getLogger("workhooks.delivery")
 
@@ -80,18 +81,18 @@ class WorkerOptions:
     ``failure_excerpt_bytes`` (``WORKHOOKS_FAILURE_EXCERPT_BYTES``).
     """
 
-    window: int = 500
-    windows_in_flight: int = 256
-    webhook_concurrency: int = 32
-    origin_windows: int = 32
-    claim_batch: int = 256
-    poll_interval_seconds: float = 1.0
-    history_retention: dt.timedelta = dt.timedelta(days=7)
-    lease_renew_seconds: float = 10.0
+    window: int
+    windows_in_flight: int
+    webhook_concurrency: int
+    origin_windows: int
+    claim_batch: int
+    poll_interval_seconds: float
+    history_retention: dt.timedelta
+    lease_renew_seconds: float
+    excerpt_bytes: int
+    failure_excerpt_bytes: int
     purge_interval: dt.timedelta = dt.timedelta(minutes=1)
     search_gap_seconds: float = 0.005
-    excerpt_bytes: int = 256
-    failure_excerpt_bytes: int = 64 * 1024
     lag_sample_interval: dt.timedelta = dt.timedelta(minutes=1)
     lag_sample_retention: dt.timedelta = dt.timedelta(days=1)
 
@@ -119,18 +120,23 @@ def _stopped_at(after: str, claimed: Sequence[Webhook]) -> str:
     return max(wrapped) if wrapped else max(w.tenant for w in claimed)
 
 
+class WorkerStore(DeliveryStore, HistoryStore, WindowStore, LagStore, Protocol):
+    """What the worker uses: claims and outcomes, history retention, windows' reads, and the
+    lag samples of the overview."""
+
+
 class DeliveryWorker:
     """Delivers every committed change to every enabled webhook, at least once, in order."""
 
     def __init__(
         self,
-        store: Store,
+        store: WorkerStore,
         sender: Sender,
         clock: Clock,
         *,
         policy: RetryPolicy,
         rng: random.Random,
-        options: WorkerOptions | None = None,
+        options: WorkerOptions,
         metrics: DeliveryMetrics | None = None,
     ) -> None:
         self._store = store
@@ -138,7 +144,7 @@ class DeliveryWorker:
         self._clock = clock
         self._policy = policy
         self._rng = rng
-        self._options = options = options or WorkerOptions()
+        self._options = options
         self._metrics = metrics
         self._scheduler: Scheduler[Webhook] = Scheduler(
             capacity=options.windows_in_flight, origin_limit=options.origin_windows
@@ -289,7 +295,8 @@ class DeliveryWorker:
             self._scheduler.offer(Slot(webhook.id, webhook.tenant, origin, webhook))
 
     async def _sweep(self, now: dt.datetime) -> None:
-        """Once per poll interval: expiry, settled tenants, and (rarely) history retention."""
+        """Once per poll interval: expiry, settled tenants, (rarely) history retention, and the
+        lag sample of each interval of ``lag_sample_interval``."""
         self._next_sweep_at = now + dt.timedelta(seconds=self._options.poll_interval_seconds)
         if self._next_purge_at is None or now >= self._next_purge_at:
             self._next_purge_at = now + self._options.purge_interval

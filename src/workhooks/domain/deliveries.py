@@ -24,6 +24,7 @@ __all__ = [
     "is_test_message",
     "message_id",
     "message_id_of_test",
+    "summarize",
 ]
 
 MAX_EXCERPT_BYTES = 64 * 1024
@@ -130,3 +131,24 @@ class DeliveryQuery:
     until: dt.datetime | None = None
     after: tuple[dt.datetime, str] | None = None
     limit: int = 100
+
+
+def summarize(previous: Delivery | None, attempt: DeliveryAttempt) -> Delivery:
+    """The summary of a delivery once ``attempt`` was made (``previous``: before it, if any).
+
+    The status, status code, error and next attempt are the latest attempt's; the count
+    and the first attempt's time add up across attempts.
+    """
+    return Delivery(
+        webhook_id=attempt.webhook_id,
+        id=attempt.message_id,
+        record_id=attempt.record_id,
+        change_version=attempt.change_version,
+        status=DeliveryStatus.SUCCEEDED if attempt.succeeded else DeliveryStatus.FAILED,
+        attempts=1 if previous is None else previous.attempts + 1,
+        first_attempt_at=attempt.attempted_at if previous is None else previous.first_attempt_at,
+        last_attempt_at=attempt.attempted_at,
+        last_status_code=attempt.status_code,
+        last_error_class=attempt.error_class,
+        next_attempt_at=attempt.next_attempt_at,
+    )

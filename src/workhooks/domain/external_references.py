@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from workhooks.errors import InvalidRequestError
@@ -18,8 +19,10 @@ __all__ = [
     "MAX_REFERENCE_VALUE_LENGTH",
     "PREDEFINED",
     "ExternalReference",
+    "custom_keys",
     "is_acceptable_value",
     "parse_external_references",
+    "reference_values",
     "references_by_collection",
     "render_external_references",
     "validate_custom_key",
@@ -141,3 +144,21 @@ def references_by_collection(
 def render_external_references(references: tuple[ExternalReference, ...]) -> str:
     """The query form of ``references``: ``(people,@badge-number)(people,HRMID)``."""
     return "".join(f"({r.collection},{r.key})" for r in references)
+
+
+def custom_keys(keys: Sequence[str]) -> list[str]:
+    """The custom keys among ``keys``, in order (the ``@`` ones are a person's own fields)."""
+    return [key for key in keys if not key.startswith("@")]
+
+
+def reference_values(
+    keys: Sequence[str],
+    *,
+    badge_number: str | None,
+    employee_number: str | None,
+    custom: Mapping[str, str],
+) -> dict[str, str]:
+    """A person's values of ``keys``, in their order: each ``@`` key maps to the person's
+    own field, any other to the person's custom reference; empty values are left out."""
+    values = {BADGE_NUMBER: badge_number, EMPLOYEE_NUMBER: employee_number, **custom}
+    return {key: value for key in keys if (value := values.get(key))}

@@ -10,6 +10,7 @@ Members are person ids; an id without a live person simply selects nothing.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -21,6 +22,7 @@ __all__ = [
     "MAX_GROUP_NAME_LENGTH",
     "GroupKind",
     "PersonGroup",
+    "check_parent",
     "group_has_subgroups",
     "group_in_a_cycle",
     "unknown_parent",
@@ -98,3 +100,18 @@ def group_has_subgroups(group_id: int) -> ConflictError:
         f"Org-group {group_id} still has org-groups below it",
         reasons=(f"org-group {group_id}: move or delete the groups below it first",),
     )
+
+
+def check_parent(group: PersonGroup, ancestors: Collection[int]) -> None:
+    """Check where ``group`` hangs in its tree, given its parent and every group above it.
+
+    ``ancestors`` is empty when the parent does not exist (``InvalidRecordError``); the
+    group itself among them would close a cycle (``InvalidRecordError``). A group without
+    a parent is a root and always fits.
+    """
+    if group.parent_id is None:
+        return
+    if not ancestors:
+        raise unknown_parent(group.parent_id)
+    if group.id in ancestors:
+        raise group_in_a_cycle(group.id, group.parent_id)

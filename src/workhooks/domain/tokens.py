@@ -1,8 +1,10 @@
-"""Opaque, tamper-proof tokens (continuation and delta tokens).
+"""Opaque, tamper-proof tokens (continuation and delta tokens, sessions, portal links).
 
 A token is ``base64url(json payload) "." base64url(HMAC-SHA256)``. The MAC covers the
 payload, a purpose and the tenant, so a token forged, altered, meant for another purpose
 or taken from another tenant is refused. The key is passed in: the domain holds no secret.
+``seal`` and ``open`` take the typed payloads of ``token_payloads.py``, which name their
+purpose and their wire keys.
 """
 
 from __future__ import annotations
@@ -12,13 +14,31 @@ import binascii
 import hashlib
 import hmac
 import json
-from typing import Any
+from typing import Any, ClassVar, Protocol, Self, TypeVar
 
 from workhooks.errors import InvalidContinuationTokenError
 
-__all__ = ["MAX_TOKEN_LENGTH", "TokenCodec"]
+__all__ = ["MAX_TOKEN_LENGTH", "TokenCodec", "TokenPayload"]
 
 MAX_TOKEN_LENGTH = 2048
+
+
+class TokenPayload(Protocol):
+    """What a token carries: its purpose and its mapping to and from the token's JSON."""
+
+    PURPOSE: ClassVar[str]
+
+    def to_wire(self) -> dict[str, Any]:
+        """The token's JSON object."""
+        ...
+
+    @classmethod
+    def from_wire(cls, wire: dict[str, Any]) -> Self:
+        """Read the token's JSON object; ``KeyError``, ``TypeError`` or ``ValueError`` if odd."""
+        ...
+
+
+P = TypeVar("P", bound=TokenPayload)
 
 
 def _b64(data: bytes) -> str:
@@ -64,3 +84,15 @@ class TokenCodec:
         if not isinstance(payload, dict):
             raise InvalidContinuationTokenError.malformed()
         return payload
+
+    def seal(self, payload: TokenPayload, *, tenant: str) -> str:
+        """Return a token carrying ``payload`` for ``tenant``, bound to its purpose."""
+        return self.encode(payload.to_wire(), purpose=payload.PURPOSE, tenant=tenant)
+
+    def open(self, kind: type[P], token: str, *, tenant: str) -> P:
+        """Return the ``kind`` payload of a token sealed here for ``tenant``, or raise."""
+        wire = self.decode(token, purpose=kind.PURPOSE, tenant=tenant)
+        try:
+            return kind.from_wire(wire)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidContinuationTokenError.malformed() from exc

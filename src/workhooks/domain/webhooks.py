@@ -12,7 +12,11 @@ from urllib.parse import urlsplit
 
 from workhooks.domain.addresses import check_destination_host
 from workhooks.domain.external_references import ExternalReference
-from workhooks.errors import InvalidDestinationError, UnknownCollectionError
+from workhooks.errors import (
+    InvalidDestinationError,
+    TooManyWebhooksError,
+    UnknownCollectionError,
+)
 
 __all__ = [
     "MAX_DESTINATION_LENGTH",
@@ -20,6 +24,7 @@ __all__ = [
     "NewWebhook",
     "Webhook",
     "WebhookStatus",
+    "check_webhook_limit",
     "destination_origin",
     "is_webhook_id",
     "parse_collection",
@@ -165,3 +170,10 @@ def validate_destination(
     except InvalidDestinationError as exc:
         raise _reject(url, "; ".join(exc.reasons) or exc.message) from exc
     return url
+
+
+def check_webhook_limit(enabled: int, *, max_enabled: int | None) -> None:
+    """Raise ``TooManyWebhooksError`` when a tenant with ``enabled`` enabled webhooks (not
+    deleted) may not have another; no limit when ``max_enabled`` is None."""
+    if max_enabled is not None and enabled >= max_enabled:
+        raise TooManyWebhooksError.limit(max_enabled)

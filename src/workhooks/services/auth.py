@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -20,22 +19,20 @@ from jwt.algorithms import OKPAlgorithm
 
 from workhooks.domain.attempts import FailedAttempts
 from workhooks.domain.clients import SigningKey, accepted_keys, secret_matches
-from workhooks.domain.scopes import Scope, parse_scopes
+from workhooks.domain.scopes import parse_scopes
 from workhooks.errors import (
     AuthenticationError,
-    InsufficientScopeError,
     InvalidClientError,
     InvalidScopeError,
     RateLimitedError,
 )
+from workhooks.services.access_tokens import ALGORITHM, AccessClaims, Principal, token_kid
 from workhooks.services.clock import Clock
 from workhooks.services.token_cache import TokenCache
 from workhooks.storage.protocol import Store
 
 __all__ = ["AuthService", "FailureLimits", "Principal", "TokenGrant", "generate_signing_key"]
 
-AUDIENCE = "connector-protimeapi"
-ALGORITHM = "EdDSA"
 # How often a server looks for a token signing key created elsewhere (`signing-keys rotate`).
 KEY_REFRESH = dt.timedelta(seconds=60)
 # A token naming an unknown key makes the server look for it, at most this often.
@@ -46,8 +43,8 @@ _UNKNOWN_KID_REFRESH = dt.timedelta(seconds=1)
 class FailureLimits:
     """Failed token requests allowed per client id and per source address in ``window``."""
 
-    per_client: int = 10
-    per_address: int = 50
+    per_client: int
+    per_address: int
     window: dt.timedelta = dt.timedelta(seconds=60)
 
 
@@ -58,22 +55,6 @@ class TokenGrant:
     access_token: str
     expires_in: int
     scope: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Principal:
-    """Who is calling: the tenant, the client and the scopes of a valid token."""
-
-    tenant: str
-    client_id: str
-    scopes: frozenset[Scope]
-
-    def require(self, scope: Scope) -> None:
-        """Raise ``InsufficientScopeError`` unless the token carries ``scope``."""
-        if scope not in self.scopes:
-            raise InsufficientScopeError(
-                f"The access token lacks the scope {scope.value}", reasons=(scope.value,)
-            )
 
 
 def generate_signing_key(now: dt.datetime) -> SigningKey:
@@ -135,7 +116,7 @@ class AuthService:
         self._base_url = base_url
         self._ttl = token_ttl
         self._overlap = dt.timedelta(seconds=token_ttl) + KEY_REFRESH
-        self._tokens: TokenCache[Principal] = TokenCache()
+        self._tokens = TokenCache()
         self._client_failures = FailedAttempts(limit=limits.per_client, window=limits.window)
         self._address_failures = FailedAttempts(limit=limits.per_address, window=limits.window)
 
@@ -222,22 +203,18 @@ class AuthService:
                 )
             granted = requested
         await self._refresh_keys(after=KEY_REFRESH)
-        now = self._clock.now()
-        scope_text = " ".join(sorted(granted))
-        claims: dict[str, Any] = {
-            "iss": self.issuer(tenant),
-            "sub": client.id,
-            "aud": AUDIENCE,
-            "iat": int(now.timestamp()),
-            "exp": int(now.timestamp()) + self._ttl,
-            "jti": secrets.token_hex(8),
-            "tenant": tenant,
-            "client_id": client.id,
-            "scope": scope_text,
-        }
+        now = self._clock.now().replace(microsecond=0)
+        claims = AccessClaims(
+            issuer=self.issuer(tenant),
+            principal=Principal(tenant=tenant, client_id=client.id, scopes=granted),
+            issued_at=now,
+            expires_at=now + dt.timedelta(seconds=self._ttl),
+            token_id=secrets.token_hex(8),
+        )
         kid, private = self._ring.signer
-        token = jwt.encode(claims, private, algorithm=ALGORITHM, headers={"kid": kid})
-        return TokenGrant(access_token=token, expires_in=self._ttl, scope=scope_text)
+        return TokenGrant(
+            access_token=claims.encode(private, kid=kid), expires_in=self._ttl, scope=claims.scope
+        )
 
     async def authenticate(self, authorization: str | None) -> Principal:
         """Check an ``Authorization`` header and return who is calling."""
@@ -247,11 +224,12 @@ class AuthService:
         token = token.strip()
         if kind.lower() != "bearer" or not token:
             raise AuthenticationError("The Authorization header must be 'Bearer <token>'")
-        now = self._clock.now().timestamp()
-        principal = self._tokens.get(token, now=now)
-        if principal is None:
-            principal, expires_at = await self._verify(token)
-            self._tokens.put(token, principal, expires_at=expires_at, now=now)
+        now = self._clock.now()
+        claims = self._tokens.get(token, now=now)
+        if claims is None:
+            claims = await self._verify(token)
+            self._tokens.put(token, claims, now=now)
+        principal = claims.principal
         client = await self._store.get_client(principal.client_id)
         if client is None or client.revoked or client.tenant != principal.tenant:
             raise AuthenticationError("The client of this access token was revoked")
@@ -259,12 +237,7 @@ class AuthService:
 
     async def _public_key(self, token: str) -> Ed25519PublicKey:
         """The accepted key that signed ``token``, by its ``kid``."""
-        try:
-            kid = jwt.get_unverified_header(token).get("kid")
-        except jwt.PyJWTError as exc:
-            raise AuthenticationError("The access token is not valid") from exc
-        if not isinstance(kid, str):
-            raise AuthenticationError("The access token is not valid")
+        kid = token_kid(token)
         now = self._clock.now()
         if kid not in self._ring.public and (
             self._looked_for_kid_at is None or now - self._looked_for_kid_at >= _UNKNOWN_KID_REFRESH
@@ -276,29 +249,12 @@ class AuthService:
             raise AuthenticationError("The access token was signed by a key no longer in use")
         return self._ring.public[kid]
 
-    async def _verify(self, token: str) -> tuple[Principal, int]:
-        """Verify the signature and claims of ``token``; return its caller and expiry."""
-        public = await self._public_key(token)
-        try:
-            # Expiry is checked below against the injected clock, not jwt's own clock.
-            claims = jwt.decode(
-                token,
-                public,
-                algorithms=[ALGORITHM],
-                audience=AUDIENCE,
-                options={"verify_exp": False, "verify_iat": False, "require": ["exp", "iss"]},
-            )
-        except jwt.PyJWTError as exc:
-            raise AuthenticationError("The access token is not valid") from exc
-        tenant = claims.get("tenant")
-        if not isinstance(tenant, str) or claims.get("iss") != self.issuer(tenant):
+    async def _verify(self, token: str) -> AccessClaims:
+        """Verify the signature and claims of ``token``: issued here and not expired."""
+        claims = AccessClaims.decode(token, await self._public_key(token))
+        if claims.issuer != self.issuer(claims.principal.tenant):
             raise AuthenticationError("The access token was not issued for this server")
-        exp = claims.get("exp")
-        if not isinstance(exp, int) or exp <= self._clock.now().timestamp():
+        # Expiry is checked against the injected clock, not jwt's own clock.
+        if claims.expires_at <= self._clock.now():
             raise AuthenticationError("The access token has expired")
-        principal = Principal(
-            tenant=tenant,
-            client_id=str(claims.get("client_id", "")),
-            scopes=parse_scopes(str(claims.get("scope", "")))[0],
-        )
-        return principal, exp
+        return claims

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Protocol
 
 from workhooks.domain.clients import Client, hash_secret
 from workhooks.domain.operators import AuditAction, AuditEntry
 from workhooks.domain.scopes import Scope
 from workhooks.errors import ConflictError, InvalidRequestError, NotFoundError
 from workhooks.services.clock import Clock
-from workhooks.storage.protocol import Store
+from workhooks.storage.console import ConsoleStore
+from workhooks.storage.protocol import ClientStore
 
-__all__ = ["ClientService", "NewClient", "TenantClients"]
+__all__ = ["ClientService", "ClientServiceStore", "NewClient", "TenantClients"]
 
 MAX_TENANTS_PAGE = 200
 
@@ -53,10 +55,15 @@ def _check_tenant(tenant: str) -> None:
         )
 
 
+class ClientServiceStore(ClientStore, ConsoleStore, Protocol):
+    """What client changes use: the clients, and the audit log, the tenants' index of the
+    clients and the portal sessions that a revoke or a new secret ends."""
+
+
 class ClientService:
     """Manages API clients (OAuth2 client credentials) of every tenant."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: ClientServiceStore, clock: Clock) -> None:
         self._store = store
         self._clock = clock
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt
 from workhooks.domain.operators import AuditAction, AuditEntry
@@ -26,9 +27,16 @@ from workhooks.domain.webhooks import Webhook, WebhookStatus, destination_origin
 from workhooks.errors import ConflictError, InvalidRequestError, NotFoundError
 from workhooks.services.clock import Clock
 from workhooks.services.test_events import EventSender, PerWebhookLimit, send_test_event
-from workhooks.storage.protocol import BacklogReport, Store
+from workhooks.storage.console import ConsoleStore
+from workhooks.storage.protocol import BacklogReport, HistoryStore, WebhookStore
 
-__all__ = ["ConsoleService", "DeliveryDetail", "FailingDestination", "Overview"]
+__all__ = [
+    "ConsoleService",
+    "ConsoleServiceStore",
+    "DeliveryDetail",
+    "FailingDestination",
+    "Overview",
+]
 
 MAX_REASON = 200
 
@@ -67,12 +75,17 @@ def _check_limit(limit: int) -> int:
     return limit
 
 
+class ConsoleServiceStore(ConsoleStore, WebhookStore, HistoryStore, Protocol):
+    """What the console reads and acts on: searches and actions (resends and test events
+    among them), webhooks, history, and the lag samples."""
+
+
 class ConsoleService:
     """Searches and actions over every tenant's webhooks (or one tenant's)."""
 
     def __init__(
         self,
-        store: Store,
+        store: ConsoleServiceStore,
         clock: Clock,
         *,
         wake: Callable[[str], None],

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import Protocol
 
 from workhooks.domain.deliveries import (
     Delivery,
@@ -18,14 +19,13 @@ from workhooks.domain.deliveries import (
 )
 from workhooks.domain.filter_specs import DELIVERIES_FILTER, conditions, parse_filter
 from workhooks.domain.filters import Comparison, InList, Operator
+from workhooks.domain.token_payloads import HistoryCursor
 from workhooks.domain.tokens import TokenCodec
 from workhooks.domain.webhooks import is_webhook_id
 from workhooks.errors import InvalidContinuationTokenError, InvalidFilterError, NotFoundError
-from workhooks.storage.protocol import Store
+from workhooks.storage.protocol import HistoryStore, WebhookStore
 
-__all__ = ["DeliveryHistoryService", "DeliveryPage"]
-
-_PURPOSE = "deliveries"
+__all__ = ["DeliveryHistoryService", "DeliveryPage", "HistoryServiceStore"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,10 +66,14 @@ def _instant(condition: Comparison) -> dt.datetime:
     return value
 
 
+class HistoryServiceStore(WebhookStore, HistoryStore, Protocol):
+    """What the delivery history reads: the webhook, then its deliveries."""
+
+
 class DeliveryHistoryService:
     """Reads the delivery history of a tenant's webhooks."""
 
-    def __init__(self, store: Store, *, tokens: TokenCodec, page_size: int) -> None:
+    def __init__(self, store: HistoryServiceStore, *, tokens: TokenCodec, page_size: int) -> None:
         self._store = store
         self._tokens = tokens
         self._page_size = page_size
@@ -95,10 +99,10 @@ class DeliveryHistoryService:
         scope = hashlib.sha256(f"{webhook_id}\x00{filter_text or ''}".encode()).hexdigest()[:32]
         after = None
         if continuation is not None:
-            payload = self._tokens.decode(continuation, purpose=_PURPOSE, tenant=tenant)
-            if payload.get("scope") != scope:
+            cursor = self._tokens.open(HistoryCursor, continuation, tenant=tenant)
+            if cursor.scope != scope:
                 raise InvalidContinuationTokenError.malformed()
-            after = (dt.datetime.fromisoformat(str(payload["at"])), str(payload["id"]))
+            after = (cursor.last_attempt_at, cursor.delivery_id)
         found = await self._store.list_deliveries(
             DeliveryQuery(
                 webhook_id=webhook_id,
@@ -113,9 +117,10 @@ class DeliveryHistoryService:
         token = None
         if more:
             last = page[-1]
-            token = self._tokens.encode(
-                {"scope": scope, "at": last.last_attempt_at.isoformat(), "id": last.id},
-                purpose=_PURPOSE,
+            token = self._tokens.seal(
+                HistoryCursor(
+                    scope=scope, last_attempt_at=last.last_attempt_at, delivery_id=last.id
+                ),
                 tenant=tenant,
             )
         return DeliveryPage(deliveries=page, continuation=token)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from workhooks.domain.groups import GroupKind, PersonGroup, validate_group
 from workhooks.errors import NotFoundError
-from workhooks.storage.protocol import Store
+from workhooks.storage.protocol import GroupStore
 
 __all__ = ["GroupService"]
 
@@ -16,7 +16,7 @@ __all__ = ["GroupService"]
 class GroupService:
     """Creates, replaces, reads and deletes the groups of one tenant at a time."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: GroupStore) -> None:
         self._store = store
 
     async def put(self, tenant: str, group: PersonGroup) -> bool:

@@ -12,9 +12,9 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
-from workhooks.domain.events import delete_document, work_interruption_document
+from workhooks import documents
 from workhooks.domain.external_references import (
     ExternalReference,
     parse_external_references,
@@ -28,6 +28,7 @@ from workhooks.domain.reads import (
     parse_work_interruption_filter,
 )
 from workhooks.domain.records import WorkInterruption
+from workhooks.domain.token_payloads import DeltaCursor, ListCursor
 from workhooks.domain.tokens import TokenCodec
 from workhooks.errors import (
     DeltaTokenExpiredError,
@@ -36,9 +37,9 @@ from workhooks.errors import (
     NotFoundError,
 )
 from workhooks.services.clock import Clock
-from workhooks.storage.protocol import Store
+from workhooks.storage.protocol import GroupStore, RecordStore, ReferenceStore
 
-__all__ = ["DeltaPage", "ReadService", "RecordPage"]
+__all__ = ["DeltaPage", "ReadService", "ReadServiceStore", "RecordPage"]
 
 CONTINUATION_LIFETIME = dt.timedelta(hours=24)
 DELTA_LIFETIME = dt.timedelta(hours=72)
@@ -48,7 +49,7 @@ DELTA_LIFETIME = dt.timedelta(hours=72)
 class RecordPage:
     """Documents of one page; ``continuation`` for the next page, ``delta`` after the last."""
 
-    value: list[dict[str, Any]]
+    value: list[documents.WorkInterruption]
     continuation: str | None = None
     delta: str | None = None
 
@@ -57,7 +58,7 @@ class RecordPage:
 class DeltaPage:
     """Change items; ``next_token`` when more follow now, else ``delta_token`` for later."""
 
-    value: list[dict[str, Any]]
+    value: list[documents.UpsertItem | documents.DeleteItem]
     next_token: str | None = None
     delta_token: str | None = None
 
@@ -66,10 +67,16 @@ def _scope(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
 
 
+class ReadServiceStore(RecordStore, ReferenceStore, GroupStore, Protocol):
+    """What the read API reads: records, their people's references, the people of groups."""
+
+
 class ReadService:
     """The work-interruptions read API of one tenant at a time."""
 
-    def __init__(self, store: Store, clock: Clock, *, tokens: TokenCodec, page_size: int) -> None:
+    def __init__(
+        self, store: ReadServiceStore, clock: Clock, *, tokens: TokenCodec, page_size: int
+    ) -> None:
         self._store = store
         self._clock = clock
         self._tokens = tokens
@@ -77,19 +84,19 @@ class ReadService:
 
     async def _documents(
         self, tenant: str, records: Sequence[WorkInterruption], refs: tuple[ExternalReference, ...]
-    ) -> list[dict[str, Any]]:
+    ) -> list[documents.WorkInterruption]:
         if not refs:
-            return [work_interruption_document(r) for r in records]
+            return [documents.work_interruption_document(r) for r in records]
         keys = [r.key for r in refs]
         found = await self._store.references_for(tenant, {r.person_id for r in records}, keys)
         return [
-            work_interruption_document(r, person_references=found.get(r.person_id, {}))
+            documents.work_interruption_document(r, person_references=found.get(r.person_id, {}))
             for r in records
         ]
 
     async def get(
         self, tenant: str, record_id: int, *, references: str | None = None
-    ) -> dict[str, Any]:
+    ) -> documents.WorkInterruption:
         """One live work interruption's document, or ``NotFoundError``."""
         refs = parse_external_references(references)
         record = await self._store.get_work_interruption(tenant, record_id)
@@ -115,13 +122,11 @@ class ReadService:
         scope = _scope("list", filter_text or "", "delta" if delta else "")
         after, start_version = None, None
         if continuation is not None:
-            payload = self._tokens.decode(continuation, purpose="list", tenant=tenant)
-            if payload.get("s") != scope or now.timestamp() - payload.get("t", 0) > (
-                CONTINUATION_LIFETIME.total_seconds()
-            ):
+            cursor = self._tokens.open(ListCursor, continuation, tenant=tenant)
+            if cursor.scope != scope or now - cursor.issued_at > CONTINUATION_LIFETIME:
                 raise InvalidContinuationTokenError.malformed()
-            after = (dt.date.fromisoformat(payload["d"]), int(payload["i"]))
-            start_version = payload.get("v")
+            after = (cursor.after_date, cursor.after_id)
+            start_version = cursor.start_version
         elif delta:
             # Changes committed during the walk come again in the first delta: none is missed.
             start_version = await self._store.head_version(tenant)
@@ -130,26 +135,25 @@ class ReadService:
             WorkInterruptionQuery(selection=selection, after=after, limit=self._page_size + 1),
         )
         page = records[: self._page_size]
-        documents = await self._documents(tenant, page, refs)
+        rendered = await self._documents(tenant, page, refs)
         if len(records) > self._page_size:
             last = page[-1]
-            token = self._tokens.encode(
-                {
-                    "s": scope,
-                    "d": last.date.isoformat(),
-                    "i": last.id,
-                    "v": start_version,
-                    "t": int(now.timestamp()),
-                },
-                purpose="list",
+            token = self._tokens.seal(
+                ListCursor(
+                    scope=scope,
+                    after_date=last.date,
+                    after_id=last.id,
+                    start_version=start_version,
+                    issued_at=now,
+                ),
                 tenant=tenant,
             )
-            return RecordPage(value=documents, continuation=token)
+            return RecordPage(value=rendered, continuation=token)
         if delta:
             assert start_version is not None
-            token = self._delta_token(tenant, int(start_version), selection, refs)
-            return RecordPage(value=documents, delta=token)
-        return RecordPage(value=documents)
+            token = self._delta_token(tenant, start_version, selection, refs)
+            return RecordPage(value=rendered, delta=token)
+        return RecordPage(value=rendered)
 
     async def _resolve(
         self, tenant: str, request: WorkInterruptionRequest
@@ -170,32 +174,30 @@ class ReadService:
         selection: WorkInterruptionFilter,
         refs: tuple[ExternalReference, ...],
     ) -> str:
-        return self._tokens.encode(
-            {
-                "v": version,
-                "f": selection.date_from.isoformat(),
-                "u": selection.date_to.isoformat(),
-                "r": render_external_references(refs),
-                "t": int(self._clock.now().timestamp()),
-            },
-            purpose="delta",
+        return self._tokens.seal(
+            DeltaCursor(
+                version=version,
+                date_from=selection.date_from,
+                date_to=selection.date_to,
+                references=render_external_references(refs),
+                issued_at=self._clock.now(),
+            ),
             tenant=tenant,
         )
 
     async def delta(self, tenant: str, token: str, *, references: str | None = None) -> DeltaPage:
         """The changes since ``token``: ``InsertOrUpdate`` inside the range, else ``Delete``."""
         try:
-            payload = self._tokens.decode(token, purpose="delta", tenant=tenant)
+            cursor = self._tokens.open(DeltaCursor, token, tenant=tenant)
         except InvalidContinuationTokenError as exc:
             raise InvalidDeltaTokenError.malformed() from exc
-        if self._clock.now().timestamp() - int(payload["t"]) > DELTA_LIFETIME.total_seconds():
+        if self._clock.now() - cursor.issued_at > DELTA_LIFETIME:
             raise DeltaTokenExpiredError.unused_for(int(DELTA_LIFETIME.total_seconds()) // 3600)
-        selection = WorkInterruptionFilter(
-            date_from=dt.date.fromisoformat(payload["f"]),
-            date_to=dt.date.fromisoformat(payload["u"]),
+        selection = WorkInterruptionFilter(date_from=cursor.date_from, date_to=cursor.date_to)
+        refs = parse_external_references(
+            references if references is not None else cursor.references
         )
-        refs = parse_external_references(references if references is not None else payload["r"])
-        version = int(payload["v"])
+        version = cursor.version
         changes = await self._store.read_changes(tenant, after=version, limit=self._page_size + 1)
         page = changes[: self._page_size]
         live = [
@@ -203,12 +205,12 @@ class ReadService:
             for r in page
             if not r.deleted and selection.matches(date=r.date, person_id=r.person_id)
         ]
-        documents = iter(await self._documents(tenant, live, refs))
+        rendered = iter(await self._documents(tenant, live, refs))
         live_ids = {id(r) for r in live}
         items = [
-            {"changeType": "InsertOrUpdate", "data": next(documents)}
+            documents.UpsertItem(data=next(rendered))
             if id(r) in live_ids
-            else delete_document(r)  # deleted, or moved out of the range: gone for this sync
+            else documents.delete_item(r)  # deleted, or moved out of the range: gone for this sync
             for r in page
         ]
         new_version = page[-1].change_version if page else version

@@ -14,7 +14,7 @@ from workhooks.domain.records import (
     validate_work_interruption,
 )
 from workhooks.errors import InvalidRecordError, NotFoundError
-from workhooks.storage.protocol import Store, Written
+from workhooks.storage.protocol import RecordStore, Written
 
 __all__ = ["MAX_BATCH", "RecordService"]
 
@@ -48,7 +48,7 @@ class RecordService:
     workers in this process wake at once instead of at their next poll.
     """
 
-    def __init__(self, store: Store, *, on_change: Callable[[str], None]) -> None:
+    def __init__(self, store: RecordStore, *, on_change: Callable[[str], None]) -> None:
         self._store = store
         self._on_change = on_change
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from workhooks.domain.external_references import validate_custom_key, validate_value
 from workhooks.errors import NotFoundError
-from workhooks.storage.protocol import Store
+from workhooks.storage.protocol import ReferenceStore
 
 __all__ = ["ReferenceService"]
 
@@ -16,7 +16,7 @@ __all__ = ["ReferenceService"]
 class ReferenceService:
     """Reads and changes one person's custom references."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: ReferenceStore) -> None:
         self._store = store
 
     async def get(self, tenant: str, person_id: int) -> dict[str, str]:

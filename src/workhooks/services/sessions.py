@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from workhooks.domain.clients import secret_matches
 from workhooks.domain.operators import (
@@ -26,15 +27,16 @@ from workhooks.domain.operators import (
     hash_password,
     password_matches,
 )
+from workhooks.domain.token_payloads import PortalLinkClaims, SessionClaims
 from workhooks.domain.tokens import TokenCodec
 from workhooks.errors import AuthenticationError, InvalidRequestError, WorkhooksError
 from workhooks.services.clock import Clock
-from workhooks.storage.protocol import Store
+from workhooks.storage.console import ConsoleStore
+from workhooks.storage.protocol import ClientStore
 
-__all__ = ["OPERATOR_TENANT", "Session", "SessionService"]
+__all__ = ["OPERATOR_TENANT", "Session", "SessionService", "SessionServiceStore"]
 
-_SESSION = "console-session"
-_PORTAL_LINK = "portal-link"
+_Expiring = TypeVar("_Expiring", SessionClaims, PortalLinkClaims)
 # Operators' sessions are bound to no tenant; the codec needs a name that no tenant has.
 OPERATOR_TENANT = "*"
 
@@ -65,12 +67,16 @@ def _operator(name: str) -> str:
     return f"operator:{name}"
 
 
+class SessionServiceStore(ClientStore, ConsoleStore, Protocol):
+    """What sessions read: operators, and API clients for the delivery portal."""
+
+
 class SessionService:
     """Creates operators, signs people in, and reads back their sessions."""
 
     def __init__(
         self,
-        store: Store,
+        store: SessionServiceStore,
         clock: Clock,
         *,
         key: bytes,
@@ -148,10 +154,8 @@ class SessionService:
                 expires_at=session.expires_at,
             )
         )
-        payload = {"actor": actor, "nonce": session.nonce, "exp": session.expires_at.isoformat()}
-        return session, self._codec.encode(
-            payload, purpose=_SESSION, tenant=tenant or OPERATOR_TENANT
-        )
+        claims = SessionClaims(actor=actor, nonce=session.nonce, expires_at=session.expires_at)
+        return session, self._codec.seal(claims, tenant=tenant or OPERATOR_TENANT)
 
     async def sign_out(self, session: Session) -> None:
         """End this session on the server: its cookie stops working everywhere."""
@@ -191,24 +195,23 @@ class SessionService:
 
     def portal_link(self, tenant: str, actor: str) -> tuple[str, dt.datetime]:
         """A short-lived token that signs its bearer in to ``tenant``'s portal."""
-        expires_at = self._clock.now() + self._link_ttl
-        payload = {"actor": actor, "exp": expires_at.isoformat()}
-        return self._codec.encode(payload, purpose=_PORTAL_LINK, tenant=tenant), expires_at
+        claims = PortalLinkClaims(actor=actor, expires_at=self._clock.now() + self._link_ttl)
+        return self._codec.seal(claims, tenant=tenant), claims.expires_at
 
     async def sign_in_link(self, tenant: str, token: str) -> tuple[Session, str]:
         """Exchange a portal link for a portal session of its tenant."""
-        payload = self._decode(token, purpose=_PORTAL_LINK, tenant=tenant)
-        if payload is None:
+        claims = self._open(PortalLinkClaims, token, tenant=tenant)
+        if claims is None:
             raise AuthenticationError("The portal link is not valid or has expired")
-        return await self._issue(f"link:{payload.get('actor', '')}", tenant)
+        return await self._issue(f"link:{claims.actor}", tenant)
 
-    def _decode(self, token: str, *, purpose: str, tenant: str) -> dict[str, object] | None:
+    def _open(self, kind: type[_Expiring], token: str, *, tenant: str) -> _Expiring | None:
+        """The claims of a token of ``kind`` for ``tenant`` while it lasts, else None."""
         try:
-            payload = self._codec.decode(token, purpose=purpose, tenant=tenant)
-            expires_at = dt.datetime.fromisoformat(str(payload["exp"]))
-        except (WorkhooksError, KeyError, ValueError):
+            claims = self._codec.open(kind, token, tenant=tenant)
+        except WorkhooksError:
             return None
-        return payload if expires_at > self._clock.now() else None
+        return claims if claims.expires_at > self._clock.now() else None
 
     async def read(self, cookie: str | None, *, tenant: str | None) -> Session | None:
         """The session of a cookie for ``tenant`` (None: the console), or None.
@@ -217,14 +220,11 @@ class SessionService:
         """
         if not cookie:
             return None
-        payload = self._decode(cookie, purpose=_SESSION, tenant=tenant or OPERATOR_TENANT)
-        if payload is None:
+        claims = self._open(SessionClaims, cookie, tenant=tenant or OPERATOR_TENANT)
+        if claims is None:
             return None
         session = Session(
-            actor=str(payload["actor"]),
-            tenant=tenant,
-            nonce=str(payload["nonce"]),
-            expires_at=dt.datetime.fromisoformat(str(payload["exp"])),
+            actor=claims.actor, tenant=tenant, nonce=claims.nonce, expires_at=claims.expires_at
         )
         live = await self._store.session_live(session.id, now=self._clock.now())
         return session if live else None

@@ -16,8 +16,8 @@ from typing import Protocol
 
 import msgspec
 
+from workhooks.documents import document_of_test_event
 from workhooks.domain.deliveries import DeliveryAttempt, excerpt, message_id_of_test
-from workhooks.domain.events import document_of_test_event
 from workhooks.domain.retry import FailureClass
 from workhooks.domain.signing import delivery_headers
 from workhooks.domain.webhooks import Webhook

@@ -21,7 +21,7 @@ from workhooks.domain.webhooks import (
 )
 from workhooks.errors import NotFoundError
 from workhooks.services.clock import Clock
-from workhooks.storage.protocol import Store
+from workhooks.storage.protocol import WebhookStore
 
 __all__ = ["CreatedWebhook", "DestinationRules", "WebhookService"]
 
@@ -48,12 +48,12 @@ class WebhookService:
 
     def __init__(
         self,
-        store: Store,
+        store: WebhookStore,
         clock: Clock,
         *,
         rules: DestinationRules,
         validity: dt.timedelta,
-        max_enabled: int | None = None,
+        max_enabled: int | None,
     ) -> None:
         self._store = store
         self._clock = clock

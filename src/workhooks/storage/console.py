@@ -20,7 +20,7 @@ from workhooks.domain.search import (
     WebhookState,
 )
 
-__all__ = ["ConsoleStore", "delivery_query", "webhook_query"]
+__all__ = ["ConsoleStore", "LagStore", "delivery_query", "webhook_query"]
 
 
 def webhook_query(search: WebhookSearch) -> str:
@@ -43,7 +43,18 @@ def delivery_query(search: DeliverySearch) -> str:
     return "search_deliveries"
 
 
-class ConsoleStore(Protocol):
+class LagStore(Protocol):
+    """The delivery lag per minute: the worker samples it, the console's overview plots it."""
+
+    async def record_lag_sample(self, sample: LagSample, *, keep_after: dt.datetime) -> None:
+        """Keep the lag of one minute (the larger when several workers sample it) and forget
+        the samples of minutes before ``keep_after``."""
+
+    async def lag_samples(self, *, since: dt.datetime) -> list[LagSample]:
+        """The lag samples of the minutes since ``since``, oldest first."""
+
+
+class ConsoleStore(LagStore, Protocol):
     """Persistence behind the operator console and the delivery portal (part of ``Store``)."""
 
     async def add_operator(self, operator: Operator) -> bool:
@@ -154,10 +165,3 @@ class ConsoleStore(Protocol):
 
     async def client_tenants(self, *, after: str | None, limit: int) -> list[str]:
         """Tenants that have API clients, in name order after ``after`` (the clients' index)."""
-
-    async def record_lag_sample(self, sample: LagSample, *, keep_after: dt.datetime) -> None:
-        """Keep the lag of one minute (the larger when several workers sample it) and forget
-        the samples of minutes before ``keep_after``."""
-
-    async def lag_samples(self, *, since: dt.datetime) -> list[LagSample]:
-        """The lag samples of the minutes since ``since``, oldest first."""

@@ -1,5 +1,9 @@
 """The ``Store`` port: everything workhooks persists, one transaction per method.
 
+The port is split by concept (clients, records, webhooks, delivery, history, references,
+groups, and the console's), and each service and the worker is typed against the slices it
+uses; ``Store`` is all of them plus the lifecycle.
+
 Each method is one atomic use-case step. That keeps SQLite at one thread hop per call and
 PostgreSQL at one round trip where possible, and it means no caller ever holds a
 transaction open across an ``await`` it does not control.
@@ -10,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Protocol
 
 from workhooks.domain.clients import Client, SigningKey
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery
@@ -18,19 +22,23 @@ from workhooks.domain.groups import GroupKind, PersonGroup
 from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.webhooks import NewWebhook, Webhook, WebhookStatus
+from workhooks.domain.writes import Written
 from workhooks.storage.console import ConsoleStore
 
-__all__ = ["BacklogReport", "Store", "WebhookBacklog", "WindowOutcome", "Written"]
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Written(Generic[T]):
-    """A record after a write, and whether the write created it (else it replaced it)."""
-
-    record: T
-    created: bool
+__all__ = [
+    "BacklogReport",
+    "ClientStore",
+    "DeliveryStore",
+    "GroupStore",
+    "HistoryStore",
+    "RecordStore",
+    "ReferenceStore",
+    "Store",
+    "WebhookBacklog",
+    "WebhookStore",
+    "WindowOutcome",
+    "Written",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,25 +100,9 @@ class BacklogReport:
         return max(0.0, (now - (worst.caught_up_at or worst.created_at)).total_seconds())
 
 
-class Store(ConsoleStore, Protocol):
-    """Persistence for clients, records, webhooks and delivery state (and the console's)."""
+class ClientStore(Protocol):
+    """API clients and the token signing keys."""
 
-    migrations_applied: tuple[str, ...]
-    """The migrations the last ``open()`` applied (``NNNN_name``); empty if none were pending."""
-    schema_version: int
-    """The number of the database's newest migration once ``open()`` returned (0: no schema)."""
-
-    async def open(self) -> None:
-        """Connect and apply pending migrations; ``SchemaTooNewError`` if the database was
-        migrated by a newer release."""
-
-    async def close(self) -> None:
-        """Release connections."""
-
-    async def ping(self) -> None:
-        """Return once the database has answered a trivial query; raise if it cannot."""
-
-    # -- auth --------------------------------------------------------------------------
     async def add_client(self, client: Client) -> None:
         """Register a new API client."""
 
@@ -137,11 +129,10 @@ class Store(ConsoleStore, Protocol):
     async def signing_keys(self) -> list[SigningKey]:
         """Every token signing key, oldest first."""
 
-    async def reseal_secrets(self) -> int:
-        """Seal every stored secret under the newest master key (after a master key rotation);
-        return how many were sealed anew. Stores with nothing at rest return 0."""
 
-    # -- records ----------------------------------------------------------------------
+class RecordStore(Protocol):
+    """People and work interruptions: writes, change versions and reads."""
+
     async def put_people(self, tenant: str, drafts: Sequence[PersonDraft]) -> list[Written[Person]]:
         """Upsert people atomically, each with the tenant's next change version."""
 
@@ -172,10 +163,18 @@ class Store(ConsoleStore, Protocol):
     ) -> list[list[WorkInterruption]]:
         """``read_changes`` for each ``(tenant, after, limit)``, in one snapshot and round trip."""
 
+    async def list_work_interruptions(
+        self, tenant: str, query: WorkInterruptionQuery
+    ) -> list[WorkInterruption]:
+        """Live records selected by ``query``, ordered by ``(date, id)``, after its keyset."""
+
     async def head_version(self, tenant: str) -> int:
         """Return the tenant's latest committed change version (0 when none)."""
 
-    # -- webhooks ---------------------------------------------------------------------
+
+class WebhookStore(Protocol):
+    """Webhook subscriptions."""
+
     async def create_webhook(self, new: NewWebhook, *, max_enabled: int | None = None) -> Webhook:
         """Store a webhook whose cursor starts at the tenant's current head version.
 
@@ -192,7 +191,10 @@ class Store(ConsoleStore, Protocol):
     async def delete_webhook(self, tenant: str, webhook_id: str, *, at: dt.datetime) -> bool:
         """Soft-delete a webhook; False when it does not exist or is already deleted."""
 
-    # -- delivery ---------------------------------------------------------------------
+
+class DeliveryStore(Protocol):
+    """What the delivery worker claims, sends and records."""
+
     async def due_webhooks(
         self,
         *,
@@ -253,10 +255,10 @@ class Store(ConsoleStore, Protocol):
         ``keep_lease`` is kept only then).
         """
 
-    async def list_attempts(self, webhook_id: str, *, limit: int) -> list[DeliveryAttempt]:
-        """Return the webhook's most recent delivery attempts, newest first."""
 
-    # -- delivery history -------------------------------------------------------------
+class HistoryStore(Protocol):
+    """The delivery history and the backlog report."""
+
     async def list_deliveries(self, query: DeliveryQuery) -> list[Delivery]:
         """Return a webhook's deliveries matching ``query``, newest last attempt first."""
 
@@ -264,6 +266,9 @@ class Store(ConsoleStore, Protocol):
         self, webhook_id: str, delivery_id: str
     ) -> tuple[Delivery, list[DeliveryAttempt]] | None:
         """Return one delivery with all its attempts, oldest first."""
+
+    async def list_attempts(self, webhook_id: str, *, limit: int) -> list[DeliveryAttempt]:
+        """Return the webhook's most recent delivery attempts, newest first."""
 
     async def purge_history(self, *, before: dt.datetime) -> int:
         """Delete history last touched before ``before`` (retention); return attempts deleted."""
@@ -275,11 +280,9 @@ class Store(ConsoleStore, Protocol):
         others; the worst are those caught up longest ago.
         """
 
-    # -- reads and external references ------------------------------------------------
-    async def list_work_interruptions(
-        self, tenant: str, query: WorkInterruptionQuery
-    ) -> list[WorkInterruption]:
-        """Live records selected by ``query``, ordered by ``(date, id)``, after its keyset."""
+
+class ReferenceStore(Protocol):
+    """External references of people: the predefined ``@`` ones and custom ones."""
 
     async def references_for(
         self, tenant: str, person_ids: Collection[int], keys: Sequence[str]
@@ -295,7 +298,10 @@ class Store(ConsoleStore, Protocol):
     async def delete_custom_reference(self, tenant: str, person_id: int, key: str) -> bool:
         """Remove one; False when there was none."""
 
-    # -- org-groups and circles -------------------------------------------------------
+
+class GroupStore(Protocol):
+    """Org-groups and circles."""
+
     async def put_group(self, tenant: str, group: PersonGroup) -> bool:
         """Create or replace a group and its people; True when it was created.
 
@@ -313,3 +319,36 @@ class Store(ConsoleStore, Protocol):
         self, tenant: str, kind: GroupKind, group_ids: Collection[int]
     ) -> frozenset[int]:
         """The people of the groups and of every org-group below them (unknown ids: none)."""
+
+
+class Store(
+    ClientStore,
+    RecordStore,
+    WebhookStore,
+    DeliveryStore,
+    HistoryStore,
+    ReferenceStore,
+    GroupStore,
+    ConsoleStore,
+    Protocol,
+):
+    """Persistence for clients, records, webhooks and delivery state (and the console's)."""
+
+    migrations_applied: tuple[str, ...]
+    """The migrations the last ``open()`` applied (``NNNN_name``); empty if none were pending."""
+    schema_version: int
+    """The number of the database's newest migration once ``open()`` returned (0: no schema)."""
+
+    async def open(self) -> None:
+        """Connect and apply pending migrations; ``SchemaTooNewError`` if the database was
+        migrated by a newer release."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+    async def ping(self) -> None:
+        """Return once the database has answered a trivial query; raise if it cannot."""
+
+    async def reseal_secrets(self) -> int:
+        """Seal every stored secret under the newest master key (after a master key rotation);
+        return how many were sealed anew. Stores with nothing at rest return 0."""
