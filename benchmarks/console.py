@@ -29,6 +29,8 @@ from benchmarks.common import Backend
 from benchmarks.fleet import insert_webhooks
 from workhooks.bootstrap import runtime
 from workhooks.config import Settings
+from workhooks.domain.scopes import Scope
+from workhooks.web.clients import PAGE as CLIENT_PAGE
 
 __all__ = ["console_pages"]
 
@@ -128,6 +130,7 @@ async def console_pages(backend: Backend, *, webhooks: int, deliveries: int) -> 
             (t, f"https://hooks.example.com/{t}/{i}") for t in tenants for i in range(per_tenant)
         ]
         ids = await insert_webhooks(url, hooks)
+        await rt.store.reseal_secrets()  # the bulk insert wrote clear keys: seal them as served
         if url.startswith("sqlite:///"):
             await asyncio.to_thread(
                 _sqlite_history, url.removeprefix("sqlite:///"), deliveries, start
@@ -135,6 +138,8 @@ async def console_pages(backend: Backend, *, webhooks: int, deliveries: int) -> 
         else:
             await _postgres_history(url, deliveries, start)
         await rt.services.sessions.create_operator("bench", PASSWORD)
+        for name in tenants[: 2 * CLIENT_PAGE]:  # two pages of tenants with a client each
+            await rt.services.clients.create(name, frozenset({Scope.WEBHOOKS_READ}))
         app: Any = rt.app
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
@@ -149,6 +154,8 @@ async def console_pages(backend: Backend, *, webhooks: int, deliveries: int) -> 
             pages = {
                 "overview": "/console",
                 "overview's rates plot": "/console/rates.svg",
+                "overview's lag plot": "/console/lag.svg",
+                "tenants and clients": "/console/tenants",
                 "webhooks": "/console/webhooks",
                 "webhooks, one tenant": f"/console/webhooks?tenant={tenant}",
                 "webhooks, search a URL": "/console/webhooks?q=console-09999/3",

@@ -17,6 +17,7 @@ from typing import Any
 
 from workhooks.config import ConfigError, Settings, database_help
 from workhooks.domain.clients import Client
+from workhooks.domain.operators import AuditAction
 from workhooks.domain.scopes import require_scopes
 from workhooks.errors import InvalidRequestError, WorkhooksError
 from workhooks.master_key import create_key_file, dev_key_path
@@ -48,6 +49,11 @@ def add_admin_parsers(commands: Any) -> None:
         command.add_argument(
             "--password-stdin", action="store_true", help="read the password from stdin"
         )
+    disable = operator_verbs.add_parser(
+        "disable", help="disable an operator for good (no sign-in; its sessions end)"
+    )
+    _database(disable)
+    disable.add_argument("--name", required=True, help="the operator's sign-in name")
     clients = commands.add_parser("clients", help="manage API clients")
     verbs = clients.add_subparsers(dest="clients_command", required=True)
     create = verbs.add_parser("create", help="create a client; prints its secret once")
@@ -173,6 +179,12 @@ async def _operators(args: argparse.Namespace, settings: Settings, password: str
         if args.operators_command == "create":
             await rt.services.sessions.create_operator(args.name, password)
             return {"operator": args.name, "done": "created"}
+        if args.operators_command == "disable":
+            await rt.services.sessions.disable_operator(args.name)
+            await rt.services.console.record(
+                "cli", AuditAction.OPERATOR_DISABLE, detail=f"operator {args.name}"
+            )
+            return {"operator": args.name, "done": "disabled; its sessions ended"}
         await rt.services.sessions.set_password(args.name, password)
         return {"operator": args.name, "done": "password set"}
 
@@ -195,7 +207,9 @@ def run_admin_command(args: argparse.Namespace, run: Runner) -> int:
         if args.command == "clients":
             result = run(_clients(args, settings))
         elif args.command == "operators":
-            result = run(_operators(args, settings, _read_password(args.password_stdin)))
+            needs_password = args.operators_command != "disable"
+            password = _read_password(args.password_stdin) if needs_password else ""
+            result = run(_operators(args, settings, password))
         elif args.command == "signing-keys":
             result = run(_rotate_signing_key(settings))
         else:

@@ -1,9 +1,10 @@
 """The console and the portal in a real headless Chromium against a real ``workhooks serve``.
 
 A real receiver on loopback first fails; the operator signs in, finds the failing webhook
-and a failed delivery by record id, opens its attempt, retries and recovers it and sees
-the receiver get it and the actions audited; forged forms are refused; a portal link
-opens one tenant's portal and nothing of another tenant.
+and a failed delivery by record id, opens its attempt, retries and recovers it, resends
+one record from its delivery page and sees the receiver get each, and the actions
+audited; forged forms are refused; a portal link opens one tenant's portal and nothing
+of another tenant, and its test event reaches the receiver with a valid signature.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import httpx
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from standardwebhooks.webhooks import Webhook
 
 from tests.e2e.browser_helpers import by_test_id, chromium, fill, follow, snapshot, submit
 from tests.e2e.conftest import AGENT, ServerProcess, start_server, stop_server, workhooks_env
@@ -61,7 +63,8 @@ def _create_operator(server: ServerProcess) -> None:
     )
 
 
-async def _tenant_with_webhook(server: ServerProcess, tenant: str, url: str) -> str:
+async def _tenant_with_webhook(server: ServerProcess, tenant: str, url: str) -> tuple[str, str]:
+    """A tenant with a webhook to ``url`` and two records; return the webhook's id and key."""
     headers = {"Authorization": f"Bearer {server.token(tenant, SCOPES)}", "User-Agent": AGENT}
     async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as http:
         hook = await http.post(
@@ -81,7 +84,7 @@ async def _tenant_with_webhook(server: ServerProcess, tenant: str, url: str) -> 
             assert put.status_code == 201, put.text
         webhook_id: str = hook.json()["id"]
         await _until_failed(http, webhook_id)
-        return webhook_id
+        return webhook_id, hook.json()["key"]
 
 
 async def _until_failed(http: httpx.AsyncClient, webhook_id: str) -> None:
@@ -141,8 +144,19 @@ def _act(driver: WebDriver, base: str, tenant: str, webhook_id: str, action: str
     return notice
 
 
-def _portal(driver: WebDriver, base: str, foreign_id: str) -> None:
-    """Create a portal link for acme, open it, and fail to reach globex from there."""
+def _resend(driver: WebDriver, delivery_page: str) -> tuple[str, str]:
+    """From a delivery's page, resend its record; return the cost shown and the notice."""
+    driver.get(delivery_page)
+    follow(driver, by_test_id(driver, "resend"))
+    preview: str = by_test_id(driver, "preview").text
+    snapshot(driver, "confirm-resend")
+    follow(driver, by_test_id(driver, "confirm"))
+    notice: str = by_test_id(driver, "notice").text
+    return preview, notice
+
+
+def _portal(driver: WebDriver, base: str, webhook_id: str, foreign_id: str) -> str:
+    """Open a portal link for acme, send a test event, fail to reach globex; return its status."""
     driver.get(f"{base}/console")
     fill(driver, {"tenant": "acme"})
     follow(
@@ -155,12 +169,19 @@ def _portal(driver: WebDriver, base: str, foreign_id: str) -> None:
     assert "acme" in by_test_id(driver, "who").text
     snapshot(driver, "portal")
     assert foreign_id[:8] not in by_test_id(driver, "webhooks").text
+    driver.get(f"{base}/portal/acme/webhooks/{webhook_id}")
+    follow(driver, by_test_id(driver, "action-test-event"))
+    follow(driver, by_test_id(driver, "confirm"))
+    assert by_test_id(driver, "notice").text == "Test event sent."
+    status: str = by_test_id(driver, "attempt-status").text
+    snapshot(driver, "test-event")
     driver.get(f"{base}/portal/acme/webhooks/{foreign_id}")
     assert "does not exist" in by_test_id(driver, "error").text
     driver.get(f"{base}/portal/acme/deliveries?tenant=globex&webhook={foreign_id}")
     assert "No deliveries match." in by_test_id(driver, "deliveries").text
     driver.get(f"{base}/portal/globex")
     assert driver.current_url == f"{base}/portal/globex/sign-in"
+    return status
 
 
 async def test_operator_finds_a_failure_recovers_it_and_the_portal_stays_in_its_tenant(
@@ -174,10 +195,12 @@ async def test_operator_finds_a_failure_recovers_it_and_the_portal_stays_in_its_
     acme.status = globex.status = 503
     try:
         _create_operator(server)
-        webhook_id = await _tenant_with_webhook(server, "acme", acme.url)
-        foreign_id = await _tenant_with_webhook(server, "globex", globex.url)
+        webhook_id, key = await _tenant_with_webhook(server, "acme", acme.url)
+        foreign_id, _ = await _tenant_with_webhook(server, "globex", globex.url)
         base = server.base_url
-        await asyncio.to_thread(_sign_in_and_find_the_failure, driver, base, webhook_id)
+        failed_page = await asyncio.to_thread(
+            _sign_in_and_find_the_failure, driver, base, webhook_id
+        )
 
         acme.status = 204
         notice = await asyncio.to_thread(_act, driver, base, "acme", webhook_id, "retry")
@@ -190,7 +213,19 @@ async def test_operator_finds_a_failure_recovers_it_and_the_portal_stays_in_its_
         again = await acme.wait_for(4)
         assert sorted(json.loads(r.body)["data"]["id"] for r in again[2:]) == [1, 2]
 
+        preview, notice = await asyncio.to_thread(_resend, driver, failed_page)
+        assert preview == "This sends 2 change versions again."
+        assert notice == "Resending record 1: 2 change versions will be sent again."
+        resent = await acme.wait_for(6)
+        assert [json.loads(r.body)["data"]["id"] for r in resent[4:]] == [1, 2]
+
         def audited() -> str:
+            driver.get(f"{base}/console/tenants")
+            assert "acme" in by_test_id(driver, "tenants").text
+            snapshot(driver, "tenants")
+            driver.get(f"{base}/console/sessions")
+            assert "this session" in by_test_id(driver, "sessions").text
+            snapshot(driver, "sessions")
             driver.get(f"{base}/console/audit")
             snapshot(driver, "audit")
             return str(by_test_id(driver, "audit").text)
@@ -198,6 +233,7 @@ async def test_operator_finds_a_failure_recovers_it_and_the_portal_stays_in_its_
         audit = await asyncio.to_thread(audited)
         assert "operator:ada retry-now acme" in audit
         assert "operator:ada recover acme" in audit
+        assert "operator:ada resend acme" in audit
 
         cookie = await asyncio.to_thread(driver.get_cookie, "workhooks_console")
         assert cookie is not None
@@ -210,7 +246,12 @@ async def test_operator_finds_a_failure_recovers_it_and_the_portal_stays_in_its_
             )
         assert forged.status_code == 400
 
-        await asyncio.to_thread(_portal, driver, base, foreign_id)
+        status = await asyncio.to_thread(_portal, driver, base, webhook_id, foreign_id)
+        assert status == "204"
+        tested = acme.requests[-1]
+        event = Webhook(key).verify(tested.body, dict(tested.headers))
+        assert event["changeType"] == "Test"
+        assert "_test_" in tested.headers["webhook-id"]
         assert globex.requests == []
     finally:
         await acme.stop()

@@ -5,6 +5,7 @@ Runs on SQLite and PostgreSQL with the real app in-process, a fake clock and a s
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tests.integration.console_helpers import (
 )
 from tests.postgres import reset_database
 from workhooks.config import Settings
+from workhooks.domain.scopes import Scope
 from workhooks.domain.webhooks import WebhookStatus
 from workhooks.testing import TEST_MASTER_KEY
 
@@ -193,3 +195,175 @@ async def test_sign_out_ends_the_session(site: Api) -> None:
     answer = await site.http.post("/console/sign-out", data={"csrf": csrf})
     assert answer.status_code == 303
     assert (await site.http.get("/console")).status_code == 303
+
+
+async def test_resend_is_offered_on_a_delivery_confirmed_with_its_cost_and_audited(
+    site: Api,
+) -> None:
+    """A delivery's page links to resend its record; the confirmation tells how much is sent."""
+    webhook_id, _ = await failing_webhook(site)
+    csrf = await sign_in_operator(site)
+    found = await site.http.get("/console/deliveries", params={"tenant": "acme", "record": "1"})
+    link = re.search(r'href="(/console/tenants/acme/webhooks/[^"]+/deliveries/[^"]+)"', found.text)
+    assert link is not None
+    detail = await site.http.get(link[1])
+    resend = re.search(r'data-testid="resend" href="([^"]+)"', detail.text)
+    assert resend is not None
+    confirm = await site.http.get(resend[1].replace("&amp;", "&"))
+    assert confirm.status_code == 200
+    assert 'data-testid="preview">This sends <strong>1</strong> change versions again' in (
+        confirm.text
+    )
+    page = f"/console/tenants/acme/webhooks/{webhook_id}"
+    forged = await site.http.post(f"{page}/resend", data={"csrf": "0" * 64, "record": "1"})
+    assert forged.status_code == 400
+    assert "<td>resend</td>" not in (await site.http.get("/console/audit")).text
+    done = await site.http.post(f"{page}/resend", data={"csrf": csrf, "record": "1"})
+    assert done.status_code == 303
+    assert "Resending+record+1%3A+1+change+versions" in done.headers["location"]
+    site.clock.advance(10)
+    site.sender.requests.clear()
+    await site.rt.worker.run_once()
+    assert b'"id":1' in site.sender.requests[0].body
+    assert "<td>resend</td>" in (await site.http.get("/console/audit")).text
+    unknown = await site.http.post(f"{page}/resend", data={"csrf": csrf, "record": "99"})
+    assert unknown.status_code == 404
+    assert "Work interruption 99 does not exist" in unknown.text
+
+
+async def test_tenants_page_lists_tenants_with_their_clients_and_no_secret(site: Api) -> None:
+    """Tenants show with their clients and scopes, paged by name; no secret hash is shown."""
+    new = await site.rt.services.clients.create("acme", frozenset({Scope.WEBHOOKS_READ}))
+    await site.rt.services.clients.create("globex", frozenset({Scope.WEBHOOKS_READ}))
+    await sign_in_operator(site)
+    page = await site.http.get("/console/tenants")
+    assert page.status_code == 200
+    assert new.client.id in page.text
+    assert "globex" in page.text
+    assert new.client.secret_hash not in page.text
+    assert new.secret not in page.text
+    one = await site.http.get("/console/tenants", params={"tenant": "globex"})
+    assert new.client.id not in one.text
+    later = await site.http.get("/console/tenants", params={"after": "acme"})
+    assert new.client.id not in later.text
+    assert "globex" in later.text
+
+
+async def test_clients_are_created_rotated_and_revoked_from_confirmed_forms(site: Api) -> None:
+    """Create and new secret show the secret once; revoke stops the client; all are audited."""
+    csrf = await sign_in_operator(site)
+    assert (
+        await site.http.get("/console/clients/new", params={"tenant": "acme"})
+    ).status_code == 200
+    forged = await site.http.post(
+        "/console/clients", data={"csrf": "0" * 64, "tenant": "acme", "scope": "all"}
+    )
+    assert forged.status_code == 400
+    assert await site.rt.services.clients.list(tenant="acme") == []
+    created = await site.http.post(
+        "/console/clients",
+        data={"csrf": csrf, "tenant": "acme", "scope": [Scope.WEBHOOKS_READ.value]},
+    )
+    assert created.status_code == 200
+    assert created.headers["cache-control"] == "no-store"
+    client_id = re.search(r'data-testid="client-id">([^<]+)<', created.text)
+    secret = re.search(r'data-testid="client-secret">([^<]+)<', created.text)
+    assert client_id is not None
+    assert secret is not None
+    assert (await site.token_response("acme", client_id[1], secret[1])).status_code == 200
+    confirm = await site.http.get(f"/console/clients/{client_id[1]}/secret")
+    assert 'data-testid="confirm"' in confirm.text
+    rotated = await site.http.post(f"/console/clients/{client_id[1]}/secret", data={"csrf": csrf})
+    fresh = re.search(r'data-testid="client-secret">([^<]+)<', rotated.text)
+    assert fresh is not None
+    assert fresh[1] != secret[1]
+    assert (await site.token_response("acme", client_id[1], secret[1])).status_code == 401
+    assert (await site.token_response("acme", client_id[1], fresh[1])).status_code == 200
+    revoked = await site.http.post(f"/console/clients/{client_id[1]}/revoke", data={"csrf": csrf})
+    assert revoked.status_code == 303
+    assert (await site.token_response("acme", client_id[1], fresh[1])).status_code == 401
+    audit = await site.rt.services.console.audit(tenant="acme")
+    assert [(e.action.value, e.actor, e.detail) for e in audit] == [
+        (action, "operator:ada", f"client {client_id[1]}")
+        for action in ("client-revoke", "client-rotate", "client-create")
+    ]
+
+
+async def test_overview_plots_the_lag_the_worker_samples_each_minute(site: Api) -> None:
+    """The worker samples the lag each minute; the plot adds the current minute, measured."""
+    await failing_webhook(site)
+    await sign_in_operator(site)
+    assert 'src="/console/lag.svg"' in (await site.http.get("/console")).text
+    site.clock.advance(dt.timedelta(minutes=5))
+    await site.rt.worker.run_once()
+    plot = await site.http.get("/console/lag.svg")
+    assert plot.headers["content-type"].startswith("image/svg+xml")
+    assert "lag of the webhook furthest behind: now 300 s, peak 300 s" in plot.text
+    assert "webhooks behind now: 1" in plot.text
+    site.clock.advance(dt.timedelta(minutes=2))  # the current minute is measured at once
+    assert "now 420 s, peak 420 s" in (await site.http.get("/console/lag.svg")).text
+
+
+async def test_a_signed_out_cookie_stops_working_even_when_copied(site: Api) -> None:
+    """Sign-out ends the session on the server: a copy of its cookie opens nothing after."""
+    csrf = await sign_in_operator(site)
+    stolen = site.http.cookies.get("workhooks_console", path="/console")
+    assert stolen is not None
+    assert (await site.http.post("/console/sign-out", data={"csrf": csrf})).status_code == 303
+    replay = await site.http.get("/console", headers={"Cookie": f"workhooks_console={stolen}"})
+    assert replay.status_code == 303
+    audit = await site.rt.services.console.audit()
+    assert (audit[0].action.value, audit[0].actor) == ("sign-out", "operator:ada")
+
+
+async def test_an_operator_ends_its_other_sessions_from_the_sessions_page(site: Api) -> None:
+    """The sessions page lists the live sessions and ends all but this one (audited)."""
+    csrf = await sign_in_operator(site)
+    mine = site.http.cookies.get("workhooks_console", path="/console")
+    site.http.cookies.clear()
+    form = await site.http.get("/console/sign-in")
+    await site.http.post(
+        "/console/sign-in", data={"csrf": csrf_of(form), "name": "ada", "password": PASSWORD}
+    )
+    other = site.http.cookies.get("workhooks_console", path="/console")
+    site.http.cookies.clear()
+    headers = {"Cookie": f"workhooks_console={mine}"}
+    page = await site.http.get("/console/sessions", headers=headers)
+    assert page.text.count("<tr><td") == 2
+    assert "this session" in page.text
+    forged = await site.http.post(
+        "/console/sessions/end-others", data={"csrf": "0" * 64}, headers=headers
+    )
+    assert forged.status_code == 400
+    ended = await site.http.post(
+        "/console/sessions/end-others", data={"csrf": csrf}, headers=headers
+    )
+    assert ended.status_code == 303
+    assert "1+other+sessions+ended" in ended.headers["location"]
+    gone = await site.http.get("/console", headers={"Cookie": f"workhooks_console={other}"})
+    assert gone.status_code == 303
+    assert (await site.http.get("/console", headers=headers)).status_code == 200
+    audit = await site.rt.services.console.audit()
+    assert (audit[0].action.value, audit[0].detail) == ("end-sessions", "1 ended")
+
+
+async def test_a_new_password_or_a_disabled_operator_ends_its_sessions(site: Api) -> None:
+    """Setting a password ends the operator's sessions; a disabled one cannot sign in again."""
+    await sign_in_operator(site)
+    await site.rt.services.sessions.set_password("ada", "a brand new password")
+    assert (await site.http.get("/console")).status_code == 303
+    form = await site.http.get("/console/sign-in")
+    signed = await site.http.post(
+        "/console/sign-in",
+        data={"csrf": csrf_of(form), "name": "ada", "password": "a brand new password"},
+    )
+    assert signed.status_code == 303
+    assert (await site.http.get("/console")).status_code == 200
+    await site.rt.services.sessions.disable_operator("ada")
+    assert (await site.http.get("/console")).status_code == 303
+    form = await site.http.get("/console/sign-in")
+    refused = await site.http.post(
+        "/console/sign-in",
+        data={"csrf": csrf_of(form), "name": "ada", "password": "a brand new password"},
+    )
+    assert refused.status_code == 401

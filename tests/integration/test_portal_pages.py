@@ -117,3 +117,65 @@ async def test_portal_link_signs_in_to_its_tenant_until_it_expires(site: Api) ->
     site.http.cookies.clear()
     site.clock.advance(dt.timedelta(minutes=16))
     assert (await site.http.get(link)).status_code == 401
+
+
+async def test_portal_sends_a_test_event_and_shows_its_outcome(site: Api) -> None:
+    """The portal's test event reaches the destination and its page shows status and answer."""
+    webhook_id, _ = await failing_webhook(site, "acme")
+    client_id, secret = await site.credentials("acme", [Scope.WEBHOOKS_READ])
+    csrf = await _sign_in(site, "acme", client_id, secret)
+    page = f"/portal/acme/webhooks/{webhook_id}"
+    assert 'data-testid="action-test-event"' in (await site.http.get(page)).text
+    before = len(site.sender.requests)
+    assert (await site.http.post(f"{page}/test-event", data={})).status_code == 400
+    assert len(site.sender.requests) == before  # no CSRF token: nothing sent
+    site.sender.status_for = lambda _url, _body: 202
+    sent = await site.http.post(f"{page}/test-event", data={"csrf": csrf})
+    assert sent.status_code == 303
+    assert b'"changeType":"Test"' in site.sender.requests[-1].body
+    shown = await site.http.get(sent.headers["location"])
+    assert shown.status_code == 200
+    assert "Test event sent." in shown.text
+    assert 'data-testid="attempt-status">202<' in shown.text
+    assert "none: a test event" in shown.text
+    listed = await site.http.get("/portal/acme/deliveries", params={"webhook": webhook_id})
+    assert '<span class="badge">test</span>' in listed.text
+    assert "<td>test-event</td>" in (await site.http.get("/portal/acme/audit")).text
+
+
+async def test_portal_cannot_resend_or_test_another_tenants_webhook(site: Api) -> None:
+    """Resend and test events on another tenant's webhook answer 404 and send nothing."""
+    globex_id, _ = await failing_webhook(site, "globex")
+    client_id, secret = await site.credentials("acme", [Scope.WEBHOOKS_READ])
+    csrf = await _sign_in(site, "acme", client_id, secret)
+    sent = len(site.sender.requests)
+    for action, data in (("test-event", {}), ("resend", {"record": "1"})):
+        page = f"/portal/acme/webhooks/{globex_id}/{action}"
+        assert (await site.http.get(page)).status_code == 404
+        answer = await site.http.post(page, data={"csrf": csrf, **data})
+        assert answer.status_code == 404
+    assert len(site.sender.requests) == sent
+    assert await site.rt.services.console.audit(tenant="globex") == []
+
+
+async def test_revoking_a_client_or_its_new_secret_ends_its_portal_sessions(site: Api) -> None:
+    """A portal session signed in with a client ends when the client gets a new secret."""
+    client_id, secret = await site.credentials("acme", [Scope.WEBHOOKS_READ])
+    await _sign_in(site, "acme", client_id, secret)
+    assert (await site.http.get("/portal/acme")).status_code == 200
+    new = await site.rt.services.clients.rotate_secret(client_id)
+    assert (await site.http.get("/portal/acme")).status_code == 303
+    await _sign_in(site, "acme", client_id, new.secret)
+    await site.rt.services.clients.revoke(client_id)
+    assert (await site.http.get("/portal/acme")).status_code == 303
+
+
+async def test_portal_sign_out_ends_the_session_on_the_server(site: Api) -> None:
+    """A copy of a signed-out portal cookie opens nothing."""
+    client_id, secret = await site.credentials("acme", [Scope.WEBHOOKS_READ])
+    csrf = await _sign_in(site, "acme", client_id, secret)
+    stolen = site.http.cookies.get("workhooks_portal", path="/portal/acme")
+    assert stolen is not None
+    assert (await site.http.post("/portal/acme/sign-out", data={"csrf": csrf})).status_code == 303
+    replay = await site.http.get("/portal/acme", headers={"Cookie": f"workhooks_portal={stolen}"})
+    assert replay.status_code == 303

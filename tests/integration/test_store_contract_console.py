@@ -13,10 +13,11 @@ from tests.integration.store_helpers import (
     new_webhook,
     outcome,
 )
-from workhooks.domain.deliveries import DeliveryStatus
-from workhooks.domain.operators import AuditAction, AuditEntry, Operator
+from workhooks.domain.clients import Client
+from workhooks.domain.deliveries import DeliveryStatus, message_id_of_test
+from workhooks.domain.operators import AuditAction, AuditEntry, ConsoleSession, Operator
 from workhooks.domain.records import PersonDraft
-from workhooks.domain.search import DeliverySearch, WebhookSearch
+from workhooks.domain.search import DeliverySearch, LagSample, WebhookSearch
 from workhooks.domain.webhooks import WebhookStatus
 from workhooks.storage.protocol import Store
 
@@ -46,8 +47,10 @@ async def test_operators_are_stored_once_by_name(store: Store) -> None:
     assert not await store.add_operator(Operator(name="ada", password_hash="y", created_at=T0))
     assert await store.get_operator("ada") == ada
     assert await store.get_operator("bob") is None
-    assert await store.set_operator_password("ada", "scrypt$z")
-    assert not await store.set_operator_password("bob", "scrypt$z")
+    assert await store.set_operator_password("ada", "scrypt$z", sessions_of="operator:ada", at=T0)
+    assert not await store.set_operator_password(
+        "bob", "scrypt$z", sessions_of="operator:bob", at=T0
+    )
     found = await store.get_operator("ada")
     assert found is not None
     assert found.password_hash == "scrypt$z"
@@ -232,3 +235,148 @@ async def test_attempt_rates_count_attempts_and_failures_per_minute(store: Store
         (T0 + dt.timedelta(minutes=2), 1, 1),
     ]
     assert await store.attempt_rates(since=T0 + dt.timedelta(minutes=3)) == []
+
+
+async def test_record_version_includes_tombstones(store: Store) -> None:
+    """A record's current version is found live or deleted; an unknown id has none."""
+    await _changes(store, "acme", 2)  # person 1 is version 1, records 1 and 2 versions 2, 3
+    assert await store.record_version("acme", 1) == 2
+    tomb = await store.delete_work_interruption("acme", 2)
+    assert tomb is not None
+    assert await store.record_version("acme", 2) == tomb.change_version == 4
+    assert await store.record_version("acme", 3) is None
+    assert await store.record_version("globex", 1) is None
+
+
+async def test_rewind_before_a_version_sends_that_change_and_later_ones_again(
+    store: Store,
+) -> None:
+    """A resend moves the cursor to just before the record's version, unsettles and audits."""
+    await store.create_webhook(new_webhook("a1"))
+    await _changes(store, "acme", 4)  # versions 1 (person) .. 5
+    await _deliver(store, "a1", *(attempt("a1", v) for v in range(2, 6)))
+    await store.settle_tenants(now=T0)
+    entry = _entry(AuditAction.RESEND, "a1")
+    moved = await store.rewind_webhook_before("acme", "a1", version=4, now=T0, audit=entry)
+    assert moved == 2
+    assert (await must_get_webhook(store, "acme", "a1")).cursor == 3
+    assert [w.id for w in await store.due_webhooks(now=T0, limit=10)] == ["a1"]
+    pending = await store.rewind_webhook_before("acme", "a1", version=5, now=T0, audit=entry)
+    assert pending == 0  # version 5 is after the cursor: still to be sent
+    assert (await must_get_webhook(store, "acme", "a1")).cursor == 3
+    assert await store.list_audit(limit=10) == [entry, entry]
+    await store.disable_webhook("acme", "a1", reason="x", audit=_entry(AuditAction.DISABLE))
+    refused = await store.rewind_webhook_before("acme", "a1", version=2, now=T0, audit=entry)
+    assert refused is None
+    assert (await must_get_webhook(store, "acme", "a1")).cursor == 3
+
+
+async def test_a_test_delivery_is_kept_and_moves_nothing(store: Store) -> None:
+    """A test event's attempt is in the history; cursor, back-off and recover ignore it."""
+    await store.create_webhook(new_webhook("a1"))
+    await _changes(store, "acme", 2)
+    await _deliver(store, "a1", attempt("a1", 2), attempt("a1", 3))
+    before = await must_get_webhook(store, "acme", "a1")
+    tried = dataclasses.replace(
+        attempt("a1", 9, succeeded=False),
+        message_id=message_id_of_test("a1", "0123456789abcdef"),
+        record_id=0,
+        change_version=0,
+    )
+    await store.record_test_delivery(tried)
+    found = await store.get_delivery("a1", tried.message_id)
+    assert found is not None
+    delivery, attempts = found
+    assert delivery.is_test
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
+        DeliveryStatus.FAILED,
+        1,
+        503,
+    )
+    assert attempts == [tried]
+    listed = await store.search_deliveries(DeliverySearch(webhook_id="a1"))
+    assert tried.message_id in {f.delivery.id for f in listed}
+    assert await must_get_webhook(store, "acme", "a1") == before
+    moved = await store.rewind_webhook(
+        "acme", "a1", since=T0 + dt.timedelta(seconds=5), now=T0, audit=_entry(AuditAction.RECOVER)
+    )
+    assert moved == 0  # only the test was tried since then: nothing to send again
+
+
+async def test_client_tenants_are_listed_by_name_and_paged(store: Store) -> None:
+    """Tenants with clients come once each, by name, after a given name, up to a limit."""
+    for client_id, tenant in (("c1", "globex"), ("c2", "acme"), ("c3", "acme"), ("c4", "initech")):
+        await store.add_client(
+            Client(id=client_id, tenant=tenant, secret_hash="h", scopes=frozenset(), created_at=T0)
+        )
+    assert await store.client_tenants(after=None, limit=10) == ["acme", "globex", "initech"]
+    assert await store.client_tenants(after="acme", limit=1) == ["globex"]
+    assert await store.client_tenants(after="initech", limit=10) == []
+
+
+async def test_lag_samples_keep_the_larger_of_a_minute_and_forget_old_ones(store: Store) -> None:
+    """Two samples of one minute keep the larger; samples before the kept range are dropped."""
+    minute = T0.replace(second=0, microsecond=0)
+    later = minute + dt.timedelta(minutes=1)
+    await store.record_lag_sample(LagSample(minute=minute, lag_seconds=5, behind=1), keep_after=T0)
+    await store.record_lag_sample(LagSample(minute=minute, lag_seconds=3, behind=2), keep_after=T0)
+    assert await store.lag_samples(since=minute) == [
+        LagSample(minute=minute, lag_seconds=5, behind=2)
+    ]
+    await store.record_lag_sample(
+        LagSample(minute=later, lag_seconds=0, behind=0), keep_after=later
+    )
+    assert await store.lag_samples(since=minute) == [
+        LagSample(minute=later, lag_seconds=0, behind=0)
+    ]
+
+
+def _session(session_id: str, actor: str = "operator:ada", *, minutes: int = 60) -> ConsoleSession:
+    return ConsoleSession(
+        id=session_id,
+        actor=actor,
+        tenant=None,
+        created_at=T0,
+        expires_at=T0 + dt.timedelta(minutes=minutes),
+    )
+
+
+async def test_sessions_live_until_ended_or_expired(store: Store) -> None:
+    """A kept session is live until it ends (one, all but one) or expires."""
+    for session_id in ("s1", "s2", "s3"):
+        await store.add_session(_session(session_id))
+    await store.add_session(_session("b1", "operator:bob"))
+    assert await store.session_live("s1", now=T0)
+    assert not await store.session_live("s1", now=T0 + dt.timedelta(hours=1))
+    assert not await store.session_live("nope", now=T0)
+    assert await store.end_sessions("operator:ada", at=T0, only="s1") == 1
+    assert not await store.session_live("s1", now=T0)
+    assert await store.end_sessions("operator:ada", at=T0, keep="s2") == 1
+    assert [s.id for s in await store.live_sessions("operator:ada", now=T0)] == ["s2"]
+    assert await store.session_live("b1", now=T0)
+
+
+async def test_a_new_password_or_disabling_ends_the_operators_sessions(store: Store) -> None:
+    """Both end the operator's sessions with the change; disabling keeps its first time."""
+    await store.add_operator(Operator(name="ada", password_hash="x", created_at=T0))
+    await store.add_session(_session("s1"))
+    assert await store.set_operator_password("ada", "y", sessions_of="operator:ada", at=T0)
+    assert not await store.session_live("s1", now=T0)
+    await store.add_session(_session("s2"))
+    later = T0 + dt.timedelta(minutes=1)
+    assert await store.disable_operator("ada", sessions_of="operator:ada", at=T0)
+    assert await store.disable_operator("ada", sessions_of="operator:ada", at=later)
+    assert not await store.session_live("s2", now=T0)
+    found = await store.get_operator("ada")
+    assert found is not None
+    assert found.disabled_at == T0
+    assert not await store.disable_operator("bob", sessions_of="operator:bob", at=T0)
+
+
+async def test_expired_sessions_are_forgotten_when_a_new_one_begins(store: Store) -> None:
+    """Adding a session drops the sessions that expired before it began."""
+    await store.add_session(_session("old", minutes=1))
+    await store.add_session(
+        dataclasses.replace(_session("new"), created_at=T0 + dt.timedelta(minutes=2))
+    )
+    assert await store.end_sessions("operator:ada", at=T0) == 1  # only "new" was kept

@@ -188,6 +188,16 @@ EXAMPLES: dict[str, Any] = {
     "DisableIn": {"reason": "The destination answers 500 since Monday; re-enable by a new one"},
     "RecoverIn": {"since": "2026-03-02T08:00:00Z"},
     "Recovered": {"changesSentAgain": 42},
+    "ResendIn": {"recordId": 1},
+    "SentTestEvent": {
+        "id": "msg_6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f_test_9c2f41d07ab3e566",
+        "attemptedAt": "2026-03-02T08:00:00+00:00",
+        "succeeded": False,
+        "statusCode": 401,
+        "latencyMs": 41.7,
+        "errorClass": "client_error",
+        "response": '{"error": "invalid signature"}',
+    },
     "PortalLink": {
         "url": "https://workhooks.example.com/portal/acme/link?token=eyJhbGciOi...",
         "expiresAt": "2026-03-02T08:30:00Z",

@@ -1,5 +1,7 @@
 """The operator API: API clients of every tenant (list, create, get, revoke, new secret).
 
+Creating, revoking and new secrets are audited with the calling client as the actor.
+
 Every route needs the ``workhooks-operator`` scope, which ``all`` never includes: it is
 granted by name to an operator's client (``workhooks clients create --scopes
 workhooks-operator``). Secrets appear in an answer once, with ``Cache-Control: no-store``.
@@ -15,7 +17,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from workhooks.api.openapi import documented
 from workhooks.api.paths import OPERATOR_PREFIX
 from workhooks.api.schemas import ApiClientIn
-from workhooks.api.security import requires, services_of
+from workhooks.api.security import principal_of, requires, services_of
 from workhooks.documents import (
     ApiClient,
     ApiClientList,
@@ -32,6 +34,10 @@ _OPERATOR = [requires(Scope.OPERATOR)]
 _NO_STORE = {"Cache-Control": "no-store"}
 
 Tenant = Annotated[str | None, QueryParameter(name="tenant", description="Only this tenant's")]
+
+
+def _actor(request: Request[Any, Any, Any]) -> str:
+    return f"client:{principal_of(request).client_id}"
 
 
 def _with_secret(new: NewClient) -> ApiClientWithSecret:
@@ -58,7 +64,9 @@ async def create_client(
     data: JSONBody[ApiClientIn], request: Request[Any, Any, Any]
 ) -> Response[ApiClientWithSecret]:
     """Create a client of ``tenant`` with ``scopes``: 201, ``Location``, the secret once."""
-    new = await services_of(request).clients.create(data.tenant, require_scopes(data.scopes))
+    new = await services_of(request).clients.create(
+        data.tenant, require_scopes(data.scopes), actor=_actor(request)
+    )
     return Response(
         _with_secret(new),
         status_code=201,
@@ -84,7 +92,8 @@ async def get_client(client_id: FromPath[str], request: Request[Any, Any, Any]) 
 )
 async def revoke_client(client_id: FromPath[str], request: Request[Any, Any, Any]) -> ApiClient:
     """Revoke a client: no more tokens, and its tokens stop working at once (idempotent)."""
-    return client_document(await services_of(request).clients.revoke(client_id))
+    revoked = await services_of(request).clients.revoke(client_id, actor=_actor(request))
+    return client_document(revoked)
 
 
 @post(
@@ -97,7 +106,7 @@ async def rotate_client_secret(
     client_id: FromPath[str], request: Request[Any, Any, Any]
 ) -> Response[ApiClientWithSecret]:
     """Give a client a new secret, shown this once; the old secret stops working at once."""
-    new = await services_of(request).clients.rotate_secret(client_id)
+    new = await services_of(request).clients.rotate_secret(client_id, actor=_actor(request))
     return Response(_with_secret(new), status_code=200, headers=_NO_STORE)
 
 

@@ -1,9 +1,10 @@
 """The console's actions and searches as API routes: the pages hold nothing the API lacks.
 
-A tenant's own webhooks (``connector-protimeapi-webhooks.write``): retry now, recover, and
-portal links. Every tenant's (the ``workhooks-operator`` scope, under ``/operator/v1``):
-search webhooks and deliveries, read the audit log, disable, retry now, recover, portal
-links. Every action is audited with the calling client as its actor.
+A tenant's own webhooks (``connector-protimeapi-webhooks.write``): retry now, recover,
+resend one record, send a test event, and portal links. Every tenant's (the
+``workhooks-operator`` scope, under ``/operator/v1``): search webhooks and deliveries, read
+the audit log, disable, retry now, recover, resend, test events, portal links. Every action
+is audited with the calling client as its actor.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from litestar import Request, Router, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from workhooks.api.console_wire import DisableIn, RecoverIn
+from workhooks.api.console_wire import DisableIn, RecoverIn, ResendIn
 from workhooks.api.openapi import documented, errors
-from workhooks.api.paths import OPERATOR_PREFIX
+from workhooks.api.paths import API_PREFIX, OPERATOR_PREFIX
 from workhooks.api.security import principal_of, requires, services_of
 from workhooks.documents import (
     AuditList,
@@ -24,9 +25,11 @@ from workhooks.documents import (
     OperatorWebhookPage,
     PortalLink,
     Recovered,
+    SentTestEvent,
     audit_document,
     found_delivery_document,
     portal_link_document,
+    sent_test_document,
     state_document,
 )
 from workhooks.domain.operators import AuditAction
@@ -53,6 +56,29 @@ async def _recover(
         _actor(request), tenant, webhook_id, since=parse_instant(since, "since")
     )
     return Recovered(changesSentAgain=moved)
+
+
+async def _resend(
+    request: Request[Any, Any, Any], tenant: str, webhook_id: str, record_id: int
+) -> Recovered:
+    moved = await services_of(request).console.resend(
+        _actor(request), tenant, webhook_id, record_id
+    )
+    return Recovered(changesSentAgain=moved)
+
+
+async def _test_event(
+    request: Request[Any, Any, Any], tenant: str, webhook_id: str
+) -> Response[SentTestEvent]:
+    attempt = await services_of(request).console.send_test_event(
+        _actor(request), tenant, webhook_id
+    )
+    location = f"{API_PREFIX}/webhooks/{webhook_id}/deliveries/{attempt.message_id}"
+    return Response(sent_test_document(attempt), status_code=201, headers={"Location": location})
+
+
+_RESENT = "How many change versions are sent again (0: the record's change is still to come)"
+_TESTED = "The test event's attempt (also in the delivery history, as a test)"
 
 
 def _portal_link(request: Request[Any, Any, Any], tenant: str) -> PortalLink:
@@ -92,6 +118,37 @@ async def recover_own(
 
 
 @post(
+    "/webhooks/{webhook_id:str}/resend",
+    status_code=200,
+    guards=[requires(Scope.WEBHOOKS_WRITE)],
+    **documented(_RESENT, 404, 409),
+)
+async def resend_own(
+    webhook_id: FromPath[str], data: JSONBody[ResendIn], request: Request[Any, Any, Any]
+) -> Recovered:
+    """Resend the current state of one work interruption (a tombstone when deleted) through
+    the delivery engine, with every change after it (audited); 409 when Disabled."""
+    return await _resend(request, principal_of(request).tenant, webhook_id, data.recordId)
+
+
+@post(
+    "/webhooks/{webhook_id:str}/test-events",
+    status_code=201,
+    guards=[requires(Scope.WEBHOOKS_WRITE)],
+    **documented(_TESTED, 404, 409),
+)
+async def test_event_own(
+    webhook_id: FromPath[str], request: Request[Any, Any, Any]
+) -> Response[SentTestEvent]:
+    """Send a signed test event to the webhook's destination now and answer its outcome.
+
+    Audited; never moves the cursor nor counts toward disabling; 409 when Disabled, 429
+    past 5 per minute per webhook.
+    """
+    return await _test_event(request, principal_of(request).tenant, webhook_id)
+
+
+@post(
     "/portal-links",
     status_code=201,
     guards=[requires(Scope.WEBHOOKS_WRITE)],
@@ -106,7 +163,7 @@ async def portal_link_own(request: Request[Any, Any, Any]) -> PortalLink:
     return _portal_link(request, tenant)
 
 
-TENANT_CONSOLE_HANDLERS = [retry_own, recover_own, portal_link_own]
+TENANT_CONSOLE_HANDLERS = [retry_own, recover_own, resend_own, test_event_own, portal_link_own]
 
 
 # -- every tenant's (operators) ----------------------------------------------------------
@@ -239,6 +296,33 @@ async def recover(
 
 
 @post(
+    "/tenants/{tenant:str}/webhooks/{webhook_id:str}/resend",
+    status_code=200,
+    **documented(_RESENT, 404, 409),
+)
+async def resend(
+    tenant: FromPath[str],
+    webhook_id: FromPath[str],
+    data: JSONBody[ResendIn],
+    request: Request[Any, Any, Any],
+) -> Recovered:
+    """Resend one work interruption's current state to an enabled webhook (audited)."""
+    return await _resend(request, tenant, webhook_id, data.recordId)
+
+
+@post(
+    "/tenants/{tenant:str}/webhooks/{webhook_id:str}/test-events",
+    status_code=201,
+    **documented(_TESTED, 404, 409),
+)
+async def test_event(
+    tenant: FromPath[str], webhook_id: FromPath[str], request: Request[Any, Any, Any]
+) -> Response[SentTestEvent]:
+    """Send a signed test event to an enabled webhook's destination now (audited)."""
+    return await _test_event(request, tenant, webhook_id)
+
+
+@post(
     "/tenants/{tenant:str}/portal-links",
     status_code=201,
     **documented("A sign-in link to the tenant's delivery portal"),
@@ -262,6 +346,8 @@ def operator_router() -> Router:
             disable,
             retry,
             recover,
+            resend,
+            test_event,
             portal_link,
         ],
         guards=[requires(Scope.OPERATOR)],

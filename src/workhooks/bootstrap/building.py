@@ -192,6 +192,7 @@ def _services(
     store: Store,
     clock: Clock,
     worker: DeliveryWorker,
+    sender: Sender,
     *,
     first_key: SigningKey,
     keys: list[SigningKey],
@@ -228,7 +229,7 @@ def _services(
         reads=ReadService(store, clock, tokens=tokens, page_size=api.page_size),
         references=ReferenceService(store),
         groups=GroupService(store),
-        console=ConsoleService(store, clock, wake=worker.wake),
+        console=ConsoleService(store, clock, wake=worker.wake, sender=sender),
         sessions=SessionService(
             store,
             clock,
@@ -307,7 +308,7 @@ async def runtime(
             metrics=delivery_metrics,
         )
         keys = await store.signing_keys()
-        services = _services(settings, store, clock, worker, first_key=key, keys=keys)
+        services = _services(settings, store, clock, worker, sender, first_key=key, keys=keys)
         if own_sender is not None:
             await own_sender.start()
         metrics = _metrics_source(

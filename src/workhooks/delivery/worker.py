@@ -40,9 +40,11 @@ from workhooks.domain.retry import (
     next_step,
     parse_retry_after,
 )
-from workhooks.domain.signing import sign
+from workhooks.domain.search import LagSample
+from workhooks.domain.signing import delivery_headers
 from workhooks.domain.webhooks import Webhook, destination_origin
 from workhooks.services.clock import Clock
+from workhooks.storage.console import LagStore
 from workhooks.storage.protocol import DeliveryStore, HistoryStore, WindowOutcome
 
 __all__ = ["DeliveryWorker", "WorkerOptions", "WorkerStore"]
@@ -91,6 +93,8 @@ class WorkerOptions:
     failure_excerpt_bytes: int
     purge_interval: dt.timedelta = dt.timedelta(minutes=1)
     search_gap_seconds: float = 0.005
+    lag_sample_interval: dt.timedelta = dt.timedelta(minutes=1)
+    lag_sample_retention: dt.timedelta = dt.timedelta(days=1)
 
 
 async def _wait_any(*waits: Coroutine[Any, Any, Any], timeout: float) -> None:  # noqa: ASYNC109
@@ -116,8 +120,9 @@ def _stopped_at(after: str, claimed: Sequence[Webhook]) -> str:
     return max(wrapped) if wrapped else max(w.tenant for w in claimed)
 
 
-class WorkerStore(DeliveryStore, HistoryStore, WindowStore, Protocol):
-    """What the worker uses: claims and outcomes, history retention, and windows' reads."""
+class WorkerStore(DeliveryStore, HistoryStore, WindowStore, LagStore, Protocol):
+    """What the worker uses: claims and outcomes, history retention, windows' reads, and the
+    lag samples of the overview."""
 
 
 class DeliveryWorker:
@@ -158,6 +163,7 @@ class DeliveryWorker:
         self._attempted = 0
         self._next_sweep_at: dt.datetime | None = None
         self._next_purge_at: dt.datetime | None = None
+        self._next_lag_sample_at: dt.datetime | None = None
         self._renewed_at: dt.datetime | None = None  # the last heartbeat that renewed all leases
         self._state_log = WebhookStateLog(logger)
 
@@ -289,7 +295,8 @@ class DeliveryWorker:
             self._scheduler.offer(Slot(webhook.id, webhook.tenant, origin, webhook))
 
     async def _sweep(self, now: dt.datetime) -> None:
-        """Once per poll interval: expiry, settled tenants, and (rarely) history retention."""
+        """Once per poll interval: expiry, settled tenants, (rarely) history retention, and the
+        lag sample of each interval of ``lag_sample_interval``."""
         self._next_sweep_at = now + dt.timedelta(seconds=self._options.poll_interval_seconds)
         if self._next_purge_at is None or now >= self._next_purge_at:
             self._next_purge_at = now + self._options.purge_interval
@@ -300,6 +307,18 @@ class DeliveryWorker:
         if expired:
             logger.info("disabled %d expired webhook(s)", expired)
         await self._store.settle_tenants(now=now)
+        if self._next_lag_sample_at is None or now >= self._next_lag_sample_at:
+            self._next_lag_sample_at = now + self._options.lag_sample_interval
+            await self._sample_lag(now)
+
+    async def _sample_lag(self, now: dt.datetime) -> None:
+        """Keep how long the webhook furthest behind has been behind (the overview's plot)."""
+        report = await self._store.webhook_backlogs(limit=10)
+        minute = now.astimezone(dt.UTC).replace(second=0, microsecond=0)
+        await self._store.record_lag_sample(
+            LagSample(minute=minute, lag_seconds=report.lag_seconds(now), behind=report.behind),
+            keep_after=now - self._options.lag_sample_retention,
+        )
 
     def _dispatch(self) -> int:
         """Start windows while the scheduler allows; return how many started."""
@@ -494,13 +513,7 @@ class DeliveryWorker:
         body = window.bodies[position]
         msg_id = message_id(webhook.id, format_version(window.records[position].change_version))
         timestamp = int(self._clock.now().timestamp())
-        headers = {
-            "webhook-id": msg_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(
-                webhook.secret, msg_id=msg_id, timestamp=timestamp, body=body
-            ),
-        }
+        headers = delivery_headers(webhook.secret, msg_id=msg_id, timestamp=timestamp, body=body)
         return await self._sender.send(webhook.destination_url, headers=headers, body=body)
 
     def _outcome(

@@ -1,5 +1,5 @@
 """Documents of the console's API routes: webhooks and deliveries across tenants, the audit
-log, recover and portal links."""
+log, recover, resend, test events and portal links."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import datetime as dt
 
 from msgspec import UNSET, UnsetType
 
-from workhooks.documents.base import Document, instant
+from workhooks.documents.base import Document, instant, instant_ms
 from workhooks.documents.webhooks import Delivery, Webhook, delivery_fields, webhook_fields
+from workhooks.domain.deliveries import DeliveryAttempt as AttemptRecord
 from workhooks.domain.operators import AuditAction, AuditEntry
 from workhooks.domain.search import FoundDelivery, WebhookState
 
@@ -21,9 +22,11 @@ __all__ = [
     "OperatorWebhookPage",
     "PortalLink",
     "Recovered",
+    "SentTestEvent",
     "audit_document",
     "found_delivery_document",
     "portal_link_document",
+    "sent_test_document",
     "state_document",
 ]
 
@@ -32,6 +35,21 @@ class Recovered(Document):
     """How many change versions the webhook sends again."""
 
     changesSentAgain: int
+
+
+class SentTestEvent(Document):
+    """The one attempt of a test event; ``id`` is its ``webhook-id`` in the delivery history.
+
+    ``response`` is the start of the answer (up to 4 KiB) or what went wrong without one.
+    """
+
+    id: str
+    attemptedAt: str
+    succeeded: bool
+    statusCode: int | None
+    latencyMs: float
+    errorClass: str | None
+    response: str
 
 
 class PortalLink(Document):
@@ -127,4 +145,17 @@ def audit_document(entry: AuditEntry) -> AuditItem:
         tenant=entry.tenant,
         webhookId=entry.webhook_id,
         detail=entry.detail,
+    )
+
+
+def sent_test_document(attempt: AttemptRecord) -> SentTestEvent:
+    """A test event's attempt; it is never retried, so it has no next attempt."""
+    return SentTestEvent(
+        id=attempt.message_id,
+        attemptedAt=instant_ms(attempt.attempted_at),
+        succeeded=attempt.succeeded,
+        statusCode=attempt.status_code,
+        latencyMs=round(attempt.latency_ms, 3),
+        errorClass=attempt.error_class,
+        response=attempt.response_excerpt,
     )

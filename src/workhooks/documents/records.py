@@ -2,7 +2,8 @@
 
 A webhook event is exactly a delta item (contract B5): ``UpsertItem`` carries the record as
 ``GET /work-interruptions/{id}`` returns it, ``DeleteItem`` only its version and id; the
-``changeType`` tag is written first.
+``changeType`` tag is written first. A test event (``WebhookTestEvent``, sent on request) is
+marked ``Test`` and carries no record of the tenant, only an example of a real event.
 """
 
 from __future__ import annotations
@@ -25,14 +26,20 @@ __all__ = [
     "PersonOfRecord",
     "PersonReferences",
     "UpsertItem",
+    "WebhookTestEvent",
+    "WebhookTestEventData",
     "WorkInterruption",
     "WorkInterruptionBatch",
     "WorkInterruptionPage",
     "delete_item",
+    "document_of_test_event",
     "event_document",
     "person_document",
     "work_interruption_document",
 ]
+
+TEST_CHANGE_TYPE = "Test"
+"""The ``changeType`` of a test event: no record changed, nothing to apply."""
 
 
 class PersonOfRecord(Document):
@@ -79,6 +86,26 @@ class DeleteItem(Document, tag_field="changeType", tag="Delete"):
     """A record deleted since the token, or moved out of the synced date range."""
 
     data: DeletedRecord
+
+
+class WebhookTestEventData(Document):
+    """What a test event carries: its webhook, when it was sent, and an example event.
+
+    ``example`` shows the shape of a real event of the collection; it is not a record of the
+    tenant, and a consumer applies nothing from a test event.
+    """
+
+    webhookId: str
+    collectionName: str
+    sentAt: str
+    message: str
+    example: UpsertItem
+
+
+class WebhookTestEvent(Document, tag_field="changeType", tag=TEST_CHANGE_TYPE):
+    """The body of a test event: marked ``Test``, naming its webhook, with an example event."""
+
+    data: WebhookTestEventData
 
 
 class DeltaPage(Document):
@@ -159,4 +186,30 @@ def person_document(person: PersonRecord) -> Person:
         id=person.id,
         badgeNumber=person.badge_number,
         employeeNumber=person.employee_number,
+    )
+
+
+_EXAMPLE = UpsertItem(
+    data=WorkInterruption(
+        changeVersion="0000000000000000002A",
+        id=42,
+        person=PersonOfRecord(id=7),
+        date=dt.date(2025, 1, 6),
+        durationInMinutes=30,
+        startTimeInMinutes=720,
+        endTimeInMinutes=750,
+    )
+)
+
+
+def document_of_test_event(*, webhook_id: str, collection: str, sent_at: str) -> WebhookTestEvent:
+    """The body of a test event of ``webhook_id``, sent at ``sent_at``."""
+    return WebhookTestEvent(
+        data=WebhookTestEventData(
+            webhookId=webhook_id,
+            collectionName=collection,
+            sentAt=sent_at,
+            message="A test event sent on request: no record changed, apply nothing.",
+            example=_EXAMPLE,
+        )
     )

@@ -2,7 +2,8 @@
 
 A delivery is one event (one change of one record) sent to one webhook; its id is the
 event's ``webhook-id`` (``msg_<webhook id>_<changeVersion>``). Each POST of it is a
-``DeliveryAttempt``.
+``DeliveryAttempt``. A test event (sent on request, never retried) is a delivery too, with
+the id ``msg_<webhook id>_test_<16 hex digits>``, record 0 and change version 0.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ __all__ = [
     "DeliveryStatus",
     "excerpt",
     "is_message_id",
+    "is_test_message",
     "message_id",
+    "message_id_of_test",
     "summarize",
 ]
 
@@ -28,13 +31,28 @@ MAX_EXCERPT_BYTES = 64 * 1024
 """The most of a receiver's answer read and kept per attempt."""
 
 _MESSAGE_ID = re.compile(
-    r"msg_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}_[0-9A-F]{20}"
+    r"msg_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"_(?:[0-9A-F]{20}|test_[0-9a-f]{16})"
 )
+_TEST = "_test_"
 
 
 def is_message_id(text: str) -> bool:
     """Whether ``text`` is spelled like a message id (see ``message_id``); others name none."""
     return _MESSAGE_ID.fullmatch(text) is not None
+
+
+def is_test_message(text: str) -> bool:
+    """Whether a message id names a test event (see ``message_id_of_test``)."""
+    return text.startswith("msg_") and _TEST in text
+
+
+def message_id_of_test(webhook_id: str, nonce: str) -> str:
+    """The ``webhook-id`` of a test event: ``msg_<webhook id>_test_<nonce>``.
+
+    ``nonce`` is 16 random hex digits drawn by the caller: every test is a delivery of its own.
+    """
+    return f"msg_{webhook_id}{_TEST}{nonce}"
 
 
 def excerpt(text: str, limit: int) -> str:
@@ -93,6 +111,11 @@ class Delivery:
     last_status_code: int | None
     last_error_class: str | None
     next_attempt_at: dt.datetime | None
+
+    @property
+    def is_test(self) -> bool:
+        """Whether this delivery was a test event (no record, never retried)."""
+        return is_test_message(self.id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

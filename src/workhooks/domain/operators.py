@@ -17,6 +17,7 @@ __all__ = [
     "MIN_PASSWORD_LENGTH",
     "AuditAction",
     "AuditEntry",
+    "ConsoleSession",
     "Operator",
     "ScryptCost",
     "hash_password",
@@ -51,16 +52,42 @@ class Operator:
     name: str
     password_hash: str = field(repr=False)
     created_at: dt.datetime
+    disabled_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsoleSession:
+    """A signed-in session of the console or a portal, as the server keeps it.
+
+    ``id`` is a hash of the session's secret nonce; the session holds while it is neither
+    ended (signed out, ended by its owner, a new password, a disabled operator or a revoked
+    client) nor expired.
+    """
+
+    id: str
+    actor: str
+    tenant: str | None
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    ended_at: dt.datetime | None = None
 
 
 class AuditAction(StrEnum):
     """What an operator or a tenant's client did; values are what the audit log shows."""
 
     SIGN_IN = "sign-in"
+    SIGN_OUT = "sign-out"
+    END_SESSIONS = "end-sessions"
+    OPERATOR_DISABLE = "operator-disable"
     DISABLE = "disable"
     RETRY_NOW = "retry-now"
     RECOVER = "recover"
+    RESEND = "resend"
+    TEST_EVENT = "test-event"
     PORTAL_LINK = "portal-link"
+    CLIENT_CREATE = "client-create"
+    CLIENT_REVOKE = "client-revoke"
+    CLIENT_ROTATE = "client-rotate"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

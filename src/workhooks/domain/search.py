@@ -15,6 +15,7 @@ __all__ = [
     "MAX_PAGE",
     "DeliverySearch",
     "FoundDelivery",
+    "LagSample",
     "MinuteRate",
     "WebhookSearch",
     "WebhookState",
@@ -73,6 +74,16 @@ class MinuteRate:
     minute: dt.datetime
     attempts: int
     failures: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LagSample:
+    """The delivery lag in one minute: how long the webhook furthest behind had been behind
+    (``lag_seconds``, 0 when every enabled webhook was up to date) and how many were behind."""
+
+    minute: dt.datetime
+    lag_seconds: float
+    behind: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

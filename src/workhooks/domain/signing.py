@@ -17,6 +17,7 @@ __all__ = [
     "KEY_SIZE",
     "InvalidKeyError",
     "decode_key",
+    "delivery_headers",
     "encode_key",
     "sign",
     "signature_matches",
@@ -52,6 +53,15 @@ def _mac(secret: bytes, msg_id: str, timestamp: int, body: bytes) -> bytes:
 def sign(secret: bytes, *, msg_id: str, timestamp: int, body: bytes) -> str:
     """Return the ``v1,<base64>`` signature of one delivery."""
     return "v1," + base64.b64encode(_mac(secret, msg_id, timestamp, body)).decode("ascii")
+
+
+def delivery_headers(secret: bytes, *, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The Standard Webhooks headers of one POST: ``webhook-id``, ``-timestamp``, ``-signature``."""
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(secret, msg_id=msg_id, timestamp=timestamp, body=body),
+    }
 
 
 def signature_matches(

@@ -2,21 +2,27 @@
 
 Used by the operator API (``/operator/clients``), the CLI (``workhooks clients ...``) and
 the web console alike. ``tenant``, where a method takes it, narrows the call to one tenant:
-a client of another tenant is then reported as not existing.
+a client of another tenant is then reported as not existing. ``actor``, where given, is
+written to the audit log with the change once it is made (the console and the API give it).
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Protocol
 
 from workhooks.domain.clients import Client, hash_secret
+from workhooks.domain.operators import AuditAction, AuditEntry
 from workhooks.domain.scopes import Scope
 from workhooks.errors import ConflictError, InvalidRequestError, NotFoundError
 from workhooks.services.clock import Clock
+from workhooks.storage.console import ConsoleStore
 from workhooks.storage.protocol import ClientStore
 
-__all__ = ["ClientService", "NewClient"]
+__all__ = ["ClientService", "ClientServiceStore", "NewClient", "TenantClients"]
+
+MAX_TENANTS_PAGE = 200
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,6 +31,14 @@ class NewClient:
 
     client: Client
     secret: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TenantClients:
+    """One tenant and its API clients, revoked ones included, oldest first."""
+
+    tenant: str
+    clients: list[Client]
 
 
 def _new_secret() -> tuple[str, str]:
@@ -41,12 +55,38 @@ def _check_tenant(tenant: str) -> None:
         )
 
 
+class ClientServiceStore(ClientStore, ConsoleStore, Protocol):
+    """What client changes use: the clients, and the audit log, the tenants' index of the
+    clients and the portal sessions that a revoke or a new secret ends."""
+
+
 class ClientService:
     """Manages API clients (OAuth2 client credentials) of every tenant."""
 
-    def __init__(self, store: ClientStore, clock: Clock) -> None:
+    def __init__(self, store: ClientServiceStore, clock: Clock) -> None:
         self._store = store
         self._clock = clock
+
+    async def _audit(self, actor: str | None, action: AuditAction, client: Client) -> None:
+        if actor is not None:
+            entry = AuditEntry(
+                at=self._clock.now(),
+                actor=actor,
+                action=action,
+                tenant=client.tenant,
+                detail=f"client {client.id}",
+            )
+            await self._store.record_audit(entry)
+
+    async def tenants(self, *, after: str | None = None, limit: int = 50) -> list[TenantClients]:
+        """A page of tenants (those with clients), by name after ``after``, with their clients."""
+        if not 1 <= limit <= MAX_TENANTS_PAGE:
+            raise InvalidRequestError(
+                f"Invalid page size {limit}",
+                reasons=(f"limit: between 1 and {MAX_TENANTS_PAGE}",),
+            )
+        names = await self._store.client_tenants(after=after, limit=limit)
+        return [TenantClients(tenant=t, clients=await self.list(tenant=t)) for t in names]
 
     async def list(self, *, tenant: str | None = None) -> list[Client]:
         """The clients of ``tenant`` (every tenant when None), revoked ones included."""
@@ -59,7 +99,9 @@ class ClientService:
             raise NotFoundError(f"Client {client_id} does not exist")
         return client
 
-    async def create(self, tenant: str, scopes: frozenset[Scope]) -> NewClient:
+    async def create(
+        self, tenant: str, scopes: frozenset[Scope], *, actor: str | None = None
+    ) -> NewClient:
         """Register a client of ``tenant`` allowed ``scopes``; the secret is returned once."""
         _check_tenant(tenant)
         secret, secret_hash = _new_secret()
@@ -71,19 +113,28 @@ class ClientService:
             created_at=self._clock.now(),
         )
         await self._store.add_client(client)
+        await self._audit(actor, AuditAction.CLIENT_CREATE, client)
         return NewClient(client=client, secret=secret)
 
-    async def revoke(self, client_id: str, *, tenant: str | None = None) -> Client:
+    async def revoke(
+        self, client_id: str, *, tenant: str | None = None, actor: str | None = None
+    ) -> Client:
         """Revoke a client: it gets no more tokens and the tokens it holds stop working at
-        once, on every server of the database. Revoking twice changes nothing."""
+        once, on every server of the database, as do its portal sessions. Revoking twice
+        changes nothing."""
         await self.get(client_id, tenant=tenant)
         client = await self._store.revoke_client(client_id, at=self._clock.now())
         if client is None:
             raise NotFoundError(f"Client {client_id} does not exist")
+        await self._store.end_sessions(f"client:{client.id}", at=self._clock.now())
+        await self._audit(actor, AuditAction.CLIENT_REVOKE, client)
         return client
 
-    async def rotate_secret(self, client_id: str, *, tenant: str | None = None) -> NewClient:
-        """Give a client a new secret (returned once); the old one stops working at once.
+    async def rotate_secret(
+        self, client_id: str, *, tenant: str | None = None, actor: str | None = None
+    ) -> NewClient:
+        """Give a client a new secret (returned once); the old one stops working at once, and
+        the portal sessions signed in with it end.
 
         Tokens taken with the old secret keep working until they expire (at most the token
         lifetime); revoke the client to stop them too.
@@ -96,4 +147,6 @@ class ClientService:
                 f"Client {current.id} is revoked",
                 reasons=("client: a revoked client cannot get a new secret; create a new one",),
             )
+        await self._store.end_sessions(f"client:{client.id}", at=self._clock.now())
+        await self._audit(actor, AuditAction.CLIENT_ROTATE, client)
         return NewClient(client=client, secret=secret)

@@ -18,6 +18,7 @@ from workhooks.domain.search import (
     MAX_PAGE,
     DeliverySearch,
     FoundDelivery,
+    LagSample,
     MinuteRate,
     WebhookSearch,
     WebhookState,
@@ -25,6 +26,7 @@ from workhooks.domain.search import (
 from workhooks.domain.webhooks import Webhook, WebhookStatus, destination_origin
 from workhooks.errors import ConflictError, InvalidRequestError, NotFoundError
 from workhooks.services.clock import Clock
+from workhooks.services.test_events import EventSender, PerWebhookLimit, send_test_event
 from workhooks.storage.console import ConsoleStore
 from workhooks.storage.protocol import BacklogReport, HistoryStore, WebhookStore
 
@@ -74,18 +76,27 @@ def _check_limit(limit: int) -> int:
 
 
 class ConsoleServiceStore(ConsoleStore, WebhookStore, HistoryStore, Protocol):
-    """What the console reads and acts on: searches and actions, webhooks, history."""
+    """What the console reads and acts on: searches and actions (resends and test events
+    among them), webhooks, history, and the lag samples."""
 
 
 class ConsoleService:
     """Searches and actions over every tenant's webhooks (or one tenant's)."""
 
     def __init__(
-        self, store: ConsoleServiceStore, clock: Clock, *, wake: Callable[[str], None]
+        self,
+        store: ConsoleServiceStore,
+        clock: Clock,
+        *,
+        wake: Callable[[str], None],
+        sender: EventSender,
+        test_limit: PerWebhookLimit | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._wake = wake
+        self._sender = sender
+        self._test_limit = test_limit or PerWebhookLimit()
 
     def now(self) -> dt.datetime:
         """The service's current instant (pages show ages relative to it)."""
@@ -146,18 +157,38 @@ class ConsoleService:
         minutes = (start + dt.timedelta(minutes=n) for n in range(60))
         return [found.get(m) or MinuteRate(minute=m, attempts=0, failures=0) for m in minutes]
 
+    async def lag_last_hour(self) -> list[LagSample | None]:
+        """The delivery lag in each minute of the last hour, oldest first.
+
+        Past minutes as the workers sampled them (None for a minute no worker sampled); the
+        current minute measured now.
+        """
+        now = self._clock.now()
+        end = now.astimezone(dt.UTC).replace(second=0, microsecond=0)
+        start = end - dt.timedelta(minutes=59)
+        found = {s.minute: s for s in await self._store.lag_samples(since=start)}
+        report = await self._store.webhook_backlogs(limit=10)
+        found[end] = LagSample(
+            minute=end, lag_seconds=report.lag_seconds(now), behind=report.behind
+        )
+        return [found.get(start + dt.timedelta(minutes=n)) for n in range(60)]
+
     async def audit(self, *, tenant: str | None = None, limit: int = 50) -> list[AuditEntry]:
         """The latest audit entries (of one tenant when given), newest first."""
         return await self._store.list_audit(tenant=tenant, limit=_check_limit(limit))
 
-    async def record(self, actor: str, action: AuditAction, *, tenant: str | None = None) -> None:
+    async def record(
+        self, actor: str, action: AuditAction, *, tenant: str | None = None, detail: str = ""
+    ) -> None:
         """Audit something done outside a webhook action (a sign-in, a portal link)."""
         await self._store.record_audit(
-            AuditEntry(at=self._clock.now(), actor=actor, action=action, tenant=tenant)
+            AuditEntry(
+                at=self._clock.now(), actor=actor, action=action, tenant=tenant, detail=detail
+            )
         )
 
-    async def _enabled(self, tenant: str, webhook_id: str) -> None:
-        """Raise unless the webhook exists; ``ConflictError`` when it is disabled."""
+    async def _enabled(self, tenant: str, webhook_id: str) -> Webhook:
+        """The webhook unless unknown or deleted; ``ConflictError`` when it is disabled."""
         webhook = await self._store.get_webhook(tenant, webhook_id)
         if webhook is None or webhook.deleted_at is not None:
             raise NotFoundError(f"Webhook {webhook_id[:80]} does not exist")
@@ -166,6 +197,7 @@ class ConsoleService:
                 f"Webhook {webhook_id} is Disabled",
                 reasons=("status: a Disabled webhook is never enabled again; create a new one",),
             )
+        return webhook
 
     def _entry(
         self, actor: str, action: AuditAction, tenant: str, webhook_id: str, detail: str
@@ -219,3 +251,56 @@ class ConsoleService:
             return 0
         self._wake(tenant)
         return moved
+
+    async def _record_version(self, tenant: str, record_id: int) -> int:
+        version = await self._store.record_version(tenant, record_id)
+        if version is None:
+            raise NotFoundError(
+                f"Work interruption {record_id} does not exist",
+                reasons=("record: no record nor tombstone of it is kept under this id",),
+            )
+        return version
+
+    async def resend_preview(self, tenant: str, webhook_id: str, record_id: int) -> int:
+        """How many change versions a resend of ``record_id`` would send again (0: pending)."""
+        webhook = await self._enabled(tenant, webhook_id)
+        version = await self._record_version(tenant, record_id)
+        return max(0, webhook.cursor - (version - 1))
+
+    async def resend(self, actor: str, tenant: str, webhook_id: str, record_id: int) -> int:
+        """Send the current state of one record again to an enabled webhook.
+
+        The record's current version (a tombstone for a deleted record) goes through the
+        delivery engine like any change: the cursor moves back to just before it, so it is
+        sent again, signed, recorded and retried, in order with that record's later versions
+        and with every change after it (each record once, in its current state). A record
+        whose current version was not delivered yet is simply still to come (0 is returned).
+        Returns how many change versions are sent again.
+        """
+        await self._enabled(tenant, webhook_id)
+        version = await self._record_version(tenant, record_id)
+        entry = self._entry(actor, AuditAction.RESEND, tenant, webhook_id, f"record {record_id}")
+        moved = await self._store.rewind_webhook_before(
+            tenant, webhook_id, version=version, now=entry.at, audit=entry
+        )
+        if moved is None:
+            await self._enabled(tenant, webhook_id)
+            return 0
+        self._wake(tenant)
+        return moved
+
+    async def send_test_event(self, actor: str, tenant: str, webhook_id: str) -> DeliveryAttempt:
+        """POST a signed test event to an enabled webhook's destination now (audited).
+
+        The outcome is kept in the delivery history as a test; the webhook's cursor and
+        back-off are never touched. ``RateLimitedError`` past a few per minute per webhook.
+        """
+        webhook = await self._enabled(tenant, webhook_id)
+        self._test_limit.take(webhook_id, now=self._clock.now())
+        attempt = await send_test_event(self._sender, webhook, now=self._clock.now())
+        await self._store.record_test_delivery(attempt)
+        outcome = f"{attempt.status_code or attempt.error_class} in {attempt.latency_ms:.0f} ms"
+        await self._store.record_audit(
+            self._entry(actor, AuditAction.TEST_EVENT, tenant, webhook_id, outcome)
+        )
+        return attempt

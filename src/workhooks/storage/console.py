@@ -9,16 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
-from workhooks.domain.operators import AuditEntry, Operator
+from workhooks.domain.deliveries import DeliveryAttempt
+from workhooks.domain.operators import AuditEntry, ConsoleSession, Operator
 from workhooks.domain.search import (
     DeliverySearch,
     FoundDelivery,
+    LagSample,
     MinuteRate,
     WebhookSearch,
     WebhookState,
 )
 
-__all__ = ["ConsoleStore", "delivery_query", "webhook_query"]
+__all__ = ["ConsoleStore", "LagStore", "delivery_query", "webhook_query"]
 
 
 def webhook_query(search: WebhookSearch) -> str:
@@ -41,7 +43,18 @@ def delivery_query(search: DeliverySearch) -> str:
     return "search_deliveries"
 
 
-class ConsoleStore(Protocol):
+class LagStore(Protocol):
+    """The delivery lag per minute: the worker samples it, the console's overview plots it."""
+
+    async def record_lag_sample(self, sample: LagSample, *, keep_after: dt.datetime) -> None:
+        """Keep the lag of one minute (the larger when several workers sample it) and forget
+        the samples of minutes before ``keep_after``."""
+
+    async def lag_samples(self, *, since: dt.datetime) -> list[LagSample]:
+        """The lag samples of the minutes since ``since``, oldest first."""
+
+
+class ConsoleStore(LagStore, Protocol):
     """Persistence behind the operator console and the delivery portal (part of ``Store``)."""
 
     async def add_operator(self, operator: Operator) -> bool:
@@ -50,8 +63,31 @@ class ConsoleStore(Protocol):
     async def get_operator(self, name: str) -> Operator | None:
         """Return an operator by name."""
 
-    async def set_operator_password(self, name: str, password_hash: str) -> bool:
-        """Replace an operator's password hash; False when there is no such operator."""
+    async def set_operator_password(
+        self, name: str, password_hash: str, *, sessions_of: str, at: dt.datetime
+    ) -> bool:
+        """Replace an operator's password hash and end the sessions of ``sessions_of`` (its
+        actor), in one transaction; False when there is no such operator."""
+
+    async def disable_operator(self, name: str, *, sessions_of: str, at: dt.datetime) -> bool:
+        """Disable an operator (no more sign-ins) and end its sessions, in one transaction.
+
+        False when there is no such operator; disabling twice keeps the first time.
+        """
+
+    async def add_session(self, session: ConsoleSession) -> None:
+        """Keep a new session (and forget the sessions that expired before it began)."""
+
+    async def session_live(self, session_id: str, *, now: dt.datetime) -> bool:
+        """Whether the session is kept, not ended and not expired at ``now``."""
+
+    async def end_sessions(
+        self, actor: str, *, at: dt.datetime, only: str | None = None, keep: str | None = None
+    ) -> int:
+        """End ``actor``'s live sessions (``only`` that one, or all but ``keep``); how many."""
+
+    async def live_sessions(self, actor: str, *, now: dt.datetime) -> list[ConsoleSession]:
+        """``actor``'s sessions neither ended nor expired, newest first."""
 
     async def record_audit(self, entry: AuditEntry) -> None:
         """Append one entry to the audit log."""
@@ -100,3 +136,32 @@ class ConsoleStore(Protocol):
         the cursor moved back (0 when nothing was tried since then); None when the webhook
         is not enabled, deleted or unknown (a Disabled webhook stays disabled).
         """
+
+    async def record_version(self, tenant: str, record_id: int) -> int | None:
+        """The current change version of a work interruption, tombstone included; None if none."""
+
+    async def rewind_webhook_before(
+        self,
+        tenant: str,
+        webhook_id: str,
+        *,
+        version: int,
+        now: dt.datetime,
+        audit: AuditEntry,
+    ) -> int | None:
+        """Move an enabled webhook's cursor back to just before ``version`` (a resend).
+
+        The change at ``version`` and every later one are sent again, starting at ``now``,
+        exactly as after ``rewind_webhook``; a cursor already below ``version`` stays (the
+        change is still to be sent). Returns how many change versions the cursor moved back;
+        None when the webhook is not enabled, deleted or unknown.
+        """
+
+    async def record_test_delivery(self, attempt: DeliveryAttempt) -> None:
+        """Store a test event's one attempt and its delivery summary in the history.
+
+        It touches nothing else: not the cursor, not the back-off state.
+        """
+
+    async def client_tenants(self, *, after: str | None, limit: int) -> list[str]:
+        """Tenants that have API clients, in name order after ``after`` (the clients' index)."""

@@ -5,11 +5,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from workhooks.domain.deliveries import Delivery, DeliveryAttempt
-from workhooks.domain.operators import AuditEntry, Operator
+from workhooks.domain.clients import Client
+from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryStatus
+from workhooks.domain.operators import AuditEntry, ConsoleSession, Operator
+from workhooks.domain.records import WorkInterruption
 from workhooks.domain.search import (
     DeliverySearch,
     FoundDelivery,
+    LagSample,
     MinuteRate,
     WebhookSearch,
     WebhookState,
@@ -46,9 +49,12 @@ def _delivery_matches(tenant: str, d: Delivery, search: DeliverySearch) -> bool:
 
 
 class InMemoryConsole:
-    """Mixed into ``InMemoryStore``, which owns the dictionaries read here."""
+    """Mixed into ``InMemoryStore``, which owns the dictionaries read here (the lag samples
+    and the sessions are this half's own, made on first use)."""
 
+    _clients: dict[str, Client]
     _webhooks: dict[str, Webhook]
+    _records: dict[tuple[str, int], WorkInterruption]
     _deliveries: dict[tuple[str, str], Delivery]
     _attempts: list[DeliveryAttempt]
     _caught_up_at: dict[str, dt.datetime]
@@ -68,13 +74,67 @@ class InMemoryConsole:
         """Return an operator by name."""
         return self._operators.get(name)
 
-    async def set_operator_password(self, name: str, password_hash: str) -> bool:
-        """Replace an operator's password hash."""
+    async def set_operator_password(
+        self, name: str, password_hash: str, *, sessions_of: str, at: dt.datetime
+    ) -> bool:
+        """Replace an operator's password hash and end its sessions."""
         old = self._operators.get(name)
         if old is None:
             return False
         self._operators[name] = dataclasses.replace(old, password_hash=password_hash)
+        await self.end_sessions(sessions_of, at=at)
         return True
+
+    async def disable_operator(self, name: str, *, sessions_of: str, at: dt.datetime) -> bool:
+        """Disable (keeping the first time) and end the sessions."""
+        old = self._operators.get(name)
+        if old is None:
+            return False
+        self._operators[name] = dataclasses.replace(old, disabled_at=old.disabled_at or at)
+        await self.end_sessions(sessions_of, at=at)
+        return True
+
+    def _sessions(self) -> dict[str, ConsoleSession]:
+        found: dict[str, ConsoleSession] | None = getattr(self, "_kept_sessions", None)
+        if found is None:
+            found = {}
+            self._kept_sessions = found
+        return found
+
+    async def add_session(self, session: ConsoleSession) -> None:
+        """Keep it; forget the expired ones."""
+        sessions = self._sessions()
+        for gone in [k for k, v in sessions.items() if v.expires_at < session.created_at]:
+            del sessions[gone]
+        sessions[session.id] = session
+
+    async def session_live(self, session_id: str, *, now: dt.datetime) -> bool:
+        """Kept, not ended, not expired."""
+        found = self._sessions().get(session_id)
+        return found is not None and found.ended_at is None and found.expires_at > now
+
+    async def end_sessions(
+        self, actor: str, *, at: dt.datetime, only: str | None = None, keep: str | None = None
+    ) -> int:
+        """Mark them ended."""
+        sessions = self._sessions()
+        ending = [
+            s
+            for s in await self.live_sessions(actor, now=at)
+            if (only is None or s.id == only) and (keep is None or s.id != keep)
+        ]
+        for s in ending:
+            sessions[s.id] = dataclasses.replace(s, ended_at=at)
+        return len(ending)
+
+    async def live_sessions(self, actor: str, *, now: dt.datetime) -> list[ConsoleSession]:
+        """Newest first."""
+        live = [
+            s
+            for s in self._sessions().values()
+            if s.actor == actor and s.ended_at is None and s.expires_at > now
+        ]
+        return sorted(live, key=lambda s: (-s.created_at.timestamp(), s.id))
 
     async def record_audit(self, entry: AuditEntry) -> None:
         """Append to the audit log."""
@@ -168,15 +228,37 @@ class InMemoryConsole:
         audit: AuditEntry,
     ) -> int | None:
         """Move the cursor back before the first delivery tried since ``since``."""
-        w = self._enabled(tenant, webhook_id)
-        if w is None:
-            return None
         versions = [
             d.change_version
             for d in self._deliveries.values()
-            if d.webhook_id == w.id and d.last_attempt_at >= since
+            if d.webhook_id == webhook_id and d.last_attempt_at >= since and not d.is_test
         ]
-        moved = max(0, w.cursor - (min(versions) - 1)) if versions else 0
+        return self._rewind(tenant, webhook_id, min(versions, default=None), now, audit)
+
+    async def rewind_webhook_before(
+        self,
+        tenant: str,
+        webhook_id: str,
+        *,
+        version: int,
+        now: dt.datetime,
+        audit: AuditEntry,
+    ) -> int | None:
+        """Move the cursor back to just before ``version``."""
+        return self._rewind(tenant, webhook_id, version, now, audit)
+
+    def _rewind(
+        self,
+        tenant: str,
+        webhook_id: str,
+        version: int | None,
+        now: dt.datetime,
+        audit: AuditEntry,
+    ) -> int | None:
+        w = self._enabled(tenant, webhook_id)
+        if w is None:
+            return None
+        moved = 0 if version is None else max(0, w.cursor - (version - 1))
         cursor = w.cursor - moved
         retry_at = w.next_attempt_at
         if retry_at is not None and retry_at > now:
@@ -186,3 +268,55 @@ class InMemoryConsole:
             self._settled[tenant] = min(self._settled.get(tenant, 0), cursor)
         self._audit.append(audit)
         return moved
+
+    async def record_version(self, tenant: str, record_id: int) -> int | None:
+        """The record's current version, tombstones included."""
+        record = self._records.get((tenant, record_id))
+        return None if record is None else record.change_version
+
+    async def record_test_delivery(self, attempt: DeliveryAttempt) -> None:
+        """Append the attempt and its summary."""
+        self._attempts.append(attempt)
+        self._deliveries[(attempt.webhook_id, attempt.message_id)] = Delivery(
+            webhook_id=attempt.webhook_id,
+            id=attempt.message_id,
+            record_id=0,
+            change_version=0,
+            status=DeliveryStatus.SUCCEEDED if attempt.succeeded else DeliveryStatus.FAILED,
+            attempts=1,
+            first_attempt_at=attempt.attempted_at,
+            last_attempt_at=attempt.attempted_at,
+            last_status_code=attempt.status_code,
+            last_error_class=attempt.error_class,
+            next_attempt_at=None,
+        )
+
+    async def client_tenants(self, *, after: str | None, limit: int) -> list[str]:
+        """Sorted tenant names of the clients."""
+        names = sorted({c.tenant for c in self._clients.values()})
+        return [t for t in names if after is None or t > after][:limit]
+
+    def _lags(self) -> dict[dt.datetime, LagSample]:
+        found: dict[dt.datetime, LagSample] | None = getattr(self, "_lag_samples", None)
+        if found is None:
+            found = {}
+            self._lag_samples = found
+        return found
+
+    async def record_lag_sample(self, sample: LagSample, *, keep_after: dt.datetime) -> None:
+        """Keep the larger sample of the minute; forget old ones."""
+        lags = self._lags()
+        old = lags.get(sample.minute)
+        if old is not None:
+            sample = LagSample(
+                minute=sample.minute,
+                lag_seconds=max(old.lag_seconds, sample.lag_seconds),
+                behind=max(old.behind, sample.behind),
+            )
+        lags[sample.minute] = sample
+        for minute in [m for m in lags if m < keep_after]:
+            del lags[minute]
+
+    async def lag_samples(self, *, since: dt.datetime) -> list[LagSample]:
+        """Oldest first."""
+        return [s for m, s in sorted(self._lags().items()) if m >= since]

@@ -89,6 +89,16 @@ class BacklogReport:
     failing: int
     worst: list[WebhookBacklog]
 
+    def lag_seconds(self, now: dt.datetime) -> float:
+        """How long the webhook furthest behind has been behind (0 when none is behind).
+
+        Exact when ``worst`` holds the first webhooks of the report's order that are behind.
+        """
+        worst = next((w for w in self.worst if w.changes_behind > 0), None)
+        if worst is None:
+            return 0.0
+        return max(0.0, (now - (worst.caught_up_at or worst.created_at)).total_seconds())
+
 
 class ClientStore(Protocol):
     """API clients and the token signing keys."""

@@ -11,6 +11,8 @@ from litestar.params import FromPath
 from workhooks.domain.operators import AuditAction
 from workhooks.errors import AuthenticationError, InvalidRequestError, WorkhooksError
 from workhooks.web import views
+from workhooks.web.account import ACCOUNT_PAGES
+from workhooks.web.clients import CLIENT_PAGES
 from workhooks.web.pages import (
     CONSOLE_COOKIE,
     SIGN_IN_COOKIE,
@@ -41,7 +43,7 @@ async def _require_operator(request: Request[Any, Any, Any]) -> Response[Any] | 
     if request.route_handler.opt.get("public"):
         return None
     sessions = services(request).sessions
-    session = sessions.read(request.cookies.get(CONSOLE_COOKIE), tenant=None)
+    session = await sessions.read(request.cookies.get(CONSOLE_COOKIE), tenant=None)
     if session is None:
         return redirect(f"{BASE}/sign-in")
     request.state["view"] = View(session=session, csrf=sessions.csrf_token(session), base=BASE)
@@ -94,8 +96,12 @@ async def sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
 
 @post("/sign-out", include_in_schema=False)
 async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
-    """End the session in this browser."""
-    await checked_form(request, _view(request))
+    """End the session, on the server too (its cookie stops working everywhere)."""
+    view = _view(request)
+    await checked_form(request, view)
+    svc = services(request)
+    await svc.sessions.sign_out(view.session)
+    await svc.console.record(view.session.actor, AuditAction.SIGN_OUT)
     cookie = session_cookie(request, CONSOLE_COOKIE, "", path=BASE, max_age=0)
     return redirect(f"{BASE}/sign-in", cookies=[cookie])
 
@@ -125,6 +131,22 @@ async def rates(request: Request[Any, Any, Any]) -> Response[str]:
         height=deliveries.height,
         deliveries=deliveries,
         failures=failures,
+    )
+
+
+@get("/lag.svg", include_in_schema=False)
+async def lag(request: Request[Any, Any, Any]) -> Response[str]:
+    """The delivery lag per minute over the last hour (sampled by the workers), as SVG."""
+    samples = await services(request).console.lag_last_hour()
+    seconds = plot([None if s is None else s.lag_seconds for s in samples])
+    behind = next((s.behind for s in reversed(samples) if s is not None), 0)
+    return pages(request).render(
+        "lag.svg",
+        media_type="image/svg+xml",
+        width=seconds.width,
+        height=seconds.height,
+        lag=seconds,
+        behind=behind,
     )
 
 
@@ -218,6 +240,7 @@ def console_router() -> Router:
             sign_out,
             overview,
             rates,
+            lag,
             webhooks,
             deliveries,
             webhook,
@@ -226,6 +249,8 @@ def console_router() -> Router:
             act,
             audit,
             portal_link,
+            *CLIENT_PAGES,
+            *ACCOUNT_PAGES,
         ],
         before_request=_require_operator,
         exception_handlers={WorkhooksError: error_handler},

@@ -46,7 +46,7 @@ async def _require_tenant_session(request: Request[Any, Any, Any]) -> Response[A
         return None
     tenant = str(request.path_params["tenant"])
     sessions = services(request).sessions
-    session = sessions.read(request.cookies.get(PORTAL_COOKIE), tenant=tenant)
+    session = await sessions.read(request.cookies.get(PORTAL_COOKIE), tenant=tenant)
     if session is None:
         return redirect(f"{_base(tenant)}/sign-in")
     request.state["view"] = View(
@@ -116,7 +116,7 @@ async def link(
     """Sign in with a portal link; the token leaves the address bar at once."""
     svc = services(request)
     try:
-        session, value = svc.sessions.sign_in_link(tenant, token)
+        session, value = await svc.sessions.sign_in_link(tenant, token)
     except AuthenticationError as exc:
         return _sign_in_form(request, tenant, error=exc.message, status_code=401)
     await svc.console.record(session.actor, AuditAction.SIGN_IN, tenant=tenant)
@@ -126,8 +126,12 @@ async def link(
 
 @post("/sign-out")
 async def sign_out(request: Request[Any, Any, Any], tenant: FromPath[str]) -> Response[Any]:
-    """End the portal session in this browser."""
-    await checked_form(request, _view(request))
+    """End the portal session, on the server too (its cookie stops working everywhere)."""
+    view = _view(request)
+    await checked_form(request, view)
+    svc = services(request)
+    await svc.sessions.sign_out(view.session)
+    await svc.console.record(view.session.actor, AuditAction.SIGN_OUT, tenant=tenant)
     cookie = session_cookie(request, PORTAL_COOKIE, "", path=_base(tenant), max_age=0)
     return redirect(f"{_base(tenant)}/sign-in", cookies=[cookie])
 

@@ -19,6 +19,7 @@ from workhooks.domain.search import (
     webhook_next,
 )
 from workhooks.errors import InvalidRequestError, NotFoundError
+from workhooks.services.console import ConsoleService
 from workhooks.web.pages import View, checked_form, pages, redirect, services
 
 __all__ = [
@@ -41,18 +42,23 @@ class Action(StrEnum):
     DISABLE = "disable"
     RETRY = "retry"
     RECOVER = "recover"
+    RESEND = "resend"
+    TEST_EVENT = "test-event"
 
 
-PORTAL_ACTIONS = frozenset({Action.RETRY, Action.RECOVER})
+PORTAL_ACTIONS = frozenset({Action.RETRY, Action.RECOVER, Action.RESEND, Action.TEST_EVENT})
 
 
 def _query(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {k: v for k, v in request.query_params.items() if isinstance(v, str)}
 
 
+def _allowed(view: View) -> list[Action]:
+    return [a for a in Action if view.is_operator or a in PORTAL_ACTIONS]
+
+
 def _action(view: View, name: str) -> Action:
-    allowed = Action if view.is_operator else PORTAL_ACTIONS
-    if name not in {a.value for a in allowed}:
+    if name not in {a.value for a in _allowed(view)}:
         raise NotFoundError(f"There is no action {name[:40]!r}")
     return Action(name)
 
@@ -110,7 +116,7 @@ async def webhook_page(
         state=state,
         deliveries=deliveries,
         now=console.now(),
-        actions=[a for a in Action if view.is_operator or a in PORTAL_ACTIONS],
+        actions=_allowed(view),
         notice=request.query_params.get("notice", ""),
     )
 
@@ -121,7 +127,27 @@ async def delivery_page(
     """One delivery and each of its attempts: status, latency, error, excerpt, next retry."""
     console = services(request).console
     detail = await console.delivery(_tenant(view, tenant), webhook_id, delivery_id)
-    return pages(request).render("delivery.html", view=view, detail=detail, now=console.now())
+    return pages(request).render(
+        "delivery.html",
+        view=view,
+        detail=detail,
+        now=console.now(),
+        may_resend=Action.RESEND in _allowed(view),
+        notice=request.query_params.get("notice", ""),
+    )
+
+
+def _record_id(text: str) -> int:
+    """A record id typed into a form."""
+    try:
+        record_id = int(text.strip())
+    except ValueError:
+        record_id = 0
+    if record_id < 1:
+        raise InvalidRequestError(
+            "Resend needs a record id", reasons=("record: the id of a work interruption",)
+        )
+    return record_id
 
 
 async def confirm_page(
@@ -131,8 +157,18 @@ async def confirm_page(
     chosen = _action(view, action)
     console = services(request).console
     state = await console.webhook(_tenant(view, tenant), webhook_id)
+    record = request.query_params.get("record", "")
+    preview = None
+    if chosen is Action.RESEND and record:
+        preview = await console.resend_preview(tenant, webhook_id, _record_id(record))
     return pages(request).render(
-        "confirm.html", view=view, state=state, action=chosen.value, now=console.now()
+        "confirm.html",
+        view=view,
+        state=state,
+        action=chosen.value,
+        now=console.now(),
+        record=record,
+        preview=preview,
     )
 
 
@@ -145,22 +181,11 @@ async def act(
     tenant = _tenant(view, tenant)
     console = services(request).console
     actor = view.session.actor
-    if chosen is Action.DISABLE:
-        await console.disable(actor, tenant, webhook_id, reason=form.get("reason", ""))
-        notice = "Disabled."
-    elif chosen is Action.RETRY:
-        await console.retry_now(actor, tenant, webhook_id)
-        notice = "Retrying now."
-    else:
-        since_text = form.get("since", "").strip()
-        if not since_text:
-            raise InvalidRequestError(
-                "Recover needs a time", reasons=("since: the time to send again from",)
-            )
-        moved = await console.recover(
-            actor, tenant, webhook_id, since=parse_instant(since_text, "since")
-        )
-        notice = f"Recovering: {moved} change versions will be sent again."
+    if chosen is Action.TEST_EVENT:
+        attempt = await console.send_test_event(actor, tenant, webhook_id)
+        target = view.delivery_url(tenant, webhook_id, attempt.message_id)
+        return redirect(target, notice="Test event sent.")
+    notice = await _run(console, chosen, actor, tenant, webhook_id, form)
     return redirect(view.webhook_url(tenant, webhook_id), notice=notice)
 
 
@@ -169,3 +194,33 @@ async def audit_page(request: Request[Any, Any, Any], view: View) -> Response[st
     console = services(request).console
     entries = await console.audit(tenant=view.tenant, limit=100)
     return pages(request).render("audit.html", view=view, entries=entries, now=console.now())
+
+
+async def _run(
+    console: ConsoleService,
+    chosen: Action,
+    actor: str,
+    tenant: str,
+    webhook_id: str,
+    form: dict[str, str],
+) -> str:
+    """Run an action on the webhook; return the notice its page shows next."""
+    if chosen is Action.DISABLE:
+        await console.disable(actor, tenant, webhook_id, reason=form.get("reason", ""))
+        return "Disabled."
+    if chosen is Action.RETRY:
+        await console.retry_now(actor, tenant, webhook_id)
+        return "Retrying now."
+    if chosen is Action.RESEND:
+        record_id = _record_id(form.get("record", ""))
+        moved = await console.resend(actor, tenant, webhook_id, record_id)
+        return f"Resending record {record_id}: {moved} change versions will be sent again."
+    since_text = form.get("since", "").strip()
+    if not since_text:
+        raise InvalidRequestError(
+            "Recover needs a time", reasons=("since: the time to send again from",)
+        )
+    moved = await console.recover(
+        actor, tenant, webhook_id, since=parse_instant(since_text, "since")
+    )
+    return f"Recovering: {moved} change versions will be sent again."

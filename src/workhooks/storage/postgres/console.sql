@@ -130,7 +130,23 @@ UPDATE webhooks SET next_attempt_at = $3
 WHERE tenant = $1 AND id = $2 AND next_attempt_at > $3
 
 -- name: first_version_since
-SELECT min(change_version) FROM deliveries WHERE webhook_id = $1 AND last_attempt_at >= $2
+-- Test events (change version 0) name no change: they never move a cursor.
+SELECT min(change_version) FROM deliveries
+WHERE webhook_id = $1 AND last_attempt_at >= $2 AND change_version > 0
+
+-- name: record_version
+SELECT change_version FROM work_interruptions WHERE tenant = $1 AND id = $2
+
+-- name: insert_test_delivery
+-- A test event's one attempt and its summary, in one statement.
+WITH attempt AS (
+    INSERT INTO delivery_attempts (webhook_id, message_id, record_id, change_version,
+        attempted_at, succeeded, status_code, latency_ms, error_class, response_excerpt)
+    VALUES ($1, $2, 0, 0, $3, $4, $5, $6, $7, $8)
+)
+INSERT INTO deliveries (webhook_id, message_id, record_id, change_version, status, attempts,
+    first_attempt_at, last_attempt_at, last_status_code, last_error_class, next_attempt_at)
+VALUES ($1, $2, 0, 0, CASE WHEN $4 THEN 'Succeeded' ELSE 'Failed' END, 1, $3, $3, $5, $7, NULL)
 
 -- name: rewind_webhook
 UPDATE webhooks SET cursor = $3 WHERE tenant = $1 AND id = $2
@@ -145,3 +161,44 @@ FROM delivery_attempts
 WHERE attempted_at >= $1
 GROUP BY 1
 ORDER BY 1
+
+-- name: client_tenants
+-- Read from the clients' (tenant, created_at, id) index, stopping after $2 tenants.
+SELECT DISTINCT tenant FROM clients
+WHERE $1::text IS NULL OR tenant > $1
+ORDER BY tenant
+LIMIT $2
+
+-- name: upsert_lag_sample
+-- The minute's sample (the larger of two workers'), and samples before $4 forgotten.
+WITH purged AS (DELETE FROM lag_samples WHERE minute < $4)
+INSERT INTO lag_samples (minute, lag_seconds, behind) VALUES ($1, $2, $3)
+ON CONFLICT (minute) DO UPDATE SET
+    lag_seconds = GREATEST(lag_samples.lag_seconds, excluded.lag_seconds),
+    behind = GREATEST(lag_samples.behind, excluded.behind)
+
+-- name: lag_samples
+SELECT minute, lag_seconds, behind FROM lag_samples WHERE minute >= $1 ORDER BY minute
+
+-- name: disable_operator
+UPDATE operators SET disabled_at = coalesce(disabled_at, $2) WHERE name = $1 RETURNING name
+
+-- name: insert_session
+-- A new session; the sessions that expired before it began are forgotten.
+WITH purged AS (DELETE FROM console_sessions WHERE expires_at < $4)
+INSERT INTO console_sessions (id, actor, tenant, created_at, expires_at)
+VALUES ($1, $2, $3, $4, $5)
+
+-- name: session_live
+SELECT 1 FROM console_sessions WHERE id = $1 AND ended_at IS NULL AND expires_at > $2
+
+-- name: end_sessions
+UPDATE console_sessions SET ended_at = $2
+WHERE actor = $1 AND ended_at IS NULL AND expires_at > $2
+    AND ($3::text IS NULL OR id = $3) AND ($4::text IS NULL OR id <> $4)
+RETURNING id
+
+-- name: live_sessions
+SELECT * FROM console_sessions
+WHERE actor = $1 AND ended_at IS NULL AND expires_at > $2
+ORDER BY created_at DESC, id

@@ -133,8 +133,24 @@ SELECT cursor FROM webhooks
 WHERE tenant = :tenant AND id = :id AND status = 'Enabled' AND deleted_at IS NULL
 
 -- name: first_version_since
+-- Test events (change version 0) name no change: they never move a cursor.
 SELECT MIN(change_version) FROM deliveries
-WHERE webhook_id = :id AND last_attempt_at >= :since
+WHERE webhook_id = :id AND last_attempt_at >= :since AND change_version > 0
+
+-- name: record_version
+SELECT change_version FROM work_interruptions WHERE tenant = :tenant AND id = :id
+
+-- name: insert_test_attempt
+INSERT INTO delivery_attempts (webhook_id, message_id, record_id, change_version, attempted_at,
+    succeeded, status_code, latency_ms, error_class, response_excerpt, next_attempt_at)
+VALUES (:webhook_id, :message_id, 0, 0, :attempted_at, :succeeded, :status_code, :latency_ms,
+    :error_class, :response_excerpt, NULL)
+
+-- name: insert_test_delivery
+INSERT INTO deliveries (webhook_id, message_id, record_id, change_version, status, attempts,
+    first_attempt_at, last_attempt_at, last_status_code, last_error_class, next_attempt_at)
+VALUES (:webhook_id, :message_id, 0, 0, :status, 1, :attempted_at, :attempted_at,
+    :status_code, :error_class, NULL)
 
 -- name: rewind_webhook
 UPDATE webhooks SET cursor = :cursor
@@ -150,3 +166,44 @@ FROM delivery_attempts
 WHERE attempted_at >= :since
 GROUP BY minute
 ORDER BY minute
+
+-- name: client_tenants
+-- Read from the clients' (tenant, created_at, id) index, stopping after :limit tenants.
+SELECT DISTINCT tenant FROM clients
+WHERE :after IS NULL OR tenant > :after
+ORDER BY tenant
+LIMIT :limit
+
+-- name: upsert_lag_sample
+INSERT INTO lag_samples (minute, lag_seconds, behind) VALUES (:minute, :lag_seconds, :behind)
+ON CONFLICT (minute) DO UPDATE SET lag_seconds = MAX(lag_seconds, excluded.lag_seconds),
+    behind = MAX(behind, excluded.behind)
+
+-- name: purge_lag_samples
+DELETE FROM lag_samples WHERE minute < :before
+
+-- name: lag_samples
+SELECT minute, lag_seconds, behind FROM lag_samples WHERE minute >= :since ORDER BY minute
+
+-- name: disable_operator
+UPDATE operators SET disabled_at = COALESCE(disabled_at, :at) WHERE name = :name
+
+-- name: insert_session
+INSERT INTO console_sessions (id, actor, tenant, created_at, expires_at)
+VALUES (:id, :actor, :tenant, :created_at, :expires_at)
+
+-- name: purge_sessions
+DELETE FROM console_sessions WHERE expires_at < :before
+
+-- name: session_live
+SELECT 1 FROM console_sessions WHERE id = :id AND ended_at IS NULL AND expires_at > :now
+
+-- name: end_sessions
+UPDATE console_sessions SET ended_at = :at
+WHERE actor = :actor AND ended_at IS NULL AND expires_at > :at
+    AND (:only IS NULL OR id = :only) AND (:keep IS NULL OR id <> :keep)
+
+-- name: live_sessions
+SELECT * FROM console_sessions
+WHERE actor = :actor AND ended_at IS NULL AND expires_at > :now
+ORDER BY created_at DESC, id
