@@ -229,6 +229,11 @@ async def test_receive_answers_forged_stale_and_malformed_deliveries(tmp_path: P
         again = w.engine.receive(signed(key, body), body)
         assert (again.status, again.applied) == (204, False)
         assert w.sink.held_versions([5]) == {5: "00000000000000000099"}
+        test_event = b'{"changeType":"Test","data":{"message":"a test"}}'
+        tested = w.engine.receive(signed(key, test_event), test_event)
+        assert (tested.status, tested.applied) == (204, False)
+        assert w.engine.receive(signed(encode_key(b"k" * 32), test_event), test_event).status == 401
+        assert w.sink.held_versions([5]) == {5: "00000000000000000099"}
 
 
 async def test_run_raises_a_configuration_error_of_the_first_round(tmp_path: Path) -> None:

@@ -81,3 +81,10 @@ def test_five_test_events_a_minute_per_webhook() -> None:
         limit.take("w1", now=T0 + dt.timedelta(seconds=30))
     assert refused.value.retry_after_seconds == 30
     limit.take("w1", now=T0 + dt.timedelta(seconds=60, microseconds=1))
+
+
+def test_the_consumer_sdk_knows_the_test_event_by_the_change_type_the_server_sends() -> None:
+    """The SDK acknowledges test events without applying them: both name the same type."""
+    from workhooks.client.models import TEST_CHANGE_TYPE as SDK_TEST_CHANGE_TYPE
+
+    assert SDK_TEST_CHANGE_TYPE == TEST_CHANGE_TYPE

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 __all__ = [
+    "TEST_CHANGE_TYPE",
     "AccessToken",
     "ChangeType",
     "CreatedWebhook",
@@ -40,6 +41,10 @@ class ChangeType(StrEnum):
 
     INSERT_OR_UPDATE = "InsertOrUpdate"
     DELETE = "Delete"
+
+
+TEST_CHANGE_TYPE = "Test"
+"""The ``changeType`` of a test event (sent on request, not a change): acknowledged, not applied."""
 
 
 class WebhookStatus(StrEnum):

@@ -30,6 +30,7 @@ import msgspec
 from workhooks.client.async_client import AsyncClient
 from workhooks.client.errors import BadRequest, Forbidden, Gone, NotFound, Unauthorized
 from workhooks.client.models import (
+    TEST_CHANGE_TYPE,
     ChangeType,
     DeltaItem,
     WebhookStatus,
@@ -160,6 +161,10 @@ class SyncEngine:
                 clock=self._clock,
                 tolerance=self._options.signature_tolerance,
             )
+            if event.get("changeType") == TEST_CHANGE_TYPE:
+                # Sent on request from the portal or the API: answering 2xx shows the
+                # sender that this endpoint verifies signatures; nothing is applied.
+                return Received(status=204, detail="test event: signature verified")
             item = parse_delta_item(event)
         except InvalidPayloadError as exc:
             return Received(status=400, detail=str(exc))
