@@ -9,6 +9,8 @@ from workhooks.domain.groups import (
     GroupKind,
     PersonGroup,
     group_has_subgroups,
+    group_in_a_cycle,
+    unknown_parent,
     validate_group,
 )
 from workhooks.errors import ConflictError, InvalidRecordError
@@ -65,3 +67,12 @@ def test_deleting_a_group_with_groups_below_is_a_conflict() -> None:
     error = group_has_subgroups(7)
     assert isinstance(error, ConflictError)
     assert "org-group 7" in error.reasons[0]
+
+
+def test_a_missing_parent_and_a_cycle_are_record_errors_on_the_parent_field() -> None:
+    """Both tree errors point the integrator at ``parent.id`` and name the groups involved."""
+    missing = unknown_parent(7)
+    assert missing.reasons == ("parent.id: org-group 7 does not exist",)
+    cycle = group_in_a_cycle(3, 9)
+    assert isinstance(cycle, InvalidRecordError)
+    assert cycle.reasons == ("parent.id: org-group 9 is below org-group 3",)

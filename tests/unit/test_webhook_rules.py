@@ -10,6 +10,7 @@ from workhooks.domain.webhooks import (
     MAX_DESTINATION_LENGTH,
     Collection,
     WebhookStatus,
+    destination_origin,
     parse_collection,
     validate_destination,
 )
@@ -202,3 +203,18 @@ def test_every_reason_names_the_destination_field(url: str) -> None:
     reasons = refusal(url)
     assert reasons is not None
     assert reasons.startswith("destinationUrl: ")
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://Hooks.Example/in?x=1", "https://hooks.example:443"),
+        ("http://hooks.example:8080/a", "http://hooks.example:8080"),
+        ("https://[2001:DB8::1]:8443/in", "https://[2001:db8::1]:8443"),
+        ("ftp://files.example/x", "ftp://files.example:0"),
+        ("https://hooks.example:99999/in", "https://hooks.example:99999/in"),
+    ],
+)
+def test_destinations_share_limits_by_origin(url: str, origin: str) -> None:
+    """The origin folds case and default ports, brackets IPv6; an unparsable URL is its own."""
+    assert destination_origin(url) == origin
