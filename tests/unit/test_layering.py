@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -125,11 +126,14 @@ def imports_in(source: str, module: str, *, is_package: bool = False) -> set[str
     return names
 
 
-def _imports(path: Path) -> set[str]:
-    return imports_in(
-        path.read_text(encoding="utf-8"),
-        _module_name(path),
-        is_package=path.name == "__init__.py",
+@functools.cache  # each module is read once per session, whichever rules check it
+def _imports(path: Path) -> frozenset[str]:
+    return frozenset(
+        imports_in(
+            path.read_text(encoding="utf-8"),
+            _module_name(path),
+            is_package=path.name == "__init__.py",
+        )
     )
 
 
