@@ -27,7 +27,7 @@ FLOORS_VENV = ROOT / ".venv-floors"
 PROJECTS = (ROOT, ROOT / "packaging" / "client")
 OWN = {"workhooks", "workhooks-client"}
 # Test tools come from the lock: only the product's own dependencies are at their floors.
-TEST_TOOLS = ("pytest", "pytest-asyncio", "pytest-timeout", "standardwebhooks")
+TEST_TOOLS = ("pytest", "pytest-asyncio", "pytest-timeout", "hypothesis", "standardwebhooks")
 SMOKE = ("tests/e2e/test_walking_skeleton.py",)
 
 _FLOOR = re.compile(r"^([A-Za-z0-9_.-]+)(\[[^\]]*\])?\s*>=\s*([^,;\s]+)")

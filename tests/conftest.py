@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, settings
 
+from tests.app_pool import APPS
 from tests.postgres import postgres_database, reset_database
 from workhooks.bootstrap import Runtime, runtime
 from workhooks.config import Settings
@@ -25,6 +28,26 @@ pytest.register_assert_rewrite(
 )
 
 __all__ = ["API", "USER_AGENT", "Api", "ApiFactory", "open_api", "postgres_database"]
+
+
+def _under_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+# Hypothesis profiles: the example counts are Hypothesis' own (or each test's); only the
+# timing checks differ. On a shared machine a slow moment is not a failure: "dev" allows an
+# example a whole second, and "ci" (chosen when CI=true) neither times examples nor fails
+# a test on slow data generation, and keeps no example database on a throw-away runner.
+# HYPOTHESIS_PROFILE picks one by name.
+settings.register_profile("dev", deadline=1000)
+settings.register_profile(
+    "ci",
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if _under_ci() else "dev"))
 
 API = "/connector/protimeapi/api/v1"
 USER_AGENT = "WorkhooksTests/1.0 (Acme)"
@@ -89,17 +112,34 @@ def work_interruption(person_id: int = 1, **overrides: Any) -> dict[str, Any]:
     return body
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _apps_built_once() -> Iterator[None]:
+    """Runtimes of this session reuse built apps (tests/app_pool.py); each gets fresh state."""
+    with APPS.installed():
+        yield
+
+
 @contextlib.asynccontextmanager
 async def open_api(settings: Settings) -> AsyncIterator[Api]:
-    """Start a runtime for ``settings`` with fakes and an in-process httpx client on its app."""
+    """Start a runtime for ``settings`` with fakes and an in-process httpx client on its app.
+
+    The runtime (store, services, worker, fakes) is new; its app is lent by ``APPS`` and given
+    back when the runtime has closed.
+    """
     clock = FakeClock()
     sender = ScriptedSender()
-    async with runtime(settings, clock=clock, sender=sender) as rt:
-        # httpx types ASGI apps with plain dicts; Litestar's typed scopes are compatible at runtime.
-        app: Any = rt.app
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield Api(rt=rt, http=http, clock=clock, sender=sender)
+    rt: Runtime | None = None
+    try:
+        async with runtime(settings, clock=clock, sender=sender) as rt:
+            assert APPS.lent(rt.app), "the composition root no longer builds apps by create_app"
+            # httpx types ASGI apps with plain dicts; Litestar's typed scopes are compatible.
+            app: Any = rt.app
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+                yield Api(rt=rt, http=http, clock=clock, sender=sender)
+    finally:
+        if rt is not None:
+            APPS.give_back(rt.app)
 
 
 ApiFactory = Callable[[Settings], Awaitable[Api]]
@@ -135,12 +175,6 @@ def pytest_report_header(config: pytest.Config) -> str:
         return f"PostgreSQL tier: on ({ADMIN_URL})"
     mandatory = " -- mandatory under CI, so those tests will FAIL" if _under_ci() else ""
     return f"PostgreSQL tier: SKIPPED, no server at {ADMIN_URL} ({problem}){mandatory}"
-
-
-def _under_ci() -> bool:
-    import os
-
-    return os.environ.get("CI", "").lower() == "true"
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

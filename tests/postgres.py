@@ -80,13 +80,31 @@ def postgres_database() -> Iterator[str]:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# Emptying by DELETE: the tables of one test hold a few rows, and TRUNCATE makes new files
+# for every table and index (about a quarter of a second a test, against a few milliseconds).
+_TABLE_NAMES = [table.strip() for table in TABLES.split(",")]
+_DELETE = "".join(f"DELETE FROM {table};" for table in _TABLE_NAMES)  # noqa: S608 - constants
+# The sequences these tables own start again at 1, as after TRUNCATE ... RESTART IDENTITY.
+_RESTART_SEQUENCES = """
+    SELECT setval(s.oid, 1, false)
+    FROM pg_class s
+    JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid
+        AND d.deptype IN ('a', 'i')
+    JOIN pg_class t ON t.oid = d.refobjid
+    WHERE s.relkind = 'S' AND t.relnamespace = 'public'::regnamespace
+        AND t.relname = ANY($1::text[])
+"""
+
+
 async def reset_database(url: str) -> None:
     """Empty every table (the schema stays), so each test starts from nothing."""
     conn = await asyncpg.connect(url)
     try:
         exists = await conn.fetchval("SELECT to_regclass('public.tenants') IS NOT NULL")
         if exists:
-            await conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY")
+            async with conn.transaction():
+                await conn.execute(_DELETE)
+                await conn.execute(_RESTART_SEQUENCES, _TABLE_NAMES)
     finally:
         await conn.close()
 

@@ -152,6 +152,13 @@ def test_reason_names_the_rule_and_the_embedded_address() -> None:
     assert reason == "IPv4-mapped address embedding 169.254.169.254 (cloud metadata endpoint)"
 
 
+def test_a_transition_address_without_a_plausible_embedding_is_refused() -> None:
+    """A local-use NAT64 address whose reserved octet is set embeds nothing: fail closed."""
+    assert forbidden_reason(IPv6Address("64:ff9b:1:0:ff00::1")) == (
+        "local-use NAT64 address without a recognisable embedded IPv4 address"
+    )
+
+
 def test_allow_list_overrides_embedded_address() -> None:
     """An allow-list entry covering the embedded IPv4 address also allows the wrapped form."""
     allowed = [IPv4Network("10.1.0.0/16")]

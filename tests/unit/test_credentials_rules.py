@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
+
+import pytest
 
 from workhooks.domain.attempts import FailedAttempts
-from workhooks.domain.clients import SigningKey, accepted_keys
+from workhooks.domain.clients import Client, SigningKey, accepted_keys, hash_secret, secret_matches
+from workhooks.domain.scopes import Scope
 from workhooks.services.access_tokens import AccessClaims, Principal
 from workhooks.services.token_cache import TokenCache
 
@@ -87,3 +92,31 @@ def test_the_token_cache_is_bounded() -> None:
     cache.put("newest", _claims("d", later), now=T0 + 10 * SECOND)
     assert cache.get("old", now=T0 + 10 * SECOND) is None
     assert cache.get("newest", now=T0 + 10 * SECOND) == _claims("d", later)
+
+
+def test_a_limit_below_one_failure_is_refused() -> None:
+    """A key that may never fail would lock everyone out: such a limit is a programming error."""
+    with pytest.raises(ValueError, match="at least 1"):
+        FailedAttempts(limit=0, window=MINUTE)
+
+
+def test_a_secret_is_stored_as_its_sha256_and_matches_only_itself() -> None:
+    """The stored form is the hex SHA-256 of the secret; any other secret does not match."""
+    stored = hash_secret("s3cret-value")
+    assert stored == hashlib.sha256(b"s3cret-value").hexdigest()
+    assert secret_matches("s3cret-value", stored)
+    assert not secret_matches("s3cret-valuE", stored)
+    assert not secret_matches("s3cret-value", stored.upper())
+
+
+def test_a_client_is_revoked_once_it_has_a_revocation_time() -> None:
+    """``revoked`` follows ``revoked_at``."""
+    client = Client(
+        id="c1",
+        tenant="acme",
+        secret_hash=hash_secret("x"),
+        scopes=frozenset({Scope.WEBHOOKS_READ}),
+        created_at=T0,
+    )
+    assert not client.revoked
+    assert dataclasses.replace(client, revoked_at=T0 + MINUTE).revoked

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -21,7 +21,7 @@ from workhooks.domain.filter_specs import (
     parse_filter,
     validate,
 )
-from workhooks.domain.filters import Constant, parse
+from workhooks.domain.filters import Constant, parse, render_constant
 from workhooks.errors import InvalidFilterError
 
 # --- specs and validation ------------------------------------------------------------------
@@ -178,6 +178,56 @@ def test_declarations_are_checked() -> None:
         FilterField(name="s", kind=ValueKind.STR, operators=())
     with pytest.raises(ValueError, match="undeclared"):
         FilterSpec(name="x", fields=(), required=frozenset({"date"}))
+    with pytest.raises(ValueError, match="not a valid identifier"):
+        FilterField(name="2nd", kind=ValueKind.STR, operators=(EQ,))
+    twice = FilterField(name="s", kind=ValueKind.STR, operators=(EQ,))
+    with pytest.raises(ValueError, match="declares a field twice"):
+        FilterSpec(name="x", fields=(twice, twice))
+
+
+def test_an_integer_field_holds_64_bits() -> None:
+    """Ids are stored in 64-bit columns: a larger integer is refused with the limit named."""
+    person = WORK_INTERRUPTIONS_FILTER.field("person")
+    assert person is not None
+    assert person.problem(2**63 - 1) is None
+    assert person.problem(-(2**63)) is None
+    assert person.problem(2**63) == (
+        f"Filter field 'person' expects an integer of 64 bits, got {2**63}"
+    )
+
+
+def test_a_time_field_takes_iso_8601_instants_with_an_offset() -> None:
+    """``lastAttemptAt`` converts to an aware instant; ``Z`` and offsets name the same time."""
+    at = DELIVERIES_FILTER.field("lastAttemptAt")
+    assert at is not None
+    utc = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    assert at.convert("2026-01-05T09:00:00Z") == utc
+    assert at.convert("2026-01-05T10:00+01:00") == utc
+    assert at.convert("2026-01-05T09:00:00.5z") == utc + timedelta(milliseconds=500)
+    assert parse_filter("lastAttemptAt ge '2026-01-05T09:00:00Z'", DELIVERIES_FILTER)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        5,
+        True,
+        "2026-01-05",
+        "2026-01-05T09:00:00",
+        "2026-13-05T09:00:00Z",
+        "2026-01-05T25:00:00Z",
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:00-01:00",
+    ],
+)
+def test_a_time_field_refuses_anything_but_a_storable_instant(value: Constant) -> None:
+    """No offset, an impossible time, or an instant outside years 1 to 9999 in UTC is refused."""
+    at = DELIVERIES_FILTER.field("lastAttemptAt")
+    assert at is not None
+    assert at.problem(value) == (
+        "Filter field 'lastAttemptAt' expects an ISO 8601 time with offset, "
+        f"e.g. '2026-01-05T09:00:00Z', got {render_constant(value)}"
+    )
 
 
 # --- helpers for implementations ------------------------------------------------------------
@@ -198,6 +248,8 @@ def test_conditions_refuse_or() -> None:
     """A filter with ``or`` cannot be read as a list of conditions."""
     with pytest.raises(InvalidFilterError, match="'or'"):
         conditions_for(parse("a eq 1 or a eq 2"), "a")
+    with pytest.raises(InvalidFilterError, match="cannot use 'or'"):
+        conditions(parse("a eq 1 and (b eq 1 or b eq 2)"))
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -333,3 +335,24 @@ def test_render_parenthesises_only_where_needed() -> None:
     assert render(Or(items=(a, And(items=(b, c))))) == "a eq 1 or b eq 2 and c eq 3"
     assert render(And(items=(Or(items=(a, b)), c))) == "(a eq 1 or b eq 2) and c eq 3"
     assert render(Or(items=(Or(items=(a, b)), c))) == "(a eq 1 or b eq 2) or c eq 3"
+
+
+def test_conditions_equal_by_field_operator_and_typed_value() -> None:
+    """Equal conditions hash alike; ``true`` is not ``1``, and a condition is no other node."""
+    assert parse("a eq 1") == cmp("a", EQ, 1)
+    assert len({parse("a eq 1"), parse("a  eq  1"), cmp("a", EQ, True)}) == 2
+    assert cmp("a", EQ, True) != cmp("a", EQ, 1)
+    assert cmp("a", EQ, 1) != InList(field="a", values=(1,))
+    assert InList(field="a", values=(1,)) != cmp("a", EQ, 1)
+    assert InList(field="a", values=(1,)) != "a in (1)"
+
+
+def test_an_integer_the_interpreter_cannot_convert_is_refused_with_its_position() -> None:
+    """Under a lower digit limit for int conversion, a long integer is an error, not a crash."""
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(640)
+    try:
+        with pytest.raises(InvalidFilterError, match="Integer too long at position 5"):
+            parse("a eq " + "9" * 700)
+    finally:
+        sys.set_int_max_str_digits(limit)

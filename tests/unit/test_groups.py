@@ -10,6 +10,8 @@ from workhooks.domain.groups import (
     PersonGroup,
     check_parent,
     group_has_subgroups,
+    group_in_a_cycle,
+    unknown_parent,
     validate_group,
 )
 from workhooks.errors import ConflictError, InvalidRecordError
@@ -97,3 +99,12 @@ def test_a_parent_below_the_group_would_close_a_cycle() -> None:
     with pytest.raises(InvalidRecordError) as caught:
         check_parent(org_group(1, 3), {3, 2, 1})
     assert caught.value.reasons == ("parent.id: org-group 3 is below org-group 1",)
+
+
+def test_a_missing_parent_and_a_cycle_are_record_errors_on_the_parent_field() -> None:
+    """Both tree errors point the integrator at ``parent.id`` and name the groups involved."""
+    missing = unknown_parent(7)
+    assert missing.reasons == ("parent.id: org-group 7 does not exist",)
+    cycle = group_in_a_cycle(3, 9)
+    assert isinstance(cycle, InvalidRecordError)
+    assert cycle.reasons == ("parent.id: org-group 9 is below org-group 3",)

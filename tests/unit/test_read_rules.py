@@ -147,6 +147,12 @@ def test_range_length_rule_holds_for_any_start(first: dt.date, days: int) -> Non
         assert accepted == holds_leap_day
 
 
+def test_a_range_in_the_last_representable_year_has_no_one_year_limit() -> None:
+    """A year after 9999 cannot be named, so a range starting in year 9999 is never too long."""
+    chosen = selection(between("9999-01-01", "9999-12-31"))
+    assert (chosen.date_from, chosen.date_to) == (dt.date(9999, 1, 1), dt.date(9999, 12, 31))
+
+
 def test_reversed_range_is_refused() -> None:
     """A first day after the last selects nothing and is refused."""
     assert reasons(between("2024-02-01", "2024-01-01")) == (

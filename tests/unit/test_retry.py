@@ -315,3 +315,9 @@ def test_backoff_state_rejects_negative_failures() -> None:
     """A negative failure count is not a valid state."""
     with pytest.raises(ValueError, match="failures"):
         BackoffState(failures=-1)
+
+
+def test_policy_rejects_negative_delays() -> None:
+    """A schedule step below zero cannot be waited for."""
+    with pytest.raises(ValueError, match="must not be negative"):
+        RetryPolicy(schedule=(timedelta(seconds=5), timedelta(seconds=-1)))

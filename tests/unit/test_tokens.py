@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -40,6 +44,15 @@ def test_arbitrary_text_is_refused_cleanly(text: str) -> None:
         CODEC.decode(text, purpose="p", tenant="acme")
 
 
+@pytest.mark.parametrize(
+    "text", ["", "nodot", "a.b.c", "é.x", "x" * 2049 + ".x", "a.AAAA", "AAAA.a", "A$A.AAAA"]
+)
+def test_text_of_the_wrong_shape_is_refused(text: str) -> None:
+    """Too long, not one dot, not ASCII or not base64 on either side: refused as malformed."""
+    with pytest.raises(InvalidContinuationTokenError):
+        CODEC.decode(text, purpose="p", tenant="acme")
+
+
 def test_foreign_tenant_purpose_or_key_is_refused() -> None:
     """A token of another tenant, purpose or server key is refused."""
     token = CODEC.encode({"a": 1}, purpose="p", tenant="acme")
@@ -56,3 +69,31 @@ def test_short_keys_are_rejected() -> None:
     """A codec refuses a key too short to be a secret."""
     with pytest.raises(ValueError, match="16 bytes"):
         TokenCodec(b"short")
+
+
+def test_a_signed_body_that_is_not_an_object_is_refused() -> None:
+    """Only a JSON object is a payload, even under a valid MAC (a key reused elsewhere)."""
+    codec = TokenCodec(b"k" * 32)
+    body = b"[1,2]"
+    mac = hmac.new(b"k" * 32, b"\x00".join((b"p", b"acme", body)), hashlib.sha256).digest()
+    token = f"{_b64(body)}.{_b64(mac)}"
+    with pytest.raises(InvalidContinuationTokenError):
+        codec.decode(token, purpose="p", tenant="acme")
+
+
+def test_a_token_spelled_with_other_unused_base64_bits_is_refused() -> None:
+    """Bits past the end of the MAC may not vary: each token has one spelling only."""
+    codec = TokenCodec(b"k" * 32)
+    token = codec.encode({"v": 1}, purpose="p", tenant="acme")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    # A 32-byte MAC leaves the last of its 43 characters two unused low bits.
+    respelled = token[:-1] + alphabet[alphabet.index(token[-1]) ^ 1]
+    assert base64.urlsafe_b64decode(respelled.split(".")[1] + "=") == base64.urlsafe_b64decode(
+        token.split(".")[1] + "="
+    )
+    with pytest.raises(InvalidContinuationTokenError):
+        codec.decode(respelled, purpose="p", tenant="acme")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")

@@ -11,6 +11,7 @@ from workhooks.domain.webhooks import (
     Collection,
     WebhookStatus,
     check_webhook_limit,
+    destination_origin,
     parse_collection,
     validate_destination,
 )
@@ -220,3 +221,18 @@ def test_a_tenant_at_its_webhook_limit_is_refused() -> None:
     with pytest.raises(TooManyWebhooksError) as caught:
         check_webhook_limit(3, max_enabled=3)
     assert caught.value.message == "The tenant already has 3 enabled webhooks, the most allowed"
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://Hooks.Example/in?x=1", "https://hooks.example:443"),
+        ("http://hooks.example:8080/a", "http://hooks.example:8080"),
+        ("https://[2001:DB8::1]:8443/in", "https://[2001:db8::1]:8443"),
+        ("ftp://files.example/x", "ftp://files.example:0"),
+        ("https://hooks.example:99999/in", "https://hooks.example:99999/in"),
+    ],
+)
+def test_destinations_share_limits_by_origin(url: str, origin: str) -> None:
+    """The origin folds case and default ports, brackets IPv6; an unparsable URL is its own."""
+    assert destination_origin(url) == origin

@@ -297,7 +297,8 @@ class _Parser:
 
     def _advance(self) -> _Token:
         token = self._tokens[self._index]
-        if token.kind is not _Kind.END:
+        # Every caller checks the kind first, so END is never consumed; kept as a guard.
+        if token.kind is not _Kind.END:  # pragma: no branch
             self._index += 1
         return token
 
