@@ -98,3 +98,39 @@ async def test_sqlite_file_is_in_wal_mode(tmp_path: Path) -> None:
     await store.open()
     await store.close()
     assert _journal_mode(path) == "wal"
+
+
+def test_connections_opened_at_once_on_a_new_file_all_switch_it_to_wal(tmp_path: Path) -> None:
+    """Processes starting together on a new file all open it (no "database is locked").
+
+    Switching a new file to WAL is answered "locked" at once, without SQLite's busy
+    handler, while another connection switches it or writes: each connection waits instead.
+    Four connections race on each of 40 new files.
+    """
+    import threading
+
+    from workhooks.storage.sqlite.base import connect
+
+    failures: list[BaseException] = []
+
+    def open_and_write(path: Path) -> None:
+        try:
+            conn = connect(str(path))
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("CREATE TABLE IF NOT EXISTS t (x)")
+                conn.execute("COMMIT")
+                assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            finally:
+                conn.close()
+        except BaseException as exc:  # collected: a thread's failure must fail the test
+            failures.append(exc)
+
+    for n in range(40):
+        path = tmp_path / f"new-{n}.db"
+        threads = [threading.Thread(target=open_and_write, args=(path,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []
