@@ -205,6 +205,7 @@ async def latency(
     changes_per_write: int = 1,
     tenants: int = 1,
     in_flight: int = 8,
+    warmup_seconds: float = 1.0,
 ) -> dict[str, Any]:
     """Write ``rate`` changes/s for ``seconds`` (open loop); time each from commit to receipt.
 
@@ -219,12 +220,16 @@ async def latency(
     process delivers, woken by PostgreSQL's NOTIFY: an API node and a worker, as
     docs/deployment.md runs them. A change's clock starts when its write starts (so it
     includes the write itself: an upper bound of commit to receipt) and stops when the
-    receiver has read it.
+    receiver has read it. The first ``warmup_seconds`` of writes at the same rate are
+    timed apart (``warmup_*``): they pay for starting pools, connections and prepared
+    statements, which a running service has already paid.
     """
     writes = max(2, int(rate * seconds) // changes_per_write)
     total = writes * changes_per_write
     counter = StatementCounter()
     written_at: dict[tuple[str, int], tuple[float, float]] = {}
+    warm_at: dict[tuple[str, int], tuple[float, float]] = {}
+    warm_writes = int(rate * warmup_seconds) // changes_per_write
     names = [TENANT] if tenants == 1 else [f"{TENANT}-{i:02d}" for i in range(tenants)]
     async with backend.database() as url:
         settings = bench_settings(url)
@@ -237,6 +242,14 @@ async def latency(
                 await stack.enter_async_context(worker_process(url, folder))
             else:
                 await stack.enter_async_context(running_worker(rt))
+            if warm_writes:
+                await offer(
+                    rate / changes_per_write,
+                    warm_writes,
+                    lambda n: _write(rt, writes + n, changes_per_write, names, warm_at),
+                    in_flight=in_flight,
+                )
+                await receiver.wait(count=len(warm_at), timeout=120)
             counter.reset()
             offered_seconds = await offer(
                 rate / changes_per_write,
@@ -244,8 +257,11 @@ async def latency(
                 lambda n: _write(rt, n, changes_per_write, names, written_at),
                 in_flight=in_flight,
             )
-            await receiver.wait(count=total, timeout=120)
+            await receiver.wait(count=len(warm_at) + total, timeout=120)
         arrivals = await receiver.hook_arrivals()
+    warm = sorted(
+        (arrivals[v] - started) * 1000 for v, (started, _) in warm_at.items() if v in arrivals
+    )
     received = [(arrivals[v], times) for v, times in written_at.items() if v in arrivals]
     # The figure is measured from the start of the write: an upper bound of commit to
     # receipt (it includes the write's own round trips and any queueing for the store).
@@ -266,4 +282,7 @@ async def latency(
         # Statements of this process: the writes, plus the worker's when it runs here.
         "statements_per_change": counter.statements / total,
         **percentiles(samples),
+        "warmup_seconds": warmup_seconds,
+        "warmup_p99_ms": warm[int(len(warm) * 0.99)] if warm else None,
+        "warmup_max_ms": warm[-1] if warm else None,
     }

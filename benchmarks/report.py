@@ -207,7 +207,18 @@ def _latency_cell(found: dict[str, Any] | None) -> str:
         f"(max {found['max_ms']:.1f}; from the acknowledged commit: p50 "
         f"{found['p50_from_acknowledgment_ms']:.1f}, p99 "
         f"{found['p99_from_acknowledgment_ms']:.1f} ms; "
-        f"{found['achieved_per_second']:,.0f}/s achieved, worker in the {found['worker']})"
+        f"{found['achieved_per_second']:,.0f}/s achieved, worker in the {found['worker']}"
+        f"{_warmup(found)})"
+    )
+
+
+def _warmup(found: dict[str, Any]) -> str:
+    """The first second's figures, timed apart (older results have none)."""
+    if found.get("warmup_p99_ms") is None:
+        return ""
+    return (
+        f"; the {found['warmup_seconds']:g} s of warm-up before: p99 "
+        f"{found['warmup_p99_ms']:.1f}, max {found['warmup_max_ms']:.1f} ms"
     )
 
 
