@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from workhooks.storage.sql import Query, load_named_queries, numbered_query
 
 SQLITE = "workhooks.storage.sqlite"
 POSTGRES = "workhooks.storage.postgres"
-SHARED = ("queries.sql", "groups.sql")
-OWN = ("writes.sql", "delivery.sql")
+SHARED = ("queries.sql", "groups.sql", "console.sql")
+OWN = ("writes.sql", "delivery.sql", "console_writes.sql")
 
 
 def vocabulary(package: str, filename: str) -> dict[str, frozenset[str]]:
@@ -26,10 +28,24 @@ def test_both_dialects_declare_the_same_queries_with_the_same_parameters(filenam
 
 @pytest.mark.parametrize("filename", OWN)
 def test_a_dialects_own_queries_do_not_shadow_the_shared_ones(filename: str) -> None:
-    """Writes and delivery statements of one dialect use names of their own."""
+    """Writes, delivery and console statements of one dialect use names of their own."""
     for package in (SQLITE, POSTGRES):
         shared = {name for f in SHARED for name in vocabulary(package, f)}
         assert not shared & set(vocabulary(package, filename))
+
+
+@pytest.mark.parametrize("package", [SQLITE, POSTGRES])
+def test_no_query_name_is_used_twice_across_a_dialects_files(package: str) -> None:
+    """A store loads every file into one vocabulary, so each name is defined once."""
+    names = [name for f in SHARED + OWN for name in vocabulary(package, f)]
+    assert sorted(names) == sorted(set(names))
+
+
+@pytest.mark.parametrize("package", [SQLITE, POSTGRES])
+def test_the_stores_load_every_file_of_their_dialect(package: str) -> None:
+    """Every named query of the dialect's files is in the vocabulary its store runs."""
+    loaded = importlib.import_module(f"{package}.base").Q
+    assert set(loaded) == {name for f in SHARED + OWN for name in vocabulary(package, f)}
 
 
 @pytest.mark.parametrize("package", [SQLITE, POSTGRES])

@@ -13,8 +13,11 @@ from hypothesis import strategies as st
 from workhooks.domain.records import (
     MAX_RECORD_ID,
     MINUTES_PER_DAY,
+    Person,
     PersonDraft,
+    WorkInterruption,
     WorkInterruptionDraft,
+    live,
     parse_date,
     validate_person,
     validate_work_interruption,
@@ -251,3 +254,32 @@ def test_invalid_people_name_the_broken_field(draft: PersonDraft, field: str) ->
     with pytest.raises(InvalidRecordError) as caught:
         validate_person(draft)
     assert [reason.split(": ", 1)[0] for reason in caught.value.reasons] == [field]
+
+
+PERSON = Person(id=7, badge_number="B7", employee_number=None, change_version=3)
+RECORD = WorkInterruption(
+    id=1,
+    person_id=7,
+    date=dt.date(2024, 3, 1),
+    duration_in_minutes=30,
+    start_time_in_minutes=480,
+    end_time_in_minutes=510,
+    change_version=4,
+)
+
+
+@pytest.mark.parametrize("found", [PERSON, RECORD])
+def test_a_live_person_or_record_is_itself(found: Any) -> None:
+    """What was found and is not a tombstone is live, as it is."""
+    assert live(found) is found
+
+
+@pytest.mark.parametrize("found", [PERSON, RECORD])
+def test_a_tombstone_is_not_live(found: Any) -> None:
+    """A deleted person or work interruption counts as absent."""
+    assert live(dataclasses.replace(found, deleted=True)) is None
+
+
+def test_nothing_found_is_not_live() -> None:
+    """An id never written is not live either."""
+    assert live(None) is None

@@ -11,6 +11,7 @@ from workhooks.domain.webhooks import (
     Collection,
     WebhookStatus,
     check_webhook_limit,
+    cursor_moved_back,
     destination_origin,
     parse_collection,
     validate_destination,
@@ -236,3 +237,14 @@ def test_a_tenant_at_its_webhook_limit_is_refused() -> None:
 def test_destinations_share_limits_by_origin(url: str, origin: str) -> None:
     """The origin folds case and default ports, brackets IPv6; an unparsable URL is its own."""
     assert destination_origin(url) == origin
+
+
+@pytest.mark.parametrize(
+    ("cursor", "first", "moved"),
+    [(10, 4, 7), (10, 10, 1), (10, 11, 0), (3, 8, 0), (10, None, 0), (0, 1, 0)],
+)
+def test_sending_again_moves_the_cursor_to_just_before_the_first_change(
+    cursor: int, first: int | None, moved: int
+) -> None:
+    """The cursor moves back to ``first - 1``, never forward, and not at all with nothing."""
+    assert cursor_moved_back(cursor, first) == moved

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TypeVar
 
 from workhooks.domain.external_references import MAX_REFERENCE_VALUE_LENGTH, is_acceptable_value
 from workhooks.errors import InvalidRecordError
@@ -15,6 +16,7 @@ __all__ = [
     "PersonDraft",
     "WorkInterruption",
     "WorkInterruptionDraft",
+    "live",
     "parse_date",
     "validate_person",
     "validate_work_interruption",
@@ -68,6 +70,16 @@ class WorkInterruption:
     end_time_in_minutes: int
     change_version: int
     deleted: bool = False
+
+
+Stored = TypeVar("Stored", Person, WorkInterruption)
+
+
+def live(found: Stored | None) -> Stored | None:
+    """A stored person or work interruption while it is live; None when nothing was found
+    or what was found is a tombstone (a deleted record is gone for every reader and writer).
+    """
+    return None if found is None or found.deleted else found
 
 
 def parse_date(text: str, *, field: str) -> dt.date:

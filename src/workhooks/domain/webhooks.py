@@ -25,6 +25,7 @@ __all__ = [
     "Webhook",
     "WebhookStatus",
     "check_webhook_limit",
+    "cursor_moved_back",
     "destination_origin",
     "is_webhook_id",
     "parse_collection",
@@ -177,3 +178,12 @@ def check_webhook_limit(enabled: int, *, max_enabled: int | None) -> None:
     deleted) may not have another; no limit when ``max_enabled`` is None."""
     if max_enabled is not None and enabled >= max_enabled:
         raise TooManyWebhooksError.limit(max_enabled)
+
+
+def cursor_moved_back(cursor: int, first: int | None) -> int:
+    """How many change versions a webhook's cursor moves back to send again from ``first``.
+
+    The cursor goes to just before ``first``, never forward: a cursor already below it
+    stays (that change is still to be sent), and nothing to send again (None) moves nothing.
+    """
+    return 0 if first is None else max(0, cursor - (first - 1))

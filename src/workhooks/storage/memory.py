@@ -16,7 +16,13 @@ from workhooks.domain.external_references import reference_values
 from workhooks.domain.groups import GroupKind, PersonGroup, check_parent, group_has_subgroups
 from workhooks.domain.operators import AuditEntry, Operator
 from workhooks.domain.reads import WorkInterruptionQuery
-from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
+from workhooks.domain.records import (
+    Person,
+    PersonDraft,
+    WorkInterruption,
+    WorkInterruptionDraft,
+    live,
+)
 from workhooks.domain.webhooks import Webhook
 from workhooks.domain.writes import (
     Written,
@@ -121,10 +127,10 @@ class InMemoryStore(InMemoryDelivery, InMemoryConsole):
 
     # -- records ----------------------------------------------------------------------
     def _live_people(self, tenant: str, ids: Collection[int]) -> set[int]:
-        return {i for i in ids if (p := self._people.get((tenant, i))) and not p.deleted}
+        return {i for i in ids if live(self._people.get((tenant, i))) is not None}
 
     def _live_records(self, tenant: str, ids: Collection[int]) -> set[int]:
-        return {i for i in ids if (r := self._records.get((tenant, i))) and not r.deleted}
+        return {i for i in ids if live(self._records.get((tenant, i))) is not None}
 
     async def put_people(self, tenant: str, drafts: Sequence[PersonDraft]) -> list[Written[Person]]:
         """Upsert people, each with the next version."""
@@ -136,15 +142,14 @@ class InMemoryStore(InMemoryDelivery, InMemoryConsole):
 
     async def get_person(self, tenant: str, person_id: int) -> Person | None:
         """Return a live person."""
-        person = self._people.get((tenant, person_id))
-        return person if person is not None and not person.deleted else None
+        return live(self._people.get((tenant, person_id)))
 
     async def delete_person(self, tenant: str, person_id: int) -> Person | None:
         """Tombstone a person unless work interruptions still refer to it."""
         if not self._live_people(tenant, {person_id}):
             return None
         if any(
-            t == tenant and not r.deleted and r.person_id == person_id
+            t == tenant and live(r) is not None and r.person_id == person_id
             for (t, _), r in self._records.items()
         ):
             raise person_in_use(person_id)
@@ -169,8 +174,7 @@ class InMemoryStore(InMemoryDelivery, InMemoryConsole):
 
     async def get_work_interruption(self, tenant: str, record_id: int) -> WorkInterruption | None:
         """Return a live work interruption."""
-        record = self._records.get((tenant, record_id))
-        return record if record is not None and not record.deleted else None
+        return live(self._records.get((tenant, record_id)))
 
     async def delete_work_interruption(
         self, tenant: str, record_id: int
@@ -207,7 +211,7 @@ class InMemoryStore(InMemoryDelivery, InMemoryConsole):
                 r
                 for (t, _), r in self._records.items()
                 if t == tenant
-                and not r.deleted
+                and live(r) is not None
                 and query.selection.matches(date=r.date, person_id=r.person_id)
                 and (query.after is None or (r.date, r.id) > query.after)
             ),

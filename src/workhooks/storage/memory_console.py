@@ -17,7 +17,7 @@ from workhooks.domain.search import (
     WebhookSearch,
     WebhookState,
 )
-from workhooks.domain.webhooks import Webhook, WebhookStatus
+from workhooks.domain.webhooks import Webhook, WebhookStatus, cursor_moved_back
 
 __all__ = ["InMemoryConsole"]
 
@@ -258,7 +258,7 @@ class InMemoryConsole:
         w = self._enabled(tenant, webhook_id)
         if w is None:
             return None
-        moved = 0 if version is None else max(0, w.cursor - (version - 1))
+        moved = cursor_moved_back(w.cursor, version)
         cursor = w.cursor - moved
         retry_at = w.next_attempt_at
         if retry_at is not None and retry_at > now:

@@ -20,7 +20,7 @@ from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery
 from workhooks.domain.external_references import ExternalReference, reference_values
 from workhooks.domain.groups import GroupKind, PersonGroup
 from workhooks.domain.reads import WorkInterruptionQuery
-from workhooks.domain.records import Person, WorkInterruption
+from workhooks.domain.records import Person, WorkInterruption, live
 from workhooks.domain.scopes import parse_scopes
 from workhooks.domain.webhooks import Collection, NewWebhook, Webhook, WebhookStatus
 from workhooks.storage.protocol import BacklogReport, WebhookBacklog
@@ -38,6 +38,8 @@ __all__ = [
     "group",
     "group_params",
     "json_text",
+    "live_person",
+    "live_work_interruption",
     "person",
     "references",
     "signing_key",
@@ -110,6 +112,16 @@ def person(row: Row) -> Person:
         change_version=row["change_version"],
         deleted=bool(row["deleted"]),
     )
+
+
+def live_work_interruption(row: Row | None, codec: Codec) -> WorkInterruption | None:
+    """The work interruption of a row that may be missing, when it is live (``live``)."""
+    return live(None if row is None else work_interruption(row, codec))
+
+
+def live_person(row: Row | None) -> Person | None:
+    """The person of a row that may be missing, when it is live (``live``)."""
+    return live(None if row is None else person(row))
 
 
 def work_interruptions_params(

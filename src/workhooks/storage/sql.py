@@ -20,7 +20,6 @@ __all__ = [
     "Query",
     "load_migrations",
     "load_named_queries",
-    "load_queries",
     "numbered_query",
     "pending_migrations",
 ]
@@ -59,11 +58,6 @@ def _split(package: str, filename: str) -> dict[str, str]:
             raise ValueError(f"query {name!r} is defined twice in {package}/{filename}")
         queries[name] = body.strip().rstrip(";")
     return queries
-
-
-def load_queries(package: str, filename: str = "queries.sql") -> dict[str, str]:
-    """Return the named queries of ``package/filename`` as their text."""
-    return _split(package, filename)
 
 
 def _described(body: str) -> str:

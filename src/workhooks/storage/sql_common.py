@@ -93,12 +93,12 @@ class SqlCommon:
     async def get_person(self, tenant: str, person_id: int) -> Person | None:
         """Return a live person."""
         row = await self._row("get_person_any", tenant=tenant, id=person_id)
-        return None if row is None or row["deleted"] else rows.person(row)
+        return rows.live_person(row)
 
     async def get_work_interruption(self, tenant: str, record_id: int) -> WorkInterruption | None:
         """Return a live work interruption."""
         row = await self._row("get_work_interruption_any", tenant=tenant, id=record_id)
-        return None if row is None or row["deleted"] else rows.work_interruption(row, self._codec)
+        return rows.live_work_interruption(row, self._codec)
 
     async def read_changes(self, tenant: str, *, after: int, limit: int) -> list[WorkInterruption]:
         """One range scan of the ``(tenant, change_version)`` index."""

@@ -31,9 +31,17 @@ def _same(value: T) -> T:
 CODEC = Codec(instant=_same, read_instant=_same, day=_same, read_day=_same, many=list)
 """asyncpg maps instants, days and lists to native types itself."""
 
+_FILES = (
+    "queries.sql",
+    "groups.sql",
+    "console.sql",
+    "writes.sql",
+    "delivery.sql",
+    "console_writes.sql",
+)
 Q: dict[str, Query] = {
     name: query
-    for filename in ("queries.sql", "groups.sql", "writes.sql", "delivery.sql")
+    for filename in _FILES
     for name, query in load_named_queries(_PACKAGE, filename, numbered=True).items()
 }
 

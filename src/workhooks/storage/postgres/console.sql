@@ -1,38 +1,67 @@
--- Queries of the console and the delivery portal (see storage/console.py).
+-- The named queries of the console and the delivery portal (see storage/console.py), alike in
+-- name and parameters in both SQL stores (see sqlite/console.sql;
+-- tests/unit/test_query_vocabulary.py holds them together).
 
 -- name: insert_operator
-INSERT INTO operators (name, password_hash, created_at) VALUES ($1, $2, $3)
+-- Store an operator account; nothing when the name is taken.
+INSERT INTO operators (name, password_hash, created_at)
+VALUES (:name, :password_hash, :created_at)
 ON CONFLICT (name) DO NOTHING
-RETURNING name
 
 -- name: get_operator
-SELECT * FROM operators WHERE name = $1
+-- An operator by name.
+SELECT * FROM operators WHERE name = :name
 
 -- name: set_operator_password
-UPDATE operators SET password_hash = $2 WHERE name = $1 RETURNING name
+-- Replace an operator's password hash.
+UPDATE operators SET password_hash = :password_hash WHERE name = :name
+
+-- name: disable_operator
+-- Disable an operator; disabling twice keeps the first time.
+UPDATE operators SET disabled_at = coalesce(disabled_at, :at) WHERE name = :name
+
+-- name: session_live
+-- Whether a session is kept, not ended and not expired (a primary-key read).
+SELECT 1 FROM console_sessions WHERE id = :id AND ended_at IS NULL AND expires_at > :now
+
+-- name: end_sessions
+-- End an actor's live sessions: :only that one, or all but :keep (over the actor's index).
+UPDATE console_sessions SET ended_at = :at
+WHERE actor = :actor AND ended_at IS NULL AND expires_at > :at
+    AND (:only::text IS NULL OR id = :only) AND (:keep::text IS NULL OR id <> :keep)
+
+-- name: live_sessions
+-- An actor's sessions neither ended nor expired, newest first.
+SELECT * FROM console_sessions
+WHERE actor = :actor AND ended_at IS NULL AND expires_at > :now
+ORDER BY created_at DESC, id
 
 -- name: insert_audit
+-- Append one entry to the audit log.
 INSERT INTO audit_log (at, actor, action, tenant, webhook_id, detail)
-VALUES ($1, $2, $3, $4, $5, $6)
+VALUES (:at, :actor, :action, :tenant, :webhook_id, :detail)
 
 -- name: list_audit
+-- The latest audit entries (of one tenant when :tenant is given), newest first.
 SELECT * FROM audit_log
-WHERE $1::text IS NULL OR tenant = $1
+WHERE :tenant::text IS NULL OR tenant = :tenant
 ORDER BY id DESC
-LIMIT $2
+LIMIT :limit
 
 -- name: search_webhooks
+-- Live webhooks of every tenant and how far behind they are, over the index of live webhooks.
 SELECT w.*, GREATEST(COALESCE(t.work_interruptions_head, 0) - w.cursor, 0) AS changes_behind
 FROM webhooks AS w
 LEFT JOIN tenants AS t ON t.tenant = w.tenant
 WHERE w.deleted_at IS NULL
-    AND ($1::text IS NULL OR w.tenant = $1)
-    AND ($2::text IS NULL OR w.status = $2)
-    AND (NOT $3::boolean OR w.failures > 0)
-    AND ($4::text IS NULL OR w.id = $4 OR w.tenant = $4 OR strpos(w.destination_url, $4) > 0)
-    AND ($5::text IS NULL OR (w.tenant, w.id) > ($5::text, $6::text))
+    AND (:tenant::text IS NULL OR w.tenant = :tenant)
+    AND (:status::text IS NULL OR w.status = :status)
+    AND (NOT :failing::boolean OR w.failures > 0)
+    AND (:text::text IS NULL OR w.id = :text OR w.tenant = :text
+        OR strpos(w.destination_url, :text) > 0)
+    AND (:after_tenant::text IS NULL OR (w.tenant, w.id) > (:after_tenant::text, :after_id::text))
 ORDER BY w.tenant, w.id
-LIMIT $7
+LIMIT :limit
 
 -- name: search_webhooks_of_tenant
 -- One tenant's webhooks, over the (tenant, id) index of live webhooks.
@@ -40,165 +69,134 @@ SELECT w.*, GREATEST(COALESCE(t.work_interruptions_head, 0) - w.cursor, 0) AS ch
 FROM webhooks AS w
 LEFT JOIN tenants AS t ON t.tenant = w.tenant
 WHERE w.deleted_at IS NULL
-    AND w.tenant = $1
-    AND ($2::text IS NULL OR w.status = $2)
-    AND (NOT $3::boolean OR w.failures > 0)
-    AND ($4::text IS NULL OR w.id = $4 OR w.tenant = $4 OR strpos(w.destination_url, $4) > 0)
-    AND ($5::text IS NULL OR (w.tenant, w.id) > ($5::text, $6::text))
+    AND w.tenant = :tenant
+    AND (:status::text IS NULL OR w.status = :status)
+    AND (NOT :failing::boolean OR w.failures > 0)
+    AND (:text::text IS NULL OR w.id = :text OR w.tenant = :text
+        OR strpos(w.destination_url, :text) > 0)
+    AND (:after_tenant::text IS NULL OR (w.tenant, w.id) > (:after_tenant::text, :after_id::text))
 ORDER BY w.tenant, w.id
-LIMIT $7
+LIMIT :limit
 
 -- name: search_deliveries
 -- Across every webhook: the time index gives the order (the first page reads one page of rows).
 SELECT d.*, w.tenant FROM deliveries AS d
 JOIN webhooks AS w ON w.id = d.webhook_id
-WHERE ($1::text IS NULL OR w.tenant = $1)
-    AND ($2::text IS NULL OR d.webhook_id = $2)
-    AND ($3::bigint IS NULL OR d.record_id = $3)
-    AND ($4::text IS NULL OR d.status = $4)
-    AND ($5::integer IS NULL OR d.last_status_code = $5)
-    AND ($6::text IS NULL OR d.last_error_class = $6)
-    AND ($7::timestamptz IS NULL OR d.last_attempt_at >= $7)
-    AND ($8::timestamptz IS NULL OR d.last_attempt_at <= $8)
-    AND ($9::timestamptz IS NULL OR (d.last_attempt_at, d.webhook_id, d.message_id)
-        < ($9::timestamptz, $10::text, $11::text))
+WHERE (:tenant::text IS NULL OR w.tenant = :tenant)
+    AND (:webhook_id::text IS NULL OR d.webhook_id = :webhook_id)
+    AND (:record_id::bigint IS NULL OR d.record_id = :record_id)
+    AND (:status::text IS NULL OR d.status = :status)
+    AND (:status_code::integer IS NULL OR d.last_status_code = :status_code)
+    AND (:error_class::text IS NULL OR d.last_error_class = :error_class)
+    AND (:since::timestamptz IS NULL OR d.last_attempt_at >= :since)
+    AND (:until::timestamptz IS NULL OR d.last_attempt_at <= :until)
+    AND (:after_at::timestamptz IS NULL OR (d.last_attempt_at, d.webhook_id, d.message_id)
+        < (:after_at::timestamptz, :after_webhook::text, :after_id::text))
 ORDER BY d.last_attempt_at DESC, d.webhook_id DESC, d.message_id DESC
-LIMIT $12
+LIMIT :limit
 
 -- name: search_deliveries_by_webhook
 -- One webhook's deliveries: its (webhook_id, last_attempt_at, message_id) index gives the order.
 SELECT d.*, w.tenant FROM deliveries AS d
 JOIN webhooks AS w ON w.id = d.webhook_id
-WHERE d.webhook_id = $2 AND ($1::text IS NULL OR w.tenant = $1)
-    AND ($3::bigint IS NULL OR d.record_id = $3)
-    AND ($4::text IS NULL OR d.status = $4)
-    AND ($5::integer IS NULL OR d.last_status_code = $5)
-    AND ($6::text IS NULL OR d.last_error_class = $6)
-    AND ($7::timestamptz IS NULL OR d.last_attempt_at >= $7)
-    AND ($8::timestamptz IS NULL OR d.last_attempt_at <= $8)
-    AND ($9::timestamptz IS NULL OR (d.last_attempt_at, d.webhook_id, d.message_id)
-        < ($9::timestamptz, $10::text, $11::text))
+WHERE d.webhook_id = :webhook_id AND (:tenant::text IS NULL OR w.tenant = :tenant)
+    AND (:record_id::bigint IS NULL OR d.record_id = :record_id)
+    AND (:status::text IS NULL OR d.status = :status)
+    AND (:status_code::integer IS NULL OR d.last_status_code = :status_code)
+    AND (:error_class::text IS NULL OR d.last_error_class = :error_class)
+    AND (:since::timestamptz IS NULL OR d.last_attempt_at >= :since)
+    AND (:until::timestamptz IS NULL OR d.last_attempt_at <= :until)
+    AND (:after_at::timestamptz IS NULL OR (d.last_attempt_at, d.webhook_id, d.message_id)
+        < (:after_at::timestamptz, :after_webhook::text, :after_id::text))
 ORDER BY d.last_attempt_at DESC, d.webhook_id DESC, d.message_id DESC
-LIMIT $12
+LIMIT :limit
 
 -- name: search_deliveries_by_record
 -- One record's deliveries: found through the record index, then sorted (few rows).
 SELECT d.*, w.tenant FROM deliveries AS d
 JOIN webhooks AS w ON w.id = d.webhook_id
-WHERE d.record_id = $3 AND ($1::text IS NULL OR w.tenant = $1)
-    AND ($2::text IS NULL OR d.webhook_id = $2)
-    AND ($4::text IS NULL OR d.status = $4)
-    AND ($5::integer IS NULL OR d.last_status_code = $5)
-    AND ($6::text IS NULL OR d.last_error_class = $6)
-    AND ($7::timestamptz IS NULL OR d.last_attempt_at >= $7)
-    AND ($8::timestamptz IS NULL OR d.last_attempt_at <= $8)
-    AND ($9::timestamptz IS NULL OR (d.last_attempt_at, d.webhook_id, d.message_id)
-        < ($9::timestamptz, $10::text, $11::text))
+WHERE d.record_id = :record_id AND (:tenant::text IS NULL OR w.tenant = :tenant)
+    AND (:webhook_id::text IS NULL OR d.webhook_id = :webhook_id)
+    AND (:status::text IS NULL OR d.status = :status)
+    AND (:status_code::integer IS NULL OR d.last_status_code = :status_code)
+    AND (:error_class::text IS NULL OR d.last_error_class = :error_class)
+    AND (:since::timestamptz IS NULL OR d.last_attempt_at >= :since)
+    AND (:until::timestamptz IS NULL OR d.last_attempt_at <= :until)
+    AND (:after_at::timestamptz IS NULL OR (d.last_attempt_at, d.webhook_id, d.message_id)
+        < (:after_at::timestamptz, :after_webhook::text, :after_id::text))
 ORDER BY d.last_attempt_at DESC, d.webhook_id DESC, d.message_id DESC
-LIMIT $12
+LIMIT :limit
 
 -- name: search_deliveries_by_tenant
 -- One tenant's deliveries: each of its webhooks' index ranges, then sorted.
 SELECT d.*, w.tenant FROM deliveries AS d
 JOIN webhooks AS w ON w.id = d.webhook_id
-WHERE d.webhook_id IN (SELECT id FROM webhooks WHERE tenant = $1)
-    AND w.tenant = $1
-    AND ($2::text IS NULL OR d.webhook_id = $2)
-    AND ($3::bigint IS NULL OR d.record_id = $3)
-    AND ($4::text IS NULL OR d.status = $4)
-    AND ($5::integer IS NULL OR d.last_status_code = $5)
-    AND ($6::text IS NULL OR d.last_error_class = $6)
-    AND ($7::timestamptz IS NULL OR d.last_attempt_at >= $7)
-    AND ($8::timestamptz IS NULL OR d.last_attempt_at <= $8)
-    AND ($9::timestamptz IS NULL OR (d.last_attempt_at, d.webhook_id, d.message_id)
-        < ($9::timestamptz, $10::text, $11::text))
+WHERE d.webhook_id IN (SELECT id FROM webhooks WHERE tenant = :tenant)
+    AND w.tenant = :tenant
+    AND (:webhook_id::text IS NULL OR d.webhook_id = :webhook_id)
+    AND (:record_id::bigint IS NULL OR d.record_id = :record_id)
+    AND (:status::text IS NULL OR d.status = :status)
+    AND (:status_code::integer IS NULL OR d.last_status_code = :status_code)
+    AND (:error_class::text IS NULL OR d.last_error_class = :error_class)
+    AND (:since::timestamptz IS NULL OR d.last_attempt_at >= :since)
+    AND (:until::timestamptz IS NULL OR d.last_attempt_at <= :until)
+    AND (:after_at::timestamptz IS NULL OR (d.last_attempt_at, d.webhook_id, d.message_id)
+        < (:after_at::timestamptz, :after_webhook::text, :after_id::text))
 ORDER BY d.last_attempt_at DESC, d.webhook_id DESC, d.message_id DESC
-LIMIT $12
-
--- name: disable_webhook
-UPDATE webhooks SET status = 'Disabled', disabled_reason = $3, next_attempt_at = NULL
-WHERE tenant = $1 AND id = $2 AND status = 'Enabled' AND deleted_at IS NULL
-RETURNING id
-
--- name: enabled_webhook_cursor
-SELECT cursor FROM webhooks
-WHERE tenant = $1 AND id = $2 AND status = 'Enabled' AND deleted_at IS NULL
-FOR UPDATE
-
--- name: retry_webhook_now
-UPDATE webhooks SET next_attempt_at = $3
-WHERE tenant = $1 AND id = $2 AND next_attempt_at > $3
-
--- name: first_version_since
--- Test events (change version 0) name no change: they never move a cursor.
-SELECT min(change_version) FROM deliveries
-WHERE webhook_id = $1 AND last_attempt_at >= $2 AND change_version > 0
-
--- name: record_version
-SELECT change_version FROM work_interruptions WHERE tenant = $1 AND id = $2
-
--- name: insert_test_delivery
--- A test event's one attempt and its summary, in one statement.
-WITH attempt AS (
-    INSERT INTO delivery_attempts (webhook_id, message_id, record_id, change_version,
-        attempted_at, succeeded, status_code, latency_ms, error_class, response_excerpt)
-    VALUES ($1, $2, 0, 0, $3, $4, $5, $6, $7, $8)
-)
-INSERT INTO deliveries (webhook_id, message_id, record_id, change_version, status, attempts,
-    first_attempt_at, last_attempt_at, last_status_code, last_error_class, next_attempt_at)
-VALUES ($1, $2, 0, 0, CASE WHEN $4 THEN 'Succeeded' ELSE 'Failed' END, 1, $3, $3, $5, $7, NULL)
-
--- name: rewind_webhook
-UPDATE webhooks SET cursor = $3 WHERE tenant = $1 AND id = $2
-
--- name: unsettle_tenant
-UPDATE tenants SET settled_head = LEAST(settled_head, $2) WHERE tenant = $1
+LIMIT :limit
 
 -- name: attempt_rates
+-- Attempts and failures per minute since :since (the minute as an instant), oldest first.
 SELECT date_trunc('minute', attempted_at) AS minute, count(*) AS attempts,
     count(*) FILTER (WHERE NOT succeeded) AS failures
 FROM delivery_attempts
-WHERE attempted_at >= $1
+WHERE attempted_at >= :since
 GROUP BY 1
 ORDER BY 1
 
--- name: client_tenants
--- Read from the clients' (tenant, created_at, id) index, stopping after $2 tenants.
-SELECT DISTINCT tenant FROM clients
-WHERE $1::text IS NULL OR tenant > $1
-ORDER BY tenant
-LIMIT $2
+-- name: enabled_webhook_cursor
+-- An enabled live webhook's cursor (no row: not enabled, deleted or unknown), locked until
+-- the action's transaction ends.
+SELECT cursor FROM webhooks
+WHERE tenant = :tenant AND id = :id AND status = 'Enabled' AND deleted_at IS NULL
+FOR UPDATE
 
--- name: upsert_lag_sample
--- The minute's sample (the larger of two workers'), and samples before $4 forgotten.
-WITH purged AS (DELETE FROM lag_samples WHERE minute < $4)
-INSERT INTO lag_samples (minute, lag_seconds, behind) VALUES ($1, $2, $3)
-ON CONFLICT (minute) DO UPDATE SET
-    lag_seconds = GREATEST(lag_samples.lag_seconds, excluded.lag_seconds),
-    behind = GREATEST(lag_samples.behind, excluded.behind)
+-- name: disable_webhook
+-- Disable an enabled live webhook for good, with the operator's reason.
+UPDATE webhooks SET status = 'Disabled', disabled_reason = :reason, next_attempt_at = NULL
+WHERE tenant = :tenant AND id = :id AND status = 'Enabled' AND deleted_at IS NULL
+
+-- name: retry_webhook_now
+-- Cut a webhook's back-off short: a retry time after :now becomes :now.
+UPDATE webhooks SET next_attempt_at = :now
+WHERE tenant = :tenant AND id = :id AND next_attempt_at > :now
+
+-- name: first_version_since
+-- The first change tried since :since; test events (change version 0) name no change, so
+-- they never move a cursor.
+SELECT min(change_version) AS first_version FROM deliveries
+WHERE webhook_id = :id AND last_attempt_at >= :since AND change_version > 0
+
+-- name: rewind_webhook
+-- Move a webhook's cursor (back) to :cursor.
+UPDATE webhooks SET cursor = :cursor
+WHERE tenant = :tenant AND id = :id
+
+-- name: unsettle_tenant
+-- A webhook moved back to :cursor: the tenant is settled no further than it.
+UPDATE tenants SET settled_head = LEAST(settled_head, :cursor) WHERE tenant = :tenant
+
+-- name: record_version
+-- A work interruption's current change version, tombstone included.
+SELECT change_version FROM work_interruptions WHERE tenant = :tenant AND id = :id
+
+-- name: client_tenants
+-- Read from the clients' (tenant, created_at, id) index, stopping after :limit tenants.
+SELECT DISTINCT tenant FROM clients
+WHERE :after::text IS NULL OR tenant > :after
+ORDER BY tenant
+LIMIT :limit
 
 -- name: lag_samples
-SELECT minute, lag_seconds, behind FROM lag_samples WHERE minute >= $1 ORDER BY minute
-
--- name: disable_operator
-UPDATE operators SET disabled_at = coalesce(disabled_at, $2) WHERE name = $1 RETURNING name
-
--- name: insert_session
--- A new session; the sessions that expired before it began are forgotten.
-WITH purged AS (DELETE FROM console_sessions WHERE expires_at < $4)
-INSERT INTO console_sessions (id, actor, tenant, created_at, expires_at)
-VALUES ($1, $2, $3, $4, $5)
-
--- name: session_live
-SELECT 1 FROM console_sessions WHERE id = $1 AND ended_at IS NULL AND expires_at > $2
-
--- name: end_sessions
-UPDATE console_sessions SET ended_at = $2
-WHERE actor = $1 AND ended_at IS NULL AND expires_at > $2
-    AND ($3::text IS NULL OR id = $3) AND ($4::text IS NULL OR id <> $4)
-RETURNING id
-
--- name: live_sessions
-SELECT * FROM console_sessions
-WHERE actor = $1 AND ended_at IS NULL AND expires_at > $2
-ORDER BY created_at DESC, id
+-- The lag samples of the minutes since :since, oldest first (over the primary key).
+SELECT minute, lag_seconds, behind FROM lag_samples WHERE minute >= :since ORDER BY minute

@@ -32,7 +32,7 @@ class PostgresReferences(PostgresBase):
         """A live person's custom references, or None."""
         async with self._tx() as conn:
             person = await fetchrow(conn, "get_person_any", tenant=tenant, id=person_id)
-            if person is None or person["deleted"]:
+            if rows.live_person(person) is None:
                 return None
             found = await fetch(conn, "person_custom_references", tenant=tenant, id=person_id)
         return {r["key"]: r["value"] for r in found}
@@ -42,7 +42,7 @@ class PostgresReferences(PostgresBase):
         params = {"tenant": tenant, "id": person_id, "key": key, "value": value}
         async with self._tx() as conn:
             person = await fetchrow(conn, "get_person_any", **params)
-            if person is None or person["deleted"]:
+            if rows.live_person(person) is None:
                 return False
             owner = await fetchrow(conn, "reference_owner", **params)
             if owner is not None and owner["person_id"] != person_id:

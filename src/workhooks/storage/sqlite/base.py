@@ -45,11 +45,18 @@ CODEC = Codec(
 )
 """SQLite holds instants and days as ISO text and passes lists as JSON text."""
 
+_FILES = (
+    "queries.sql",
+    "groups.sql",
+    "console.sql",
+    "writes.sql",
+    "delivery.sql",
+    "console_writes.sql",
+)
 Q: dict[str, Query] = {
-    **load_named_queries(_PACKAGE),
-    **load_named_queries(_PACKAGE, "groups.sql"),
-    **load_named_queries(_PACKAGE, "writes.sql"),
-    **load_named_queries(_PACKAGE, "delivery.sql"),
+    name: query
+    for filename in _FILES
+    for name, query in load_named_queries(_PACKAGE, filename).items()
 }
 
 

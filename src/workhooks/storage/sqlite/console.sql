@@ -1,27 +1,55 @@
--- Queries of the console and the delivery portal (see storage/console.py).
+-- The named queries of the console and the delivery portal (see storage/console.py), alike in
+-- name and parameters in both SQL stores (see postgres/console.sql;
+-- tests/unit/test_query_vocabulary.py holds them together).
 
 -- name: insert_operator
+-- Store an operator account; nothing when the name is taken.
 INSERT INTO operators (name, password_hash, created_at)
 VALUES (:name, :password_hash, :created_at)
 ON CONFLICT (name) DO NOTHING
 
 -- name: get_operator
+-- An operator by name.
 SELECT * FROM operators WHERE name = :name
 
 -- name: set_operator_password
+-- Replace an operator's password hash.
 UPDATE operators SET password_hash = :password_hash WHERE name = :name
 
+-- name: disable_operator
+-- Disable an operator; disabling twice keeps the first time.
+UPDATE operators SET disabled_at = COALESCE(disabled_at, :at) WHERE name = :name
+
+-- name: session_live
+-- Whether a session is kept, not ended and not expired (a primary-key read).
+SELECT 1 FROM console_sessions WHERE id = :id AND ended_at IS NULL AND expires_at > :now
+
+-- name: end_sessions
+-- End an actor's live sessions: :only that one, or all but :keep (over the actor's index).
+UPDATE console_sessions SET ended_at = :at
+WHERE actor = :actor AND ended_at IS NULL AND expires_at > :at
+    AND (:only IS NULL OR id = :only) AND (:keep IS NULL OR id <> :keep)
+
+-- name: live_sessions
+-- An actor's sessions neither ended nor expired, newest first.
+SELECT * FROM console_sessions
+WHERE actor = :actor AND ended_at IS NULL AND expires_at > :now
+ORDER BY created_at DESC, id
+
 -- name: insert_audit
+-- Append one entry to the audit log.
 INSERT INTO audit_log (at, actor, action, tenant, webhook_id, detail)
 VALUES (:at, :actor, :action, :tenant, :webhook_id, :detail)
 
 -- name: list_audit
+-- The latest audit entries (of one tenant when :tenant is given), newest first.
 SELECT * FROM audit_log
 WHERE :tenant IS NULL OR tenant = :tenant
 ORDER BY id DESC
 LIMIT :limit
 
 -- name: search_webhooks
+-- Live webhooks of every tenant and how far behind they are, over the index of live webhooks.
 SELECT w.*, MAX(COALESCE(t.work_interruptions_head, 0) - w.cursor, 0) AS changes_behind
 FROM webhooks AS w
 LEFT JOIN tenants AS t ON t.tenant = w.tenant
@@ -118,54 +146,48 @@ WHERE d.webhook_id IN (SELECT id FROM webhooks WHERE tenant = :tenant)
 ORDER BY d.last_attempt_at DESC, d.webhook_id DESC, d.message_id DESC
 LIMIT :limit
 
--- name: disable_webhook
-UPDATE webhooks SET status = 'Disabled', disabled_reason = :reason, next_attempt_at = NULL
-WHERE tenant = :tenant AND id = :id AND status = 'Enabled' AND deleted_at IS NULL
-
--- name: retry_webhook_now
-UPDATE webhooks SET next_attempt_at = :now
-WHERE tenant = :tenant AND id = :id AND status = 'Enabled' AND deleted_at IS NULL
-    AND next_attempt_at > :now
-RETURNING id
-
--- name: enabled_webhook_cursor
-SELECT cursor FROM webhooks
-WHERE tenant = :tenant AND id = :id AND status = 'Enabled' AND deleted_at IS NULL
-
--- name: first_version_since
--- Test events (change version 0) name no change: they never move a cursor.
-SELECT MIN(change_version) FROM deliveries
-WHERE webhook_id = :id AND last_attempt_at >= :since AND change_version > 0
-
--- name: record_version
-SELECT change_version FROM work_interruptions WHERE tenant = :tenant AND id = :id
-
--- name: insert_test_attempt
-INSERT INTO delivery_attempts (webhook_id, message_id, record_id, change_version, attempted_at,
-    succeeded, status_code, latency_ms, error_class, response_excerpt, next_attempt_at)
-VALUES (:webhook_id, :message_id, 0, 0, :attempted_at, :succeeded, :status_code, :latency_ms,
-    :error_class, :response_excerpt, NULL)
-
--- name: insert_test_delivery
-INSERT INTO deliveries (webhook_id, message_id, record_id, change_version, status, attempts,
-    first_attempt_at, last_attempt_at, last_status_code, last_error_class, next_attempt_at)
-VALUES (:webhook_id, :message_id, 0, 0, :status, 1, :attempted_at, :attempted_at,
-    :status_code, :error_class, NULL)
-
--- name: rewind_webhook
-UPDATE webhooks SET cursor = :cursor
-WHERE tenant = :tenant AND id = :id
-
--- name: unsettle_tenant
-UPDATE tenants SET settled_head = MIN(settled_head, :cursor) WHERE tenant = :tenant
-
 -- name: attempt_rates
-SELECT substr(attempted_at, 1, 16) AS minute, count(*) AS attempts,
+-- Attempts and failures per minute since :since (the minute as an instant), oldest first.
+SELECT substr(attempted_at, 1, 16) || ':00+00:00' AS minute, count(*) AS attempts,
     sum(1 - succeeded) AS failures
 FROM delivery_attempts
 WHERE attempted_at >= :since
 GROUP BY minute
 ORDER BY minute
+
+-- name: enabled_webhook_cursor
+-- An enabled live webhook's cursor (no row: not enabled, deleted or unknown).
+SELECT cursor FROM webhooks
+WHERE tenant = :tenant AND id = :id AND status = 'Enabled' AND deleted_at IS NULL
+
+-- name: disable_webhook
+-- Disable an enabled live webhook for good, with the operator's reason.
+UPDATE webhooks SET status = 'Disabled', disabled_reason = :reason, next_attempt_at = NULL
+WHERE tenant = :tenant AND id = :id AND status = 'Enabled' AND deleted_at IS NULL
+
+-- name: retry_webhook_now
+-- Cut a webhook's back-off short: a retry time after :now becomes :now.
+UPDATE webhooks SET next_attempt_at = :now
+WHERE tenant = :tenant AND id = :id AND next_attempt_at > :now
+
+-- name: first_version_since
+-- The first change tried since :since; test events (change version 0) name no change, so
+-- they never move a cursor.
+SELECT MIN(change_version) AS first_version FROM deliveries
+WHERE webhook_id = :id AND last_attempt_at >= :since AND change_version > 0
+
+-- name: rewind_webhook
+-- Move a webhook's cursor (back) to :cursor.
+UPDATE webhooks SET cursor = :cursor
+WHERE tenant = :tenant AND id = :id
+
+-- name: unsettle_tenant
+-- A webhook moved back to :cursor: the tenant is settled no further than it.
+UPDATE tenants SET settled_head = MIN(settled_head, :cursor) WHERE tenant = :tenant
+
+-- name: record_version
+-- A work interruption's current change version, tombstone included.
+SELECT change_version FROM work_interruptions WHERE tenant = :tenant AND id = :id
 
 -- name: client_tenants
 -- Read from the clients' (tenant, created_at, id) index, stopping after :limit tenants.
@@ -174,36 +196,6 @@ WHERE :after IS NULL OR tenant > :after
 ORDER BY tenant
 LIMIT :limit
 
--- name: upsert_lag_sample
-INSERT INTO lag_samples (minute, lag_seconds, behind) VALUES (:minute, :lag_seconds, :behind)
-ON CONFLICT (minute) DO UPDATE SET lag_seconds = MAX(lag_seconds, excluded.lag_seconds),
-    behind = MAX(behind, excluded.behind)
-
--- name: purge_lag_samples
-DELETE FROM lag_samples WHERE minute < :before
-
 -- name: lag_samples
+-- The lag samples of the minutes since :since, oldest first (over the primary key).
 SELECT minute, lag_seconds, behind FROM lag_samples WHERE minute >= :since ORDER BY minute
-
--- name: disable_operator
-UPDATE operators SET disabled_at = COALESCE(disabled_at, :at) WHERE name = :name
-
--- name: insert_session
-INSERT INTO console_sessions (id, actor, tenant, created_at, expires_at)
-VALUES (:id, :actor, :tenant, :created_at, :expires_at)
-
--- name: purge_sessions
-DELETE FROM console_sessions WHERE expires_at < :before
-
--- name: session_live
-SELECT 1 FROM console_sessions WHERE id = :id AND ended_at IS NULL AND expires_at > :now
-
--- name: end_sessions
-UPDATE console_sessions SET ended_at = :at
-WHERE actor = :actor AND ended_at IS NULL AND expires_at > :at
-    AND (:only IS NULL OR id = :only) AND (:keep IS NULL OR id <> :keep)
-
--- name: live_sessions
-SELECT * FROM console_sessions
-WHERE actor = :actor AND ended_at IS NULL AND expires_at > :now
-ORDER BY created_at DESC, id

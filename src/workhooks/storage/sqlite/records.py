@@ -76,8 +76,7 @@ class SqliteRecords(SqliteBase):
         key = {"tenant": tenant, "id": person_id}
 
         def run(c: sqlite3.Connection) -> Person | None:
-            row = c.execute(Q["get_person_any"].sql, key).fetchone()
-            if row is None or row["deleted"]:
+            if rows.live_person(c.execute(Q["get_person_any"].sql, key).fetchone()) is None:
                 return None
             if c.execute(Q["person_in_use"].sql, key).fetchone() is not None:
                 raise person_in_use(person_id)
@@ -128,11 +127,12 @@ class SqliteRecords(SqliteBase):
 
         def run(c: sqlite3.Connection) -> WorkInterruption | None:
             row = c.execute(Q["get_work_interruption_any"].sql, key).fetchone()
-            if row is None or row["deleted"]:
+            record = rows.live_work_interruption(row, CODEC)
+            if record is None:
                 return None
             version = _reserve(c, tenant, 1, work=True)
             c.execute(Q["tombstone_work_interruption"].sql, {**key, "change_version": version})
-            return work_interruption_tombstone(rows.work_interruption(row, CODEC), version)
+            return work_interruption_tombstone(record, version)
 
         return await self._write(run)
 

@@ -42,8 +42,7 @@ class SqliteReferences(SqliteBase):
         key = {"tenant": tenant, "id": person_id}
 
         def run(c: sqlite3.Connection) -> dict[str, str] | None:
-            person = c.execute(Q["get_person_any"].sql, key).fetchone()
-            if person is None or person["deleted"]:
+            if rows.live_person(c.execute(Q["get_person_any"].sql, key).fetchone()) is None:
                 return None
             found = c.execute(Q["person_custom_references"].sql, key)
             return {r["key"]: r["value"] for r in found}
@@ -55,8 +54,7 @@ class SqliteReferences(SqliteBase):
         params = {"tenant": tenant, "id": person_id, "key": key, "value": value}
 
         def run(c: sqlite3.Connection) -> bool:
-            person = c.execute(Q["get_person_any"].sql, params).fetchone()
-            if person is None or person["deleted"]:
+            if rows.live_person(c.execute(Q["get_person_any"].sql, params).fetchone()) is None:
                 return False
             owner = c.execute(Q["reference_owner"].sql, params).fetchone()
             if owner is not None and owner["person_id"] != person_id:
