@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import importlib
+from importlib import resources
 
 import pytest
 
-from workhooks.storage.sql import Query, load_named_queries, numbered_query
+from workhooks.storage.sql import (
+    DIALECT_FILES,
+    VOCABULARY_FILES,
+    Query,
+    load_named_queries,
+    numbered_query,
+)
 
 SQLITE = "workhooks.storage.sqlite"
 POSTGRES = "workhooks.storage.postgres"
-SHARED = ("queries.sql", "groups.sql", "console.sql")
-OWN = ("writes.sql", "delivery.sql", "console_writes.sql")
+SHARED = VOCABULARY_FILES
+OWN = DIALECT_FILES
 
 
 def vocabulary(package: str, filename: str) -> dict[str, frozenset[str]]:
@@ -44,6 +51,8 @@ def test_no_query_name_is_used_twice_across_a_dialects_files(package: str) -> No
 @pytest.mark.parametrize("package", [SQLITE, POSTGRES])
 def test_the_stores_load_every_file_of_their_dialect(package: str) -> None:
     """Every named query of the dialect's files is in the vocabulary its store runs."""
+    files = {e.name for e in resources.files(package).iterdir() if e.name.endswith(".sql")}
+    assert files == set(SHARED + OWN)
     loaded = importlib.import_module(f"{package}.base").Q
     assert set(loaded) == {name for f in SHARED + OWN for name in vocabulary(package, f)}
 

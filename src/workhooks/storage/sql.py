@@ -99,6 +99,21 @@ def load_named_queries(
     }
 
 
+VOCABULARY_FILES = ("queries.sql", "groups.sql", "console.sql")
+"""Files both dialects hold, declaring the same names with the same parameters."""
+DIALECT_FILES = ("writes.sql", "delivery.sql", "console_writes.sql")
+"""Files of statements one dialect runs its own way, under names of their own."""
+
+
+def load_dialect(package: str, *, numbered: bool = False) -> dict[str, Query]:
+    """Every named query of a dialect's files, in one vocabulary (a store's ``Q``)."""
+    return {
+        name: query
+        for filename in (*VOCABULARY_FILES, *DIALECT_FILES)
+        for name, query in load_named_queries(package, filename, numbered=numbered).items()
+    }
+
+
 def _query(name: str, body: str, *, numbered: bool) -> Query:
     sql, params = _parameters(name, body, numbered=numbered)
     return Query(name=name, description=_described(body), sql=sql, params=params)

@@ -15,7 +15,7 @@ from workhooks.storage.postgres.announcer import Announcer
 from workhooks.storage.postgres.connection import translate_errors
 from workhooks.storage.rows import Codec
 from workhooks.storage.sealing import Sealer
-from workhooks.storage.sql import Query, load_named_queries
+from workhooks.storage.sql import Query, load_dialect
 from workhooks.storage.sql_common import SqlCommon
 
 __all__ = ["CODEC", "PostgresBase", "Q", "fetch", "fetchrow", "run"]
@@ -31,19 +31,7 @@ def _same(value: T) -> T:
 CODEC = Codec(instant=_same, read_instant=_same, day=_same, read_day=_same, many=list)
 """asyncpg maps instants, days and lists to native types itself."""
 
-_FILES = (
-    "queries.sql",
-    "groups.sql",
-    "console.sql",
-    "writes.sql",
-    "delivery.sql",
-    "console_writes.sql",
-)
-Q: dict[str, Query] = {
-    name: query
-    for filename in _FILES
-    for name, query in load_named_queries(_PACKAGE, filename, numbered=True).items()
-}
+Q: dict[str, Query] = load_dialect(_PACKAGE, numbered=True)
 
 
 class PostgresBase(SqlCommon):

@@ -22,7 +22,7 @@ from workhooks.errors import StoreUnavailableError
 from workhooks.storage import rows
 from workhooks.storage.rows import Codec, json_text
 from workhooks.storage.sealing import Sealer
-from workhooks.storage.sql import Query, load_named_queries
+from workhooks.storage.sql import Query, load_dialect
 from workhooks.storage.sql_common import SqlCommon
 
 __all__ = ["CODEC", "Q", "SqliteBase", "connect"]
@@ -45,19 +45,7 @@ CODEC = Codec(
 )
 """SQLite holds instants and days as ISO text and passes lists as JSON text."""
 
-_FILES = (
-    "queries.sql",
-    "groups.sql",
-    "console.sql",
-    "writes.sql",
-    "delivery.sql",
-    "console_writes.sql",
-)
-Q: dict[str, Query] = {
-    name: query
-    for filename in _FILES
-    for name, query in load_named_queries(_PACKAGE, filename).items()
-}
+Q: dict[str, Query] = load_dialect(_PACKAGE)
 
 
 def connect(path: str) -> sqlite3.Connection:
