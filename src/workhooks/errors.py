@@ -143,11 +143,13 @@ class ConflictError(WorkhooksError):
     code = "Conflict"
 
     @classmethod
-    def duplicate_reference(cls, key: str, value: str, owner: int) -> ConflictError:
-        """The error for a custom reference value another person already holds."""
+    def duplicate_reference(cls, key: str, value: str, owner: int | None) -> ConflictError:
+        """The error for a custom reference value another person already holds (``owner``,
+        None when a concurrent write took it and who is not known)."""
+        holder = "another person" if owner is None else f"person {owner}"
         return cls(
             f"The value of external reference {key!r} is already used",
-            reasons=(f"{key}: {value[:80]!r} already belongs to person {owner}",),
+            reasons=(f"{key}: {value[:80]!r} already belongs to {holder}",),
         )
 
 

@@ -101,7 +101,7 @@ def load_named_queries(
 
 VOCABULARY_FILES = ("queries.sql", "groups.sql", "console.sql")
 """Files both dialects hold, declaring the same names with the same parameters."""
-DIALECT_FILES = ("writes.sql", "delivery.sql", "console_writes.sql")
+DIALECT_FILES = ("writes.sql", "delivery.sql")
 """Files of statements one dialect runs its own way, under names of their own."""
 
 

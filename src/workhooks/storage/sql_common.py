@@ -1,28 +1,79 @@
-"""What both SQL stores do alike: every use case that is one named statement.
+"""What both SQL stores do alike: every use case both dialects run the same statements for.
 
 Both dialects name their queries and parameters alike (``queries.sql``), map rows with the
-same converters (``rows``) and differ only in how one statement is run; so each of these
-methods is written once, over four primitives a dialect provides. Use cases of several
-statements stay with their dialect, where the transaction is.
+same converters (``rows``) and differ only in how a statement is run; so each of these
+methods is written once, as a script (``scripts``) a dialect runs in one transaction with
+``_reading`` or ``_writing``; a use case of one statement goes through ``_rows``, ``_row``,
+``_change`` or ``_change_row``, which a dialect may run cheaper on its own (PostgreSQL sends
+it without BEGIN/COMMIT). What stays with a dialect is what it does differently: writing
+records with their versions, claiming and applying delivery work, opening, migrating and
+locking.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping
-from typing import Any, ClassVar
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from workhooks.domain.clients import Client, SigningKey
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery
-from workhooks.domain.groups import GroupKind
+from workhooks.domain.external_references import custom_keys
+from workhooks.domain.groups import GroupKind, PersonGroup, check_parent, group_has_subgroups
 from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, WorkInterruption
-from workhooks.domain.webhooks import Webhook
+from workhooks.domain.webhooks import NewWebhook, Webhook, check_webhook_limit
+from workhooks.errors import ConflictError
 from workhooks.storage import rows
+from workhooks.storage.protocol import BacklogReport
 from workhooks.storage.rows import Codec, Row
-from workhooks.storage.sealing import Sealer
+from workhooks.storage.scripts import Script, Step, UniqueViolation, count, each, every, one
+from workhooks.storage.sealing import (
+    MAGIC,
+    PREFIX_SIZE,
+    Sealer,
+    signing_key_context,
+    webhook_context,
+)
 
-__all__ = ["SqlCommon"]
+__all__ = ["SqlCommon", "seal_secrets"]
+
+T = TypeVar("T")
+
+
+def seal_secrets(sealer: Sealer, *, prefix: bytes = MAGIC) -> Script[int]:
+    """Seal anew every secret not starting with ``prefix`` (by default only clear ones) and
+    check every sealed one can be opened; how many were sealed anew."""
+    keys = [
+        {
+            "kid": r["kid"],
+            "private_key": sealer.reseal(
+                bytes(r["private_key"]), context=signing_key_context(r["kid"])
+            ),
+        }
+        for r in (yield every("list_signing_keys"))
+        if not bytes(r["private_key"]).startswith(prefix)
+    ]
+    if keys:
+        yield each("set_signing_key_seal", keys)
+    found = yield every("webhook_secrets_not_starting", prefix=prefix)
+    if found:
+        secrets = [
+            {
+                "id": r["id"],
+                "secret": sealer.reseal(bytes(r["secret"]), context=webhook_context(r["id"])),
+            }
+            for r in found
+        ]
+        yield each("set_webhook_secret", secrets)
+    prefixes = yield every("webhook_secret_prefixes", size=PREFIX_SIZE)
+    sealer.check_prefixes([bytes(r["prefix"]) for r in prefixes], what="webhook keys")
+    return len(keys) + len(found)
+
+
+def _just(step: Step) -> Script[Any]:
+    """The script of one statement: its result."""
+    return (yield step)
 
 
 class SqlCommon:
@@ -35,18 +86,30 @@ class SqlCommon:
         self, name: str, params: Mapping[str, Any] | None = None, /, **more: Any
     ) -> list[Any]:
         """The rows of one named query, from a consistent snapshot."""
-        raise NotImplementedError
+        found: list[Any] = await self._reading(_just(every(name, params, **more)))
+        return found
 
     async def _row(self, name: str, params: Mapping[str, Any] | None = None, /, **more: Any) -> Any:
         """The first row of one named query (None when there is none)."""
-        raise NotImplementedError
+        return await self._reading(_just(one(name, params, **more)))
 
     async def _change(self, name: str, params: Mapping[str, Any] | None = None, /) -> int:
         """Run one named statement that writes; how many rows it touched."""
-        raise NotImplementedError
+        touched: int = await self._writing(_just(count(name, params)))
+        return touched
 
     async def _change_row(self, name: str, params: Mapping[str, Any] | None = None, /) -> Any:
         """Run one named statement that writes; the first row it returned (or None)."""
+        return await self._writing(_just(one(name, params)))
+
+    # What a dialect provides: a script run in one transaction. One statement on its own is
+    # a script of one step, unless the dialect runs it cheaper (PostgreSQL: no BEGIN/COMMIT).
+    async def _reading(self, script: Script[T]) -> T:
+        """Run a script in one transaction that only reads (one snapshot where there is one)."""
+        raise NotImplementedError
+
+    async def _writing(self, script: Script[T]) -> T:
+        """Run a script in one transaction that writes."""
         raise NotImplementedError
 
     def _row_webhook(self, row: Row) -> Webhook:
@@ -84,6 +147,17 @@ class SqlCommon:
         params = rows.signing_key_params(key, self._codec, self._sealer)
         await self._change("insert_signing_key", params)
 
+    async def ensure_signing_key(self, candidate: SigningKey) -> SigningKey:
+        """Insert ``candidate`` unless a key exists; return the oldest key."""
+        params = rows.signing_key_params(candidate, self._codec, self._sealer)
+
+        def script() -> Script[Row]:
+            yield count("insert_signing_key_if_none", params)
+            key: Row = yield one("get_signing_key")
+            return key
+
+        return rows.signing_key(await self._writing(script()), self._codec, self._sealer)
+
     async def signing_keys(self) -> list[SigningKey]:
         """Every token signing key, oldest first."""
         found = await self._rows("list_signing_keys")
@@ -119,6 +193,20 @@ class SqlCommon:
         return 0 if row is None else int(row["head_version"])
 
     # -- webhooks and history ---------------------------------------------------------
+    async def create_webhook(self, new: NewWebhook, *, max_enabled: int | None = None) -> Webhook:
+        """Insert a webhook whose cursor is the tenant's head, counting the tenant's enabled
+        ones first when there is a limit (PostgreSQL counts under the tenant's lock)."""
+        params = rows.webhook_params(new, self._codec, self._sealer)
+
+        def script() -> Script[Row]:
+            if max_enabled is not None:
+                counted = yield one("count_enabled_webhooks", params)
+                check_webhook_limit(counted["enabled"], max_enabled=max_enabled)
+            inserted: Row = yield one("insert_webhook", params)
+            return inserted
+
+        return self._row_webhook(await self._writing(script()))
+
     async def get_webhook(self, tenant: str, webhook_id: str) -> Webhook | None:
         """Return the tenant's webhook, deleted or not."""
         row = await self._row("get_webhook", tenant=tenant, id=webhook_id)
@@ -141,6 +229,44 @@ class SqlCommon:
         """Disable webhooks past ``valid_until``."""
         return await self._change("disable_expired", {"now": self._codec.instant(now)})
 
+    async def webhook_backlogs(self, *, limit: int) -> BacklogReport:
+        """Counts by status, and the webhooks behind or failing, in one transaction."""
+
+        def script() -> Script[tuple[list[Row], list[Row]]]:
+            return (yield every("webhooks_by_status")), (
+                yield every("webhooks_behind", limit=limit)
+            )
+
+        statuses, behind = await self._reading(script())
+        return rows.backlog_report(statuses, behind, self._codec, limit=limit)
+
+    async def get_delivery(
+        self, webhook_id: str, delivery_id: str
+    ) -> tuple[Delivery, list[DeliveryAttempt]] | None:
+        """One delivery and all its attempts, oldest first, in one transaction."""
+        key = {"webhook_id": webhook_id, "message_id": delivery_id}
+
+        def script() -> Script[tuple[Row, list[Row]] | None]:
+            row = yield one("get_delivery", key)
+            return None if row is None else (row, (yield every("delivery_attempts", key)))
+
+        found = await self._reading(script())
+        if found is None:
+            return None
+        row, attempts = found
+        return rows.delivery(row, self._codec), [rows.attempt(a, self._codec) for a in attempts]
+
+    async def purge_history(self, *, before: dt.datetime) -> int:
+        """Delete attempts and deliveries last tried before ``before``; return attempts deleted."""
+        params = {"before": self._codec.instant(before)}
+
+        def script() -> Script[int]:
+            deleted: int = yield count("purge_attempts", params)
+            yield count("purge_deliveries", params)
+            return deleted
+
+        return await self._writing(script())
+
     async def list_attempts(self, webhook_id: str, *, limit: int) -> list[DeliveryAttempt]:
         """Newest attempts first."""
         found = await self._rows("list_attempts", webhook_id=webhook_id, limit=limit)
@@ -152,6 +278,99 @@ class SqlCommon:
         return [rows.delivery(r, self._codec) for r in found]
 
     # -- references and groups --------------------------------------------------------
+    async def references_for(
+        self, tenant: str, person_ids: Collection[int], keys: Sequence[str]
+    ) -> dict[int, dict[str, str]]:
+        """Each live person's non-empty values of ``keys`` (predefined and custom)."""
+        params = {
+            "tenant": tenant,
+            "ids": self._codec.many(sorted(person_ids)),
+            "keys": self._codec.many(custom_keys(keys)),
+        }
+
+        def script() -> Script[tuple[list[Row], list[Row]]]:
+            people = yield every("predefined_references", params)
+            return people, (yield every("custom_references", params))
+
+        people, custom = await self._reading(script())
+        return rows.references(people, custom, keys)
+
+    async def get_custom_references(self, tenant: str, person_id: int) -> dict[str, str] | None:
+        """A live person's custom references, or None when the person does not exist."""
+        key = {"tenant": tenant, "id": person_id}
+
+        def script() -> Script[dict[str, str] | None]:
+            if rows.live_person((yield one("get_person_any", key))) is None:
+                return None
+            return {r["key"]: r["value"] for r in (yield every("person_custom_references", key))}
+
+        return await self._reading(script())
+
+    async def set_custom_reference(self, tenant: str, person_id: int, key: str, value: str) -> bool:
+        """Set one custom reference; False if the person does not exist; ``ConflictError``
+        when another person has that value for ``key``."""
+        params = {"tenant": tenant, "id": person_id, "key": key, "value": value}
+
+        def script() -> Script[bool]:
+            if rows.live_person((yield one("get_person_any", params))) is None:
+                return False
+            owner = yield one("reference_owner", params)
+            if owner is not None and owner["person_id"] != person_id:
+                raise ConflictError.duplicate_reference(key, value, owner["person_id"])
+            try:
+                yield count("upsert_person_reference", params)
+            except UniqueViolation:  # a concurrent writer took the value first
+                raise ConflictError.duplicate_reference(key, value, None) from None
+            return True
+
+        return await self._writing(script())
+
+    async def put_group(self, tenant: str, group: PersonGroup) -> bool:
+        """Create or replace a group and its people; the org tree stays a tree (one writer
+        of a tenant's tree at a time: ``lock_tree``). True when it was created."""
+        params = rows.group_params(tenant, group, self._codec)
+
+        def script() -> Script[bool]:
+            yield every("lock_tree", params)
+            if group.parent_id is not None:
+                above = yield every("group_ancestors", {**params, "id": group.parent_id})
+                check_parent(group, {row["id"] for row in above})
+            created = (yield one("get_group", params)) is None
+            yield count("upsert_group", params)
+            yield count("delete_group_members", params)
+            yield count("insert_group_members", params)
+            return created
+
+        return await self._writing(script())
+
+    async def get_group(self, tenant: str, kind: GroupKind, group_id: int) -> PersonGroup | None:
+        """Return a group with its people."""
+        params = {"tenant": tenant, "kind": kind.value, "id": group_id}
+
+        def script() -> Script[PersonGroup | None]:
+            row = yield one("get_group", params)
+            return (
+                None
+                if row is None
+                else rows.group(kind, row, (yield every("group_members", params)))
+            )
+
+        return await self._reading(script())
+
+    async def delete_group(self, tenant: str, kind: GroupKind, group_id: int) -> bool:
+        """Delete a group; ``ConflictError`` while org-groups are below it."""
+        params = {"tenant": tenant, "kind": kind.value, "id": group_id}
+
+        def script() -> Script[bool]:
+            yield every("lock_tree", params)
+            if (yield one("group_has_children", params))[0]:
+                raise group_has_subgroups(group_id)
+            yield count("delete_group_members", params)
+            deleted: int = yield count("delete_group", params)
+            return deleted == 1
+
+        return await self._writing(script())
+
     async def delete_custom_reference(self, tenant: str, person_id: int, key: str) -> bool:
         """Remove one custom reference; False if there was none."""
         params = {"tenant": tenant, "id": person_id, "key": key}

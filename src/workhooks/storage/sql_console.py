@@ -1,11 +1,8 @@
 """What both SQL stores' consoles do alike: the console's rows and parameters, and every
-console use case that is one named statement.
+console use case, of one statement or of several in one transaction (``scripts``).
 
 Both dialects name the console's queries and parameters alike (``console.sql``), so, as in
-``sql_common``, each of these is written once over the primitives a dialect provides. The
-actions of several statements (an operator's new password, disabling, rewinding and
-retrying a webhook) and the writes PostgreSQL makes in one statement and SQLite in two
-(``console_writes.sql``: a session, a test delivery, a lag sample) stay with their dialect.
+``sql_common``, each of these is written once over the primitives a dialect provides.
 """
 
 from __future__ import annotations
@@ -23,19 +20,14 @@ from workhooks.domain.search import (
     WebhookSearch,
     WebhookState,
 )
+from workhooks.domain.webhooks import cursor_moved_back
 from workhooks.storage import rows
 from workhooks.storage.console import delivery_query, webhook_query
 from workhooks.storage.rows import Codec, Row
+from workhooks.storage.scripts import Script, Step, count, one
 from workhooks.storage.sql_common import SqlCommon
 
-__all__ = [
-    "SqlConsole",
-    "audit_params",
-    "ending_params",
-    "lag_sample_params",
-    "session_params",
-    "test_delivery_params",
-]
+__all__ = ["SqlConsole", "audit_params", "ending_params"]
 
 
 def audit_params(entry: AuditEntry, codec: Codec) -> dict[str, Any]:
@@ -62,7 +54,7 @@ def ending_params(
     return {"actor": actor, "at": codec.instant(at), "only": only, "keep": keep}
 
 
-def session_params(session: ConsoleSession, codec: Codec) -> dict[str, Any]:
+def _session_params(session: ConsoleSession, codec: Codec) -> dict[str, Any]:
     """The parameters that keep a new session."""
     return {
         "id": session.id,
@@ -73,7 +65,7 @@ def session_params(session: ConsoleSession, codec: Codec) -> dict[str, Any]:
     }
 
 
-def test_delivery_params(attempt: DeliveryAttempt, codec: Codec) -> dict[str, Any]:
+def _test_delivery_params(attempt: DeliveryAttempt, codec: Codec) -> dict[str, Any]:
     """The parameters that keep a test event's attempt and its delivery summary."""
     return {
         "webhook_id": attempt.webhook_id,
@@ -85,16 +77,6 @@ def test_delivery_params(attempt: DeliveryAttempt, codec: Codec) -> dict[str, An
         "latency_ms": attempt.latency_ms,
         "error_class": attempt.error_class,
         "response_excerpt": attempt.response_excerpt,
-    }
-
-
-def lag_sample_params(sample: LagSample, keep_after: dt.datetime, codec: Codec) -> dict[str, Any]:
-    """The parameters that keep a minute's lag sample and forget the ones before ``keep_after``."""
-    return {
-        "minute": codec.instant(sample.minute),
-        "lag_seconds": sample.lag_seconds,
-        "behind": sample.behind,
-        "before": codec.instant(keep_after),
     }
 
 
@@ -151,7 +133,7 @@ def _session(row: Row, codec: Codec) -> ConsoleSession:
 
 
 class SqlConsole(SqlCommon):
-    """The one-statement use cases of ``ConsoleStore``, for any SQL dialect."""
+    """The ``ConsoleStore``, for any SQL dialect."""
 
     async def add_operator(self, operator: Operator) -> bool:
         """Store an operator; False when the name is taken."""
@@ -253,3 +235,158 @@ class SqlConsole(SqlCommon):
             )
             for r in found
         ]
+
+    # -- of several statements, in one transaction -----------------------------------
+    async def set_operator_password(
+        self, name: str, password_hash: str, *, sessions_of: str, at: dt.datetime
+    ) -> bool:
+        """Replace the hash and end the operator's sessions, in one transaction."""
+        params = {"name": name, "password_hash": password_hash}
+        ending = ending_params(sessions_of, at, self._codec)
+        return await self._writing(
+            _then_end_sessions(count("set_operator_password", params), ending)
+        )
+
+    async def disable_operator(self, name: str, *, sessions_of: str, at: dt.datetime) -> bool:
+        """Disable and end the sessions, in one transaction."""
+        params = {"name": name, "at": self._codec.instant(at)}
+        ending = ending_params(sessions_of, at, self._codec)
+        return await self._writing(_then_end_sessions(count("disable_operator", params), ending))
+
+    async def add_session(self, session: ConsoleSession) -> None:
+        """Insert, and purge the sessions expired before it began."""
+        params = _session_params(session, self._codec)
+
+        def script() -> Script[None]:
+            yield count("purge_sessions", before=params["created_at"])
+            yield count("insert_session", params)
+
+        await self._writing(script())
+
+    async def disable_webhook(
+        self, tenant: str, webhook_id: str, *, reason: str, audit: AuditEntry
+    ) -> bool:
+        """Disable and audit in one transaction."""
+        params = {"tenant": tenant, "id": webhook_id, "reason": reason}
+        audited = audit_params(audit, self._codec)
+
+        def script() -> Script[bool]:
+            if (yield count("disable_webhook", params)) != 1:
+                return False
+            yield count("insert_audit", audited)
+            return True
+
+        return await self._writing(script())
+
+    async def retry_webhook_now(
+        self, tenant: str, webhook_id: str, *, now: dt.datetime, audit: AuditEntry
+    ) -> bool:
+        """Bring the retry time forward to ``now`` and audit, in one transaction."""
+        key = {"tenant": tenant, "id": webhook_id}
+        at, audited = self._codec.instant(now), audit_params(audit, self._codec)
+
+        def script() -> Script[bool]:
+            if (yield one("enabled_webhook_cursor", key)) is None:
+                return False
+            yield count("retry_webhook_now", key, now=at)
+            yield count("insert_audit", audited)
+            return True
+
+        return await self._writing(script())
+
+    async def rewind_webhook(
+        self,
+        tenant: str,
+        webhook_id: str,
+        *,
+        since: dt.datetime,
+        now: dt.datetime,
+        audit: AuditEntry,
+    ) -> int | None:
+        """Move the cursor back to the first change tried since ``since``, unsettle the
+        tenant and audit, in one transaction.
+
+        A worker delivering the webhook at that moment loses its compare-and-set on the
+        cursor, so its window is not applied and the rewound range is sent again.
+        """
+        return await self._writing(
+            self._rewind(tenant, webhook_id, since=since, version=None, now=now, audit=audit)
+        )
+
+    async def rewind_webhook_before(
+        self,
+        tenant: str,
+        webhook_id: str,
+        *,
+        version: int,
+        now: dt.datetime,
+        audit: AuditEntry,
+    ) -> int | None:
+        """Move the cursor back to just before ``version``, as a recover does."""
+        return await self._writing(
+            self._rewind(tenant, webhook_id, since=None, version=version, now=now, audit=audit)
+        )
+
+    def _rewind(
+        self,
+        tenant: str,
+        webhook_id: str,
+        *,
+        since: dt.datetime | None,
+        version: int | None,
+        now: dt.datetime,
+        audit: AuditEntry,
+    ) -> Script[int | None]:
+        """Move an enabled webhook's cursor back before ``version`` (or the first change
+        tried since ``since``) and cut its back-off; the change versions moved back, None
+        when the webhook is not enabled."""
+        key = {"tenant": tenant, "id": webhook_id}
+        row = yield one("enabled_webhook_cursor", key)
+        if row is None:
+            return None
+        if since is not None:
+            tried = yield one(
+                "first_version_since", id=webhook_id, since=self._codec.instant(since)
+            )
+            version = tried["first_version"]
+        moved = cursor_moved_back(row["cursor"], version)
+        if moved:
+            cursor = row["cursor"] - moved
+            yield count("rewind_webhook", key, cursor=cursor)
+            yield count("unsettle_tenant", tenant=tenant, cursor=cursor)
+        yield count("retry_webhook_now", key, now=self._codec.instant(now))
+        yield count("insert_audit", audit_params(audit, self._codec))
+        return moved
+
+    async def record_test_delivery(self, attempt: DeliveryAttempt) -> None:
+        """The attempt and its summary, in one transaction."""
+        params = _test_delivery_params(attempt, self._codec)
+
+        def script() -> Script[None]:
+            yield count("insert_test_attempt", params)
+            yield count("insert_test_delivery", params)
+
+        await self._writing(script())
+
+    async def record_lag_sample(self, sample: LagSample, *, keep_after: dt.datetime) -> None:
+        """Upsert the minute's sample and purge those before ``keep_after``, in one transaction."""
+        params = {
+            "minute": self._codec.instant(sample.minute),
+            "lag_seconds": sample.lag_seconds,
+            "behind": sample.behind,
+            "before": self._codec.instant(keep_after),
+        }
+
+        def script() -> Script[None]:
+            yield count("upsert_lag_sample", params)
+            yield count("purge_lag_samples", params)
+
+        await self._writing(script())
+
+
+def _then_end_sessions(change: Step, ending: dict[str, Any]) -> Script[bool]:
+    """Run ``change``; when it touched the one row, end the sessions ``ending`` names."""
+    if (yield change) != 1:
+        return False
+    yield count("end_sessions", ending)
+    return True

@@ -14,11 +14,12 @@ from workhooks.storage import rows
 from workhooks.storage.postgres.announcer import Announcer
 from workhooks.storage.postgres.connection import translate_errors
 from workhooks.storage.rows import Codec
+from workhooks.storage.scripts import Returned, Script, Step, UniqueViolation, Want, resume
 from workhooks.storage.sealing import Sealer
 from workhooks.storage.sql import Query, load_dialect
 from workhooks.storage.sql_common import SqlCommon
 
-__all__ = ["CODEC", "PostgresBase", "Q", "fetch", "fetchrow", "run"]
+__all__ = ["CODEC", "PostgresBase", "Q", "drive"]
 
 T = TypeVar("T")
 _PACKAGE = "workhooks.storage.postgres"
@@ -57,6 +58,13 @@ class PostgresBase(SqlCommon):
             async with pool.acquire() as conn, conn.transaction():
                 yield conn
 
+    async def _reading(self, script: Script[T]) -> T:
+        """Run a script in one transaction on one pooled connection."""
+        async with self._tx() as conn:
+            return await drive(conn, script)
+
+    _writing = _reading
+
     async def _fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
         pool = self._pool
         assert pool is not None, "PostgresStore.open() was not awaited"
@@ -78,10 +86,6 @@ class PostgresBase(SqlCommon):
         found = await self._rows(name, params, **more)
         return found[0] if found else None
 
-    async def _count(self, name: str, /, **params: Any) -> int:
-        """Run one named statement outside a transaction block; return the rows it touched."""
-        return await self._change(name, params)
-
     async def _change(self, name: str, params: Mapping[str, Any] | None = None, /) -> int:
         """Run one named statement (atomic by itself); return the rows it touched."""
         pool = self._pool
@@ -98,22 +102,29 @@ class PostgresBase(SqlCommon):
         return await self._row(name, params)
 
 
-async def run(conn: asyncpg.Connection, name: str, /, **params: Any) -> str:
-    """Execute one named statement on ``conn``; its status (``UPDATE 1``...)."""
-    query = Q[name]
-    status: str = await conn.execute(query.sql, *query.args(params))
-    return status
+async def drive(conn: asyncpg.Connection, script: Script[T]) -> T:
+    """Run ``script``'s statements on ``conn`` (in the caller's transaction); its answer."""
+    result: Any = None
+    violation: UniqueViolation | None = None
+    while not isinstance(step := resume(script, result, violation), Returned):
+        result, violation = None, None
+        try:
+            result = await _execute(conn, step)
+        except asyncpg.UniqueViolationError as exc:
+            violation = UniqueViolation(step.name)
+            violation.__cause__ = exc
+    return step.value
 
 
-async def fetch(conn: asyncpg.Connection, name: str, /, **params: Any) -> list[asyncpg.Record]:
-    """The rows of one named query on ``conn``."""
-    query = Q[name]
-    found: list[asyncpg.Record] = await conn.fetch(query.sql, *query.args(params))
-    return found
-
-
-async def fetchrow(conn: asyncpg.Connection, name: str, /, **params: Any) -> asyncpg.Record | None:
-    """The first row of one named query on ``conn``."""
-    query = Q[name]
-    row: asyncpg.Record | None = await conn.fetchrow(query.sql, *query.args(params))
-    return row
+async def _execute(conn: asyncpg.Connection, step: Step) -> Any:
+    query = Q[step.name]
+    if step.want is Want.EACH:
+        await conn.executemany(query.sql, [query.args(p) for p in step.batch])
+        return None
+    args = query.args(step.params)
+    if step.want is Want.COUNT:
+        status: str = await conn.execute(query.sql, *args)
+        return int(status.rsplit(" ", 1)[1])
+    if step.want is Want.ONE:
+        return await conn.fetchrow(query.sql, *args)
+    return await conn.fetch(query.sql, *args)

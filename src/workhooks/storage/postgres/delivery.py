@@ -78,7 +78,9 @@ class PostgresDelivery(PostgresBase):
     async def release_leases(self, webhook_ids: Collection[str]) -> None:
         """Give back this worker's leases on ``webhook_ids``."""
         if webhook_ids:
-            await self._count("release_some_leases", ids=list(webhook_ids), worker=self.worker_id)
+            await self._change(
+                "release_some_leases", {"ids": list(webhook_ids), "worker": self.worker_id}
+            )
 
     async def listen(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(tenant)`` whenever a change commits, from any process."""

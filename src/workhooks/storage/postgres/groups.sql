@@ -23,7 +23,6 @@ SELECT id, name, parent_id FROM person_groups WHERE tenant = :tenant AND kind = 
 INSERT INTO person_groups (tenant, kind, id, name, parent_id)
 VALUES (:tenant, :kind, :id, :name, :parent_id)
 ON CONFLICT (tenant, kind, id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id
-RETURNING (xmax = 0) AS created
 
 -- name: group_members
 -- A group's people.
@@ -72,3 +71,7 @@ SELECT DISTINCT m.person_id FROM below, LATERAL (
     WHERE tenant = :tenant AND kind = :kind AND group_id = below.id
     OFFSET 0
 ) AS m
+
+-- name: lock_tree
+-- One writer of a tenant's tree at a time, so two moves cannot close a cycle together.
+SELECT pg_advisory_xact_lock(hashtextextended('person_groups:' || :tenant || ':' || :kind, 0))

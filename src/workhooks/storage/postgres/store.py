@@ -1,10 +1,10 @@
 """``PostgresStore``: the server store (asyncpg), for many API nodes and delivery workers.
 
 Its parts live by concept: ``base`` (pool, transactions), ``records`` (the one-statement
-writes with commit-ordered versions), ``webhooks`` (and history), ``delivery`` (leases and
-wake-ups), ``references`` (and groups) and ``console``, over what both SQL stores share
-(``sql_common``); this module opens and closes the pool, migrates the database and keeps
-its secrets sealed.
+writes with commit-ordered versions), ``delivery`` (leases and wake-ups) and ``console``,
+over what both SQL stores share (``sql_common``: webhooks, history, references and groups
+are written there once); this module opens and closes the pool, migrates the database and
+seals its secrets.
 
 - Once a write has committed, its tenant is announced (``pg_notify``, coalesced, outside the
   write: see ``announcer``); ``listen`` wakes workers of every process.
@@ -19,25 +19,16 @@ from collections.abc import Callable, Sequence
 
 import asyncpg
 
-from workhooks.domain.clients import SigningKey
 from workhooks.errors import StoreUnavailableError
-from workhooks.storage import rows
 from workhooks.storage.postgres.announcer import Announcer
-from workhooks.storage.postgres.base import CODEC, Q, fetch, fetchrow, run
+from workhooks.storage.postgres.base import Q, drive
 from workhooks.storage.postgres.connection import PoolSettings, translate_errors
-from workhooks.storage.postgres.console import PostgresConsole
 from workhooks.storage.postgres.delivery import PostgresDelivery
 from workhooks.storage.postgres.records import PostgresRecords
-from workhooks.storage.postgres.references import PostgresReferences
-from workhooks.storage.postgres.webhooks import PostgresWebhooks
-from workhooks.storage.sealing import (
-    MAGIC,
-    PREFIX_SIZE,
-    Sealer,
-    signing_key_context,
-    webhook_context,
-)
+from workhooks.storage.sealing import Sealer
 from workhooks.storage.sql import load_migrations, pending_migrations
+from workhooks.storage.sql_common import seal_secrets
+from workhooks.storage.sql_console import SqlConsole
 
 __all__ = ["PostgresStore"]
 
@@ -69,13 +60,7 @@ async def _migrate(conn: asyncpg.Connection) -> tuple[str, ...]:
     return tuple(applied)
 
 
-class PostgresStore(
-    PostgresRecords,
-    PostgresWebhooks,
-    PostgresDelivery,
-    PostgresReferences,
-    PostgresConsole,
-):
+class PostgresStore(PostgresRecords, PostgresDelivery, SqlConsole):
     """The ``Store`` on PostgreSQL; ``worker_id`` names this process in webhook leases.
 
     ``sealer`` seals the secrets it stores (webhook keys, token signing keys), so read
@@ -127,7 +112,7 @@ class PostgresStore(
             async with self._tx() as conn:
                 await conn.execute("SELECT pg_advisory_xact_lock(7461737)")  # one migrator
                 self.migrations_applied = await _migrate(conn)
-                await self._seal_secrets(conn)
+                await drive(conn, seal_secrets(self._sealer))
         except BaseException:
             await self._pool.close()
             self._pool = None
@@ -146,7 +131,7 @@ class PostgresStore(
             return
         await self._announcer.close()
         with contextlib.suppress(StoreUnavailableError):  # the leases run out by themselves
-            await self._count("release_leases", worker=self.worker_id)
+            await self._change("release_leases", {"worker": self.worker_id})
         if self._listener is not None:
             await self._listener.close()
             self._listener = None
@@ -163,50 +148,8 @@ class PostgresStore(
             query = Q["announce"]
             await pool.execute(query.sql, *query.args(tenants=list(tenants)))
 
-    async def _seal_secrets(self, conn: asyncpg.Connection, *, prefix: bytes = MAGIC) -> int:
-        """Seal anew every secret not starting with ``prefix``: by default only clear ones."""
-        sealer = self._sealer
-        keys = [
-            (
-                r["kid"],
-                sealer.reseal(bytes(r["private_key"]), context=signing_key_context(r["kid"])),
-            )
-            for r in await fetch(conn, "list_signing_keys")
-            if not bytes(r["private_key"]).startswith(prefix)
-        ]
-        if keys:
-            seal_key = Q["set_signing_key_seal"]
-            await conn.executemany(
-                seal_key.sql, [seal_key.args(kid=kid, private_key=sealed) for kid, sealed in keys]
-            )
-        found = await fetch(conn, "webhook_secrets_not_starting", prefix=prefix)
-        if found:
-            seal_secret = Q["set_webhook_secret"]
-            await conn.executemany(
-                seal_secret.sql,
-                [
-                    seal_secret.args(
-                        id=r["id"],
-                        secret=sealer.reseal(bytes(r["secret"]), context=webhook_context(r["id"])),
-                    )
-                    for r in found
-                ],
-            )
-        prefixes = await fetch(conn, "webhook_secret_prefixes", size=PREFIX_SIZE)
-        sealer.check_prefixes([bytes(r["prefix"]) for r in prefixes], what="webhook keys")
-        return len(keys) + len(found)
-
     async def reseal_secrets(self) -> int:
         """Seal every secret under the newest master key; return how many were sealed anew."""
         async with self._tx() as conn:
             await conn.execute("SELECT pg_advisory_xact_lock(7461737)")  # not during migration
-            return await self._seal_secrets(conn, prefix=self._sealer.current_prefix)
-
-    async def ensure_signing_key(self, candidate: SigningKey) -> SigningKey:
-        """Insert ``candidate`` unless a key exists; return the oldest key."""
-        params = rows.signing_key_params(candidate, CODEC, self._sealer)
-        async with self._tx() as conn:
-            await run(conn, "insert_signing_key_if_none", **params)
-            row = await fetchrow(conn, "get_signing_key")
-        assert row is not None
-        return rows.signing_key(row, CODEC, self._sealer)
+            return await drive(conn, seal_secrets(self._sealer, prefix=self._sealer.current_prefix))

@@ -25,7 +25,3 @@ FROM workhooks_delete_work_interruption(:tenant, :id)
 -- name: announce
 -- After commit, in a transaction of its own: wake every listening worker for these tenants.
 SELECT workhooks_announce(:tenants::text[])
-
--- name: lock_tree
--- One writer of a tenant's tree at a time, so two moves cannot close a cycle together.
-SELECT pg_advisory_xact_lock(hashtextextended('person_groups:' || :tenant || ':' || :kind, 0))

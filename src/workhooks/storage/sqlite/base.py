@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -21,11 +21,12 @@ from workhooks.domain.deliveries import Delivery
 from workhooks.errors import StoreUnavailableError
 from workhooks.storage import rows
 from workhooks.storage.rows import Codec, json_text
+from workhooks.storage.scripts import Returned, Script, Step, UniqueViolation, Want, resume
 from workhooks.storage.sealing import Sealer
 from workhooks.storage.sql import Query, load_dialect
 from workhooks.storage.sql_common import SqlCommon
 
-__all__ = ["CODEC", "Q", "SqliteBase", "connect"]
+__all__ = ["CODEC", "Q", "SqliteBase", "connect", "drive"]
 
 T = TypeVar("T")
 _PACKAGE = "workhooks.storage.sqlite"
@@ -81,6 +82,35 @@ def _switch_to_wal(conn: sqlite3.Connection) -> None:
 
 _WAL_WAIT_SECONDS = 10.0
 _BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+_UNIQUE = frozenset({sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY})
+
+
+def drive(conn: sqlite3.Connection, script: Script[T]) -> T:
+    """Run ``script``'s statements on ``conn`` (in the caller's transaction); its answer."""
+    result: Any = None
+    violation: UniqueViolation | None = None
+    while not isinstance(step := resume(script, result, violation), Returned):
+        result, violation = None, None
+        try:
+            result = _execute(conn, step)
+        except sqlite3.IntegrityError as exc:
+            if exc.sqlite_errorcode not in _UNIQUE:
+                raise
+            violation = UniqueViolation(step.name)
+    return step.value
+
+
+def _execute(conn: sqlite3.Connection, step: Step) -> Any:
+    sql = Q[step.name].sql
+    if step.want is Want.EACH:
+        conn.executemany(sql, step.batch)
+        return None
+    found = conn.execute(sql, step.params)
+    if step.want is Want.COUNT:
+        return found.rowcount
+    return found.fetchone() if step.want is Want.ONE else found.fetchall()
 
 
 @contextmanager
@@ -155,28 +185,10 @@ class SqliteBase(SqlCommon):
         with _full_disk_is_unavailable():  # sorting may need temporary space
             return await self._on(self._reader_pool, run)
 
-    async def _rows(
-        self, name: str, params: Mapping[str, Any] | None = None, /, **more: Any
-    ) -> list[sqlite3.Row]:
-        """The rows of one named query, read from a snapshot."""
-        sql, given = Q[name].sql, more if params is None else {**params, **more}
-        return await self._read(lambda c: c.execute(sql, given).fetchall())
+    async def _reading(self, script: Script[T]) -> T:
+        """Run a script in one read transaction on the reader thread."""
+        return await self._read(lambda c: drive(c, script))
 
-    async def _row(
-        self, name: str, params: Mapping[str, Any] | None = None, /, **more: Any
-    ) -> sqlite3.Row | None:
-        """The first row of one named query, read from a snapshot."""
-        sql, given = Q[name].sql, more if params is None else {**params, **more}
-        return await self._read(lambda c: c.execute(sql, given).fetchone())
-
-    async def _change(self, name: str, params: Mapping[str, Any] | None = None, /) -> int:
-        """Run one named statement in a write transaction; return the rows it touched."""
-        sql = Q[name].sql
-        return await self._write(lambda c: c.execute(sql, params or {}).rowcount)
-
-    async def _change_row(
-        self, name: str, params: Mapping[str, Any] | None = None, /
-    ) -> sqlite3.Row | None:
-        """Run one named statement in a write transaction; the first row it returned."""
-        sql = Q[name].sql
-        return await self._write(lambda c: c.execute(sql, params or {}).fetchone())
+    async def _writing(self, script: Script[T]) -> T:
+        """Run a script in one write transaction on the writer thread."""
+        return await self._write(lambda c: drive(c, script))

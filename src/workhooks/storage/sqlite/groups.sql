@@ -58,3 +58,8 @@ WITH RECURSIVE below(id) AS (
 -- CROSS JOIN keeps below as the outer loop: each group's people by the primary key.
 SELECT DISTINCT m.person_id FROM below CROSS JOIN person_group_members AS m
 WHERE m.tenant = :tenant AND m.kind = :kind AND m.group_id = below.id
+
+-- name: lock_tree
+-- One writer of a tenant's tree at a time: a write transaction (BEGIN IMMEDIATE) holds the
+-- file's only write lock already, so this takes nothing more and only names the tree.
+SELECT :tenant AS tenant, :kind AS kind

@@ -68,7 +68,7 @@ WHERE tenant = :tenant AND id = :id AND deleted_at IS NULL
 
 -- name: count_enabled_webhooks
 -- How many enabled webhooks the tenant has that are not deleted.
-SELECT COUNT(*) FROM webhooks
+SELECT COUNT(*) AS enabled FROM webhooks
 WHERE tenant = :tenant AND status = 'Enabled' AND deleted_at IS NULL
 
 -- name: settle_tenants

@@ -1,9 +1,9 @@
 """``SqliteStore``: the zero-setup store, one SQLite file in WAL mode.
 
 Its parts live by concept: ``base`` (threads, connections, transactions), ``records``,
-``webhooks`` (and history), ``delivery``, ``references`` (and groups) and ``console``, over
-what both SQL stores share (``sql_common``); this module opens and closes the file,
-migrates it, keeps its secrets sealed and holds the one delivering process's lock.
+``delivery`` and ``console``, over what both SQL stores share (``sql_common``: webhooks,
+history, references and groups are written there once); this module opens and closes the
+file, migrates it, seals its secrets and holds the one delivering process's lock.
 """
 
 from __future__ import annotations
@@ -14,24 +14,14 @@ import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from workhooks.domain.clients import SigningKey
 from workhooks.errors import DeliveryHeldError
-from workhooks.storage import rows
-from workhooks.storage.sealing import (
-    MAGIC,
-    PREFIX_SIZE,
-    Sealer,
-    signing_key_context,
-    webhook_context,
-)
+from workhooks.storage.sealing import Sealer
 from workhooks.storage.sql import load_migrations, pending_migrations
+from workhooks.storage.sql_common import seal_secrets
+from workhooks.storage.sql_console import SqlConsole
 from workhooks.storage.sqlite import base
-from workhooks.storage.sqlite.base import CODEC, Q
-from workhooks.storage.sqlite.console import SqliteConsole
 from workhooks.storage.sqlite.delivery import SqliteDelivery
 from workhooks.storage.sqlite.records import SqliteRecords
-from workhooks.storage.sqlite.references import SqliteReferences
-from workhooks.storage.sqlite.webhooks import SqliteWebhooks
 
 __all__ = ["SqliteStore"]
 
@@ -84,13 +74,7 @@ def _migrate(conn: sqlite3.Connection) -> tuple[str, ...]:
     return tuple(applied)
 
 
-class SqliteStore(
-    SqliteRecords,
-    SqliteWebhooks,
-    SqliteDelivery,
-    SqliteReferences,
-    SqliteConsole,
-):
+class SqliteStore(SqliteRecords, SqliteDelivery, SqlConsole):
     """The ``Store`` on one SQLite file (``path`` may be ``:memory:``-free paths only).
 
     ``sealer`` seals the secrets it stores (webhook keys, token signing keys).
@@ -120,7 +104,7 @@ class SqliteStore(
         self._writer = await self._on(self._writer_pool, base.connect, self._path)
         try:
             self.migrations_applied = await self._write(_migrate)
-            await self._write(self._seal_secrets)
+            await self._writing(seal_secrets(self._sealer))
         except BaseException:
             await self.close()
             raise
@@ -156,39 +140,6 @@ class SqliteStore(
         if self._delivery_lock is None:
             self._delivery_lock = await self._on(self._writer_pool, _lock_delivery, self._path)
 
-    def _seal_secrets(self, conn: sqlite3.Connection, *, prefix: bytes = MAGIC) -> int:
-        """Seal anew every secret not starting with ``prefix``: by default only clear ones."""
-        sealer = self._sealer
-        count = 0
-        for row in conn.execute(Q["list_signing_keys"].sql).fetchall():
-            value = bytes(row["private_key"])
-            if not value.startswith(prefix):
-                sealed = sealer.reseal(value, context=signing_key_context(row["kid"]))
-                params = {"kid": row["kid"], "private_key": sealed}
-                conn.execute(Q["set_signing_key_seal"].sql, params)
-                count += 1
-        found = conn.execute(Q["webhook_secrets_not_starting"].sql, {"prefix": prefix})
-        for row in found.fetchall():
-            sealed = sealer.reseal(bytes(row["secret"]), context=webhook_context(row["id"]))
-            conn.execute(Q["set_webhook_secret"].sql, {"id": row["id"], "secret": sealed})
-            count += 1
-        prefixes = conn.execute(Q["webhook_secret_prefixes"].sql, {"size": PREFIX_SIZE})
-        sealer.check_prefixes([bytes(r["prefix"]) for r in prefixes], what="webhook keys")
-        return count
-
     async def reseal_secrets(self) -> int:
         """Seal every secret under the newest master key; return how many were sealed anew."""
-        return await self._write(
-            lambda c: self._seal_secrets(c, prefix=self._sealer.current_prefix)
-        )
-
-    async def ensure_signing_key(self, candidate: SigningKey) -> SigningKey:
-        """Insert ``candidate`` unless a key exists; return the oldest key."""
-        params = rows.signing_key_params(candidate, CODEC, self._sealer)
-
-        def run(c: sqlite3.Connection) -> sqlite3.Row:
-            c.execute(Q["insert_signing_key_if_none"].sql, params)
-            row: sqlite3.Row = c.execute(Q["get_signing_key"].sql).fetchone()
-            return row
-
-        return rows.signing_key(await self._write(run), CODEC, self._sealer)
+        return await self._writing(seal_secrets(self._sealer, prefix=self._sealer.current_prefix))
