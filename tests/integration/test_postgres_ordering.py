@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from tests.integration.store_helpers import T0, draft, new_webhook, outcome, seed_people
 from tests.postgres import reset_database
+from workhooks.domain.operators import AuditAction, AuditEntry
 from workhooks.domain.records import PersonDraft
 from workhooks.errors import UnknownPersonError
 from workhooks.storage.postgres.base import Q
@@ -158,6 +159,42 @@ async def test_a_commit_in_one_process_wakes_listeners_in_another(database: str)
         assert await asyncio.wait_for(woken.get(), timeout=5) == "globex"
     finally:
         await writer.close()
+        await worker.close()
+
+
+@pytest.mark.parametrize("action", ["resend", "recover", "retry-now"])
+async def test_an_operator_action_in_one_process_wakes_listeners_in_another(
+    database: str, action: str
+) -> None:
+    """Moving a cursor back or cutting a back-off from an API node wakes the workers of
+    other processes at once, as a write does, rather than at their next poll."""
+    api, worker = (
+        PostgresStore(database, sealer=sealer_for_tests()),
+        PostgresStore(database, sealer=sealer_for_tests()),
+    )
+    await api.open()
+    await worker.open()
+    woken: asyncio.Queue[str] = asyncio.Queue()
+    try:
+        await seed_people(api, "acme", 1)
+        await api.put_work_interruptions("acme", [draft(1)])
+        await api.create_webhook(new_webhook("w1"))
+        await worker.listen(woken.put_nowait)
+        await asyncio.sleep(0.2)  # announcements of the writes above, if any, are gone
+        while not woken.empty():
+            woken.get_nowait()
+        audit = AuditEntry(at=T0, actor="operator", action=AuditAction.RECOVER, tenant="acme")
+        if action == "resend":
+            moved = await api.rewind_webhook_before("acme", "w1", version=2, now=T0, audit=audit)
+            assert moved == 1
+        elif action == "recover":
+            since = T0 - dt.timedelta(days=1)
+            await api.rewind_webhook("acme", "w1", since=since, now=T0, audit=audit)
+        else:
+            assert await api.retry_webhook_now("acme", "w1", now=T0, audit=audit)
+        assert await asyncio.wait_for(woken.get(), timeout=5) == "acme"
+    finally:
+        await api.close()
         await worker.close()
 
 

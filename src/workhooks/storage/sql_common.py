@@ -112,6 +112,10 @@ class SqlCommon:
         """Run a script in one transaction that writes."""
         raise NotImplementedError
 
+    def _announce(self, tenant: str) -> None:
+        """Once a write of ``tenant`` has committed, wake the workers of other processes
+        (PostgreSQL: see ``postgres.announcer``); nothing where one process delivers."""
+
     def _row_webhook(self, row: Row) -> Webhook:
         return rows.webhook(row, self._codec, self._sealer)
 

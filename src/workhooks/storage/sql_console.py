@@ -292,7 +292,10 @@ class SqlConsole(SqlCommon):
             yield count("insert_audit", audited)
             return True
 
-        return await self._writing(script())
+        retried = await self._writing(script())
+        if retried:
+            self._announce(tenant)
+        return retried
 
     async def rewind_webhook(
         self,
@@ -309,9 +312,12 @@ class SqlConsole(SqlCommon):
         A worker delivering the webhook at that moment loses its compare-and-set on the
         cursor, so its window is not applied and the rewound range is sent again.
         """
-        return await self._writing(
+        moved = await self._writing(
             self._rewind(tenant, webhook_id, since=since, version=None, now=now, audit=audit)
         )
+        if moved is not None:
+            self._announce(tenant)
+        return moved
 
     async def rewind_webhook_before(
         self,
@@ -323,9 +329,12 @@ class SqlConsole(SqlCommon):
         audit: AuditEntry,
     ) -> int | None:
         """Move the cursor back to just before ``version``, as a recover does."""
-        return await self._writing(
+        moved = await self._writing(
             self._rewind(tenant, webhook_id, since=None, version=version, now=now, audit=audit)
         )
+        if moved is not None:
+            self._announce(tenant)
+        return moved
 
     def _rewind(
         self,

@@ -65,6 +65,10 @@ class PostgresBase(SqlCommon):
 
     _writing = _reading
 
+    def _announce(self, tenant: str) -> None:
+        """Announce ``tenant`` to every listening worker soon, coalesced (``announcer``)."""
+        self._announcer.changed(tenant)
+
     async def _fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
         pool = self._pool
         assert pool is not None, "PostgresStore.open() was not awaited"

@@ -75,7 +75,7 @@ class PostgresRecords(PostgresBase):
         """Run one write function (its own transaction); announce the tenant once committed."""
         answer = _Answer.read(await self._rows(name, tenant=tenant, **params))
         if answer.kind not in ("missing", "in_use"):
-            self._announcer.changed(tenant)
+            self._announce(tenant)
         return answer
 
     async def put_people(self, tenant: str, drafts: Sequence[PersonDraft]) -> list[Written[Person]]:
@@ -138,7 +138,7 @@ class PostgresRecords(PostgresBase):
         row = await self._row("delete_work_interruption", tenant=tenant, id=record_id)
         if row is None:
             return None
-        self._announcer.changed(tenant)
+        self._announce(tenant)
         return rows.work_interruption(row, CODEC)
 
     async def read_changes_many(

@@ -91,7 +91,7 @@ class PostgresStore(PostgresRecords, PostgresDelivery, SqlConsole):
         self.migrations_applied: tuple[str, ...] = ()
         self.schema_version = 0
         self._on_change = None
-        self._announcer = Announcer(self._announce)
+        self._announcer = Announcer(self._send_announcement)
 
     async def open(self) -> None:
         """Create the pool and apply pending migrations (serialised by an advisory lock).
@@ -142,7 +142,7 @@ class PostgresStore(PostgresRecords, PostgresDelivery, SqlConsole):
         """Answer a trivial query on a pooled connection (``StoreUnavailableError`` if not)."""
         await self._fetch("SELECT 1")
 
-    async def _announce(self, tenants: Sequence[str]) -> None:
+    async def _send_announcement(self, tenants: Sequence[str]) -> None:
         pool = self._pool
         if pool is not None:
             query = Q["announce"]
