@@ -4,8 +4,6 @@ dialect's driver runs them alike, in one transaction, on the real database."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -23,23 +21,6 @@ from workhooks.storage.sqlite.store import SqliteStore
 from workhooks.testing import sealer_for_tests
 
 SqlStore = SqliteStore | PostgresStore
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlStore]:
-    """An opened SQL store of each dialect."""
-    opened: SqlStore
-    if request.param == "sqlite":
-        opened = SqliteStore(str(tmp_path / "scripts.db"), sealer=sealer_for_tests())
-    else:
-        url = request.getfixturevalue("postgres_database")
-        await reset_database(url)
-        opened = PostgresStore(url, sealer=sealer_for_tests())
-    await opened.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 def client_params(store: SqlStore, client_id: str) -> dict[str, Any]:
