@@ -13,6 +13,7 @@ import pytest
 
 from tests.integration.store_helpers import T0
 from workhooks.domain.clients import Client, SigningKey
+from workhooks.domain.operators import AuditAction, AuditEntry, ConsoleSession, client_actor
 from workhooks.domain.scopes import Scope
 from workhooks.storage.protocol import Store
 
@@ -87,13 +88,61 @@ async def test_a_new_secret_hash_is_kept_for_live_clients_only(store: Store) -> 
     """A live client's secret hash is replaced; a revoked or unknown client gives None."""
     await store.add_client(_client("c1", "acme", 0))
     await store.add_client(_client("c2", "acme", 0))
-    changed = await store.set_client_secret("c1", "cd" * 32)
+    changed = await store.set_client_secret("c1", "cd" * 32, at=T0)
     assert changed is not None
     assert changed.secret_hash == "cd" * 32
     assert await store.get_client("c1") == changed
     await store.revoke_client("c2", at=T0)
-    assert await store.set_client_secret("c2", "cd" * 32) is None
-    assert await store.set_client_secret("nope", "cd" * 32) is None
+    assert await store.set_client_secret("c2", "cd" * 32, at=T0) is None
+    assert await store.set_client_secret("nope", "cd" * 32, at=T0) is None
+
+
+def _portal_session(session_id: str, client_id: str) -> ConsoleSession:
+    return ConsoleSession(
+        id=session_id,
+        actor=client_actor(client_id),
+        tenant="acme",
+        created_at=T0,
+        expires_at=T0 + HOUR,
+    )
+
+
+def _entry(action: AuditAction, client_id: str) -> AuditEntry:
+    return AuditEntry(
+        at=T0, actor="operator:ada", action=action, tenant="acme", detail=f"client {client_id}"
+    )
+
+
+async def test_a_client_change_ends_its_portal_sessions_and_is_audited_with_it(
+    store: Store,
+) -> None:
+    """Creating, giving a new secret and revoking each write their audit entry in the same
+    transaction; a new secret and a revocation end the client's portal sessions (and no
+    other client's); a change that finds no client does nothing at all."""
+    await store.add_client(_client("c1", "acme", 0), audit=_entry(AuditAction.CLIENT_CREATE, "c1"))
+    await store.add_client(_client("c2", "acme", 0))
+    for session_id, client_id in (("p1", "c1"), ("p2", "c1"), ("q1", "c2")):
+        await store.add_session(_portal_session(session_id, client_id))
+    rotated = _entry(AuditAction.CLIENT_ROTATE, "c1")
+    assert await store.set_client_secret("c1", "cd" * 32, at=T0, audit=rotated) is not None
+    assert not await store.session_live("p1", now=T0)
+    assert not await store.session_live("p2", now=T0)
+    assert await store.session_live("q1", now=T0)
+    await store.add_session(_portal_session("p3", "c1"))
+    revoked = _entry(AuditAction.CLIENT_REVOKE, "c1")
+    assert await store.revoke_client("c1", at=T0, audit=revoked) is not None
+    assert not await store.session_live("p3", now=T0)
+    assert await store.session_live("q1", now=T0)
+    unknown = _entry(AuditAction.CLIENT_REVOKE, "nope")
+    assert await store.revoke_client("nope", at=T0, audit=unknown) is None
+    assert await store.set_client_secret("nope", "ef" * 32, at=T0, audit=unknown) is None
+    refused = _entry(AuditAction.CLIENT_ROTATE, "c1")
+    assert await store.set_client_secret("c1", "ef" * 32, at=T0, audit=refused) is None
+    assert [e.action for e in await store.list_audit(limit=10)] == [
+        AuditAction.CLIENT_REVOKE,
+        AuditAction.CLIENT_ROTATE,
+        AuditAction.CLIENT_CREATE,
+    ]
 
 
 async def test_signing_keys_are_kept_oldest_first(store: Store) -> None:

@@ -283,7 +283,11 @@ async def test_a_test_delivery_is_kept_and_moves_nothing(store: Store) -> None:
         record_id=0,
         change_version=0,
     )
-    await store.record_test_delivery(tried)
+    audit = AuditEntry(
+        at=T0, actor="client:c1", action=AuditAction.TEST_EVENT, tenant="acme", webhook_id="a1"
+    )
+    await store.record_test_delivery(tried, audit=audit)
+    assert await store.list_audit(tenant="acme", limit=5) == [audit]
     found = await store.get_delivery("a1", tried.message_id)
     assert found is not None
     delivery, attempts = found

@@ -25,6 +25,7 @@ from workhooks.documents import (
     client_document,
     client_with_secret_document,
 )
+from workhooks.domain.operators import client_actor
 from workhooks.domain.scopes import Scope, require_scopes
 from workhooks.services.clients import NewClient
 
@@ -37,7 +38,7 @@ Tenant = Annotated[str | None, QueryParameter(name="tenant", description="Only t
 
 
 def _actor(request: Request[Any, Any, Any]) -> str:
-    return f"client:{principal_of(request).client_id}"
+    return client_actor(principal_of(request).client_id)
 
 
 def _with_secret(new: NewClient) -> ApiClientWithSecret:

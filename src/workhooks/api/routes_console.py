@@ -32,7 +32,7 @@ from workhooks.documents import (
     sent_test_document,
     state_document,
 )
-from workhooks.domain.operators import AuditAction
+from workhooks.domain.operators import AuditAction, client_actor
 from workhooks.domain.scopes import Scope
 from workhooks.domain.search import (
     delivery_next,
@@ -46,7 +46,7 @@ __all__ = ["TENANT_CONSOLE_HANDLERS", "operator_router"]
 
 
 def _actor(request: Request[Any, Any, Any]) -> str:
-    return f"client:{principal_of(request).client_id}"
+    return client_actor(principal_of(request).client_id)
 
 
 async def _recover(

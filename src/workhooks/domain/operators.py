@@ -20,6 +20,7 @@ __all__ = [
     "ConsoleSession",
     "Operator",
     "ScryptCost",
+    "client_actor",
     "hash_password",
     "password_matches",
 ]
@@ -70,6 +71,12 @@ class ConsoleSession:
     created_at: dt.datetime
     expires_at: dt.datetime
     ended_at: dt.datetime | None = None
+
+
+def client_actor(client_id: str) -> str:
+    """How a tenant's API client is named as an actor: in the audit log, and as the owner of
+    the portal sessions it signed in (which its revocation or a new secret ends)."""
+    return f"client:{client_id}"
 
 
 class AuditAction(StrEnum):

@@ -3,7 +3,8 @@
 Used by the operator API (``/operator/clients``), the CLI (``workhooks clients ...``) and
 the web console alike. ``tenant``, where a method takes it, narrows the call to one tenant:
 a client of another tenant is then reported as not existing. ``actor``, where given, is
-written to the audit log with the change once it is made (the console and the API give it).
+written to the audit log in the transaction that makes the change (the console and the API
+give it), as are the ends of a client's portal sessions.
 """
 
 from __future__ import annotations
@@ -56,8 +57,8 @@ def _check_tenant(tenant: str) -> None:
 
 
 class ClientServiceStore(ClientStore, ConsoleStore, Protocol):
-    """What client changes use: the clients, and the audit log, the tenants' index of the
-    clients and the portal sessions that a revoke or a new secret ends."""
+    """What client changes use: the clients (whose changes end portal sessions and audit
+    themselves) and the tenants' index of the clients."""
 
 
 class ClientService:
@@ -67,16 +68,17 @@ class ClientService:
         self._store = store
         self._clock = clock
 
-    async def _audit(self, actor: str | None, action: AuditAction, client: Client) -> None:
-        if actor is not None:
-            entry = AuditEntry(
-                at=self._clock.now(),
-                actor=actor,
-                action=action,
-                tenant=client.tenant,
-                detail=f"client {client.id}",
-            )
-            await self._store.record_audit(entry)
+    def _audit(self, actor: str | None, action: AuditAction, client: Client) -> AuditEntry | None:
+        """The audit entry of a change to ``client``, when made by someone (``actor``)."""
+        if actor is None:
+            return None
+        return AuditEntry(
+            at=self._clock.now(),
+            actor=actor,
+            action=action,
+            tenant=client.tenant,
+            detail=f"client {client.id}",
+        )
 
     async def tenants(self, *, after: str | None = None, limit: int = 50) -> list[TenantClients]:
         """A page of tenants (those with clients), by name after ``after``, with their clients."""
@@ -112,8 +114,9 @@ class ClientService:
             scopes=scopes,
             created_at=self._clock.now(),
         )
-        await self._store.add_client(client)
-        await self._audit(actor, AuditAction.CLIENT_CREATE, client)
+        await self._store.add_client(
+            client, audit=self._audit(actor, AuditAction.CLIENT_CREATE, client)
+        )
         return NewClient(client=client, secret=secret)
 
     async def revoke(
@@ -122,12 +125,11 @@ class ClientService:
         """Revoke a client: it gets no more tokens and the tokens it holds stop working at
         once, on every server of the database, as do its portal sessions. Revoking twice
         changes nothing."""
-        await self.get(client_id, tenant=tenant)
-        client = await self._store.revoke_client(client_id, at=self._clock.now())
+        current = await self.get(client_id, tenant=tenant)
+        audit = self._audit(actor, AuditAction.CLIENT_REVOKE, current)
+        client = await self._store.revoke_client(client_id, at=self._clock.now(), audit=audit)
         if client is None:
             raise NotFoundError(f"Client {client_id} does not exist")
-        await self._store.end_sessions(f"client:{client.id}", at=self._clock.now())
-        await self._audit(actor, AuditAction.CLIENT_REVOKE, client)
         return client
 
     async def rotate_secret(
@@ -141,12 +143,13 @@ class ClientService:
         """
         current = await self.get(client_id, tenant=tenant)
         secret, secret_hash = _new_secret()
-        client = await self._store.set_client_secret(client_id, secret_hash)
+        audit = self._audit(actor, AuditAction.CLIENT_ROTATE, current)
+        client = await self._store.set_client_secret(
+            client_id, secret_hash, at=self._clock.now(), audit=audit
+        )
         if client is None:
             raise ConflictError(
                 f"Client {current.id} is revoked",
                 reasons=("client: a revoked client cannot get a new secret; create a new one",),
             )
-        await self._store.end_sessions(f"client:{client.id}", at=self._clock.now())
-        await self._audit(actor, AuditAction.CLIENT_ROTATE, client)
         return NewClient(client=client, secret=secret)

@@ -298,9 +298,7 @@ class ConsoleService:
         webhook = await self._enabled(tenant, webhook_id)
         self._test_limit.take(webhook_id, now=self._clock.now())
         attempt = await send_test_event(self._sender, webhook, now=self._clock.now())
-        await self._store.record_test_delivery(attempt)
         outcome = f"{attempt.status_code or attempt.error_class} in {attempt.latency_ms:.0f} ms"
-        await self._store.record_audit(
-            self._entry(actor, AuditAction.TEST_EVENT, tenant, webhook_id, outcome)
-        )
+        audit = self._entry(actor, AuditAction.TEST_EVENT, tenant, webhook_id, outcome)
+        await self._store.record_test_delivery(attempt, audit=audit)
         return attempt

@@ -24,6 +24,7 @@ from workhooks.domain.operators import (
     ConsoleSession,
     Operator,
     ScryptCost,
+    client_actor,
     hash_password,
     password_matches,
 )
@@ -191,7 +192,7 @@ class SessionService:
             or not secret_matches(client_secret, client.secret_hash)
         ):
             raise AuthenticationError("Unknown client or wrong client secret")
-        return await self._issue(f"client:{client_id}", tenant)
+        return await self._issue(client_actor(client_id), tenant)
 
     def portal_link(self, tenant: str, actor: str) -> tuple[str, dt.datetime]:
         """A short-lived token that signs its bearer in to ``tenant``'s portal."""

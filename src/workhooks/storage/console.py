@@ -157,8 +157,11 @@ class ConsoleStore(LagStore, Protocol):
         None when the webhook is not enabled, deleted or unknown.
         """
 
-    async def record_test_delivery(self, attempt: DeliveryAttempt) -> None:
-        """Store a test event's one attempt and its delivery summary in the history.
+    async def record_test_delivery(
+        self, attempt: DeliveryAttempt, *, audit: AuditEntry | None = None
+    ) -> None:
+        """Store a test event's one attempt and its delivery summary in the history, with
+        ``audit``, in one transaction.
 
         It touches nothing else: not the cursor, not the back-off state.
         """

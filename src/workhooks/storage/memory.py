@@ -14,7 +14,7 @@ from workhooks.domain.clients import Client, SigningKey
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt
 from workhooks.domain.external_references import reference_values
 from workhooks.domain.groups import GroupKind, PersonGroup, check_parent, group_has_subgroups
-from workhooks.domain.operators import AuditEntry, Operator
+from workhooks.domain.operators import AuditEntry, Operator, client_actor
 from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import (
     Person,
@@ -83,9 +83,10 @@ class InMemoryStore(InMemoryDelivery, InMemoryConsole):
         return first
 
     # -- clients ----------------------------------------------------------------------
-    async def add_client(self, client: Client) -> None:
-        """Register a client."""
+    async def add_client(self, client: Client, *, audit: AuditEntry | None = None) -> None:
+        """Register a client (and audit)."""
         self._clients[client.id] = client
+        await self._audited(audit)
 
     async def get_client(self, client_id: str) -> Client | None:
         """Return a client by id."""
@@ -96,19 +97,31 @@ class InMemoryStore(InMemoryDelivery, InMemoryConsole):
         found = [c for c in self._clients.values() if tenant is None or c.tenant == tenant]
         return sorted(found, key=lambda c: (c.tenant, c.created_at, c.id))
 
-    async def revoke_client(self, client_id: str, *, at: dt.datetime) -> Client | None:
-        """Revoke a client (a revoked one keeps its first revocation time)."""
+    async def revoke_client(
+        self, client_id: str, *, at: dt.datetime, audit: AuditEntry | None = None
+    ) -> Client | None:
+        """Revoke a client (a revoked one keeps its first revocation time), end its portal
+        sessions and audit."""
         client = self._clients.get(client_id)
-        if client is not None and client.revoked_at is None:
+        if client is None:
+            return None
+        if client.revoked_at is None:
             client = self._clients[client_id] = dataclasses.replace(client, revoked_at=at)
+        await self.end_sessions(client_actor(client_id), at=at)
+        await self._audited(audit)
         return client
 
-    async def set_client_secret(self, client_id: str, secret_hash: str) -> Client | None:
-        """Replace a live client's secret hash; None when unknown or revoked."""
+    async def set_client_secret(
+        self, client_id: str, secret_hash: str, *, at: dt.datetime, audit: AuditEntry | None = None
+    ) -> Client | None:
+        """Replace a live client's secret hash, end its portal sessions and audit; None when
+        unknown or revoked."""
         client = self._clients.get(client_id)
         if client is None or client.revoked_at is not None:
             return None
         client = self._clients[client_id] = dataclasses.replace(client, secret_hash=secret_hash)
+        await self.end_sessions(client_actor(client_id), at=at)
+        await self._audited(audit)
         return client
 
     async def ensure_signing_key(self, candidate: SigningKey) -> SigningKey:

@@ -140,6 +140,12 @@ class InMemoryConsole:
         """Append to the audit log."""
         self._audit.append(entry)
 
+    async def _audited(self, audit: AuditEntry | None) -> None:
+        """Append ``audit`` to the audit log, when there is one (no await: atomic with the
+        change before it)."""
+        if audit is not None:
+            self._audit.append(audit)
+
     async def list_audit(self, *, tenant: str | None = None, limit: int) -> list[AuditEntry]:
         """Newest first."""
         found = [e for e in reversed(self._audit) if tenant is None or e.tenant == tenant]
@@ -274,8 +280,10 @@ class InMemoryConsole:
         record = self._records.get((tenant, record_id))
         return None if record is None else record.change_version
 
-    async def record_test_delivery(self, attempt: DeliveryAttempt) -> None:
-        """Append the attempt and its summary."""
+    async def record_test_delivery(
+        self, attempt: DeliveryAttempt, *, audit: AuditEntry | None = None
+    ) -> None:
+        """Append the attempt, its summary and the audit entry."""
         self._attempts.append(attempt)
         self._deliveries[(attempt.webhook_id, attempt.message_id)] = Delivery(
             webhook_id=attempt.webhook_id,
@@ -290,6 +298,7 @@ class InMemoryConsole:
             last_error_class=attempt.error_class,
             next_attempt_at=None,
         )
+        await self._audited(audit)
 
     async def client_tenants(self, *, after: str | None, limit: int) -> list[str]:
         """Sorted tenant names of the clients."""

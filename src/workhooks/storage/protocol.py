@@ -19,6 +19,7 @@ from typing import Protocol
 from workhooks.domain.clients import Client, SigningKey
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery
 from workhooks.domain.groups import GroupKind, PersonGroup
+from workhooks.domain.operators import AuditEntry
 from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, PersonDraft, WorkInterruption, WorkInterruptionDraft
 from workhooks.domain.webhooks import NewWebhook, Webhook, WebhookStatus
@@ -103,8 +104,8 @@ class BacklogReport:
 class ClientStore(Protocol):
     """API clients and the token signing keys."""
 
-    async def add_client(self, client: Client) -> None:
-        """Register a new API client."""
+    async def add_client(self, client: Client, *, audit: AuditEntry | None = None) -> None:
+        """Register a new API client, and append ``audit`` to the audit log with it."""
 
     async def get_client(self, client_id: str) -> Client | None:
         """Return a client by id."""
@@ -113,12 +114,19 @@ class ClientStore(Protocol):
         """Return the clients of ``tenant`` (of every tenant when None), revoked ones included,
         by tenant and creation."""
 
-    async def revoke_client(self, client_id: str, *, at: dt.datetime) -> Client | None:
-        """Revoke a client at ``at`` (once: a revoked client keeps its first revocation time);
-        return it, or None when it does not exist."""
+    async def revoke_client(
+        self, client_id: str, *, at: dt.datetime, audit: AuditEntry | None = None
+    ) -> Client | None:
+        """Revoke a client at ``at`` (once: a revoked client keeps its first revocation time)
+        and end its portal sessions (``client_actor``), with ``audit``, in one transaction;
+        return it, or None when it does not exist (then nothing is done)."""
 
-    async def set_client_secret(self, client_id: str, secret_hash: str) -> Client | None:
-        """Replace a client's secret hash; None when it does not exist or is revoked."""
+    async def set_client_secret(
+        self, client_id: str, secret_hash: str, *, at: dt.datetime, audit: AuditEntry | None = None
+    ) -> Client | None:
+        """Replace a live client's secret hash and end its portal sessions at ``at``, with
+        ``audit``, in one transaction; None when it does not exist or is revoked (then
+        nothing is done)."""
 
     async def ensure_signing_key(self, candidate: SigningKey) -> SigningKey:
         """Return the oldest token signing key, storing ``candidate`` if there is none yet."""

@@ -19,6 +19,7 @@ from workhooks.domain.clients import Client, SigningKey
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery, DeliveryStatus
 from workhooks.domain.external_references import ExternalReference, reference_values
 from workhooks.domain.groups import GroupKind, PersonGroup
+from workhooks.domain.operators import AuditEntry
 from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, WorkInterruption, live
 from workhooks.domain.scopes import parse_scopes
@@ -30,11 +31,13 @@ __all__ = [
     "Codec",
     "Row",
     "attempt",
+    "audit_params",
     "backlog_report",
     "client",
     "client_params",
     "deliveries_params",
     "delivery",
+    "ending_params",
     "group",
     "group_params",
     "json_text",
@@ -327,3 +330,27 @@ def references(
         )
         for row in people
     }
+
+
+def audit_params(entry: AuditEntry, codec: Codec) -> dict[str, Any]:
+    """The parameters of ``insert_audit``."""
+    return {
+        "at": codec.instant(entry.at),
+        "actor": entry.actor,
+        "action": entry.action.value,
+        "tenant": entry.tenant,
+        "webhook_id": entry.webhook_id,
+        "detail": entry.detail,
+    }
+
+
+def ending_params(
+    actor: str,
+    at: dt.datetime,
+    codec: Codec,
+    *,
+    only: str | None = None,
+    keep: str | None = None,
+) -> dict[str, Any]:
+    """The parameters of ``end_sessions``."""
+    return {"actor": actor, "at": codec.instant(at), "only": only, "keep": keep}

@@ -20,6 +20,7 @@ from workhooks.domain.clients import Client, SigningKey
 from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryQuery
 from workhooks.domain.external_references import custom_keys
 from workhooks.domain.groups import GroupKind, PersonGroup, check_parent, group_has_subgroups
+from workhooks.domain.operators import AuditEntry, client_actor
 from workhooks.domain.reads import WorkInterruptionQuery
 from workhooks.domain.records import Person, WorkInterruption
 from workhooks.domain.webhooks import NewWebhook, Webhook, check_webhook_limit
@@ -120,9 +121,15 @@ class SqlCommon:
         return rows.webhook(row, self._codec, self._sealer)
 
     # -- clients ----------------------------------------------------------------------
-    async def add_client(self, client: Client) -> None:
-        """Register a client."""
-        await self._change("insert_client", rows.client_params(client, self._codec))
+    async def add_client(self, client: Client, *, audit: AuditEntry | None = None) -> None:
+        """Register a client, audited in the same transaction."""
+        params = rows.client_params(client, self._codec)
+
+        def script() -> Script[None]:
+            yield count("insert_client", params)
+            yield from self._audited(audit)
+
+        await self._writing(script())
 
     async def get_client(self, client_id: str) -> Client | None:
         """Return a client by id."""
@@ -134,17 +141,41 @@ class SqlCommon:
         found = await self._rows("list_clients", tenant=tenant)
         return [rows.client(r, self._codec) for r in found]
 
-    async def revoke_client(self, client_id: str, *, at: dt.datetime) -> Client | None:
-        """Revoke a client (a revoked one keeps its first revocation time)."""
+    async def revoke_client(
+        self, client_id: str, *, at: dt.datetime, audit: AuditEntry | None = None
+    ) -> Client | None:
+        """Revoke a client (a revoked one keeps its first revocation time), end its portal
+        sessions and audit, in one transaction."""
         params = {"id": client_id, "at": self._codec.instant(at)}
-        row = await self._change_row("revoke_client", params)
+        row = await self._writing(self._client_change(one("revoke_client", params), at, audit))
         return None if row is None else rows.client(row, self._codec)
 
-    async def set_client_secret(self, client_id: str, secret_hash: str) -> Client | None:
-        """Replace a live client's secret hash; None when unknown or revoked."""
+    async def set_client_secret(
+        self, client_id: str, secret_hash: str, *, at: dt.datetime, audit: AuditEntry | None = None
+    ) -> Client | None:
+        """Replace a live client's secret hash, end its portal sessions and audit, in one
+        transaction; None when unknown or revoked."""
         params = {"id": client_id, "secret_hash": secret_hash}
-        row = await self._change_row("set_client_secret", params)
+        changed = one("set_client_secret", params)
+        row = await self._writing(self._client_change(changed, at, audit))
         return None if row is None else rows.client(row, self._codec)
+
+    def _client_change(
+        self, change: Step, at: dt.datetime, audit: AuditEntry | None
+    ) -> Script[Row | None]:
+        """Run ``change`` (it returns the client's row, or none); when it found the client,
+        end the client's portal sessions at ``at`` and append ``audit``."""
+        row: Row | None = yield change
+        if row is not None:
+            actor = client_actor(row["id"])
+            yield count("end_sessions", rows.ending_params(actor, at, self._codec))
+            yield from self._audited(audit)
+        return row
+
+    def _audited(self, audit: AuditEntry | None) -> Script[None]:
+        """Append ``audit`` to the audit log, when there is one."""
+        if audit is not None:
+            yield count("insert_audit", rows.audit_params(audit, self._codec))
 
     async def add_signing_key(self, key: SigningKey) -> None:
         """Store a new token signing key (it signs from now on, as the newest)."""

@@ -23,35 +23,11 @@ from workhooks.domain.search import (
 from workhooks.domain.webhooks import cursor_moved_back
 from workhooks.storage import rows
 from workhooks.storage.console import delivery_query, webhook_query
-from workhooks.storage.rows import Codec, Row
+from workhooks.storage.rows import Codec, Row, audit_params, ending_params
 from workhooks.storage.scripts import Script, Step, count, one
 from workhooks.storage.sql_common import SqlCommon
 
-__all__ = ["SqlConsole", "audit_params", "ending_params"]
-
-
-def audit_params(entry: AuditEntry, codec: Codec) -> dict[str, Any]:
-    """The parameters of ``insert_audit``."""
-    return {
-        "at": codec.instant(entry.at),
-        "actor": entry.actor,
-        "action": entry.action.value,
-        "tenant": entry.tenant,
-        "webhook_id": entry.webhook_id,
-        "detail": entry.detail,
-    }
-
-
-def ending_params(
-    actor: str,
-    at: dt.datetime,
-    codec: Codec,
-    *,
-    only: str | None = None,
-    keep: str | None = None,
-) -> dict[str, Any]:
-    """The parameters of ``end_sessions``."""
-    return {"actor": actor, "at": codec.instant(at), "only": only, "keep": keep}
+__all__ = ["SqlConsole"]
 
 
 def _session_params(session: ConsoleSession, codec: Codec) -> dict[str, Any]:
@@ -268,12 +244,11 @@ class SqlConsole(SqlCommon):
     ) -> bool:
         """Disable and audit in one transaction."""
         params = {"tenant": tenant, "id": webhook_id, "reason": reason}
-        audited = audit_params(audit, self._codec)
 
         def script() -> Script[bool]:
             if (yield count("disable_webhook", params)) != 1:
                 return False
-            yield count("insert_audit", audited)
+            yield from self._audited(audit)
             return True
 
         return await self._writing(script())
@@ -283,13 +258,13 @@ class SqlConsole(SqlCommon):
     ) -> bool:
         """Bring the retry time forward to ``now`` and audit, in one transaction."""
         key = {"tenant": tenant, "id": webhook_id}
-        at, audited = self._codec.instant(now), audit_params(audit, self._codec)
+        at = self._codec.instant(now)
 
         def script() -> Script[bool]:
             if (yield one("enabled_webhook_cursor", key)) is None:
                 return False
             yield count("retry_webhook_now", key, now=at)
-            yield count("insert_audit", audited)
+            yield from self._audited(audit)
             return True
 
         retried = await self._writing(script())
@@ -364,16 +339,19 @@ class SqlConsole(SqlCommon):
             yield count("rewind_webhook", key, cursor=cursor)
             yield count("unsettle_tenant", tenant=tenant, cursor=cursor)
         yield count("retry_webhook_now", key, now=self._codec.instant(now))
-        yield count("insert_audit", audit_params(audit, self._codec))
+        yield from self._audited(audit)
         return moved
 
-    async def record_test_delivery(self, attempt: DeliveryAttempt) -> None:
-        """The attempt and its summary, in one transaction."""
+    async def record_test_delivery(
+        self, attempt: DeliveryAttempt, *, audit: AuditEntry | None = None
+    ) -> None:
+        """The attempt, its summary and the audit entry, in one transaction."""
         params = _test_delivery_params(attempt, self._codec)
 
         def script() -> Script[None]:
             yield count("insert_test_attempt", params)
             yield count("insert_test_delivery", params)
+            yield from self._audited(audit)
 
         await self._writing(script())
 
