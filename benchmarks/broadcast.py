@@ -105,7 +105,11 @@ def _summary(turns: list[dict[str, Any]], drain: dict[str, Any]) -> dict[str, An
         "deliveries": middle["deliveries"],
         "turns_seconds": [t["seconds"] for t in turns],
         "cpu_per_delivery_us": per_delivery * 1e6,
-        "cpu_ratio_to_drain": per_delivery * 1e6 / drain["cpu_per_delivery_us"],
+        "cpu_ratio_to_drain": (
+            per_delivery * 1e6 / drain["cpu_per_delivery_us"]
+            if drain["cpu_per_delivery_us"]
+            else None  # the drain used less CPU than one clock tick shows
+        ),
     }
 
 

@@ -99,6 +99,8 @@ def _broadcast_cpu(store: dict[str, Any], results: dict[str, Any]) -> Found:
     if not runs:
         return None
     ratio = runs[0]["cpu_ratio_to_drain"]
+    if ratio is None:
+        return None
     return f"{runs[0]['webhooks']:,} webhooks: {ratio:.2f}×", ratio <= 2.0
 
 

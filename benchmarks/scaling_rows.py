@@ -128,7 +128,11 @@ def _broadcast_rows(stores: Sequence[dict[str, Any]]) -> list[tuple[str, list[st
                 if run is None
                 else f"{run['seconds']:.3f} s (first after {run['first_ms']:.0f} ms); "
                 f"{run['cpu_per_delivery_us']:.0f} µs "
-                f"({run['cpu_ratio_to_drain']:.2f}× the drain's)"
+                + (
+                    f"({run['cpu_ratio_to_drain']:.2f}× the drain's)"
+                    if run["cpu_ratio_to_drain"] is not None
+                    else "(the drain's CPU was below one clock tick)"
+                )
             )
         label = (
             f"broadcast: one change to {n:,} webhooks of one tenant: all received after "

@@ -110,7 +110,7 @@ class Sizes:
             idle_active_rate=40,
             idle_active_seconds=0.3,
             broadcast_webhooks=(1, 4),
-            broadcast_drain=20,
+            broadcast_drain=400,  # enough worker CPU to show in 10 ms ticks (20 could read 0)
             broadcast_repeats=1,
             broadcast_min_deliveries=1,
             tenants_counts=(1, 3),

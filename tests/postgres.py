@@ -25,7 +25,7 @@ ADMIN_URL = os.environ.get(
 TABLES = (
     "tenants, clients, signing_keys, people, work_interruptions, person_references, webhooks, "
     "delivery_attempts, deliveries, person_groups, person_group_members, operators, audit_log, "
-    "lag_samples, console_sessions"
+    "lag_samples, console_sessions, test_event_slots"
 )
 
 

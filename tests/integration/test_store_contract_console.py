@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 
@@ -19,7 +20,10 @@ from workhooks.domain.operators import AuditAction, AuditEntry, ConsoleSession, 
 from workhooks.domain.records import PersonDraft
 from workhooks.domain.search import DeliverySearch, LagSample, WebhookSearch
 from workhooks.domain.webhooks import WebhookStatus
+from workhooks.storage.postgres.store import PostgresStore
 from workhooks.storage.protocol import Store
+from workhooks.storage.sqlite.store import SqliteStore
+from workhooks.testing import sealer_for_tests
 
 
 def _entry(action: AuditAction, webhook_id: str | None = None, tenant: str = "acme") -> AuditEntry:
@@ -384,3 +388,34 @@ async def test_expired_sessions_are_forgotten_when_a_new_one_begins(store: Store
         dataclasses.replace(_session("new"), created_at=T0 + dt.timedelta(minutes=2))
     )
     assert await store.end_sessions("operator:ada", at=T0) == 1  # only "new" was kept
+
+
+async def test_test_event_slots_follow_the_rule_per_webhook(store: Store) -> None:
+    """Five slots a minute per webhook: the sixth answers the seconds to wait and takes
+    nothing; another webhook is not held back; a slot frees once out of the window."""
+    for second in range(5):
+        assert await store.take_test_event_slot("w1", now=T0 + dt.timedelta(seconds=second)) is None
+    assert await store.take_test_event_slot("w2", now=T0 + dt.timedelta(seconds=5)) is None
+    assert await store.take_test_event_slot("w1", now=T0 + dt.timedelta(seconds=30)) == 30
+    assert await store.take_test_event_slot("w1", now=T0 + dt.timedelta(seconds=31)) == 29
+    later = T0 + dt.timedelta(seconds=60, microseconds=1)
+    assert await store.take_test_event_slot("w1", now=later) is None
+    assert await store.take_test_event_slot("w1", now=later) == 1
+
+
+async def test_test_event_slots_hold_across_processes(
+    sql_store: SqliteStore | PostgresStore,
+) -> None:
+    """Two API processes of one database taking slots at once: exactly five are given."""
+    other: SqliteStore | PostgresStore
+    if isinstance(sql_store, SqliteStore):
+        other = SqliteStore(sql_store._path, sealer=sealer_for_tests())
+    else:
+        other = PostgresStore(sql_store._dsn, sealer=sealer_for_tests())
+    await other.open()
+    try:
+        takers = [sql_store, other] * 6
+        waits = await asyncio.gather(*(s.take_test_event_slot("w1", now=T0) for s in takers))
+    finally:
+        await other.close()
+    assert sorted(waits, key=lambda w: w or 0) == [None] * 5 + [60] * 7

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import msgspec
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,10 +15,9 @@ from workhooks.domain.deliveries import (
     is_test_message,
     message_id,
     message_id_of_test,
+    wait_for_test_slot,
 )
 from workhooks.domain.signing import delivery_headers, signature_matches
-from workhooks.errors import RateLimitedError
-from workhooks.services.test_events import PerWebhookLimit
 
 WEBHOOK = "6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f"
 T0 = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
@@ -72,15 +70,15 @@ def test_test_event_body_is_marked_and_holds_only_an_example() -> None:
 
 
 def test_five_test_events_a_minute_per_webhook() -> None:
-    """The sixth test of a webhook within a minute waits for the first to leave the window."""
-    limit = PerWebhookLimit()
-    for second in range(5):
-        limit.take("w1", now=T0 + dt.timedelta(seconds=second))
-    limit.take("w2", now=T0 + dt.timedelta(seconds=5))  # another webhook is not held back
-    with pytest.raises(RateLimitedError) as refused:
-        limit.take("w1", now=T0 + dt.timedelta(seconds=30))
-    assert refused.value.retry_after_seconds == 30
-    limit.take("w1", now=T0 + dt.timedelta(seconds=60, microseconds=1))
+    """A sixth test within a minute waits, in whole seconds, for the oldest of the last five
+    to leave the window; older tests do not count."""
+    five = [T0 + dt.timedelta(seconds=s) for s in range(5)]
+    assert wait_for_test_slot(five[:4], now=T0 + dt.timedelta(seconds=5)) is None
+    assert wait_for_test_slot(five, now=T0 + dt.timedelta(seconds=30)) == 30
+    assert wait_for_test_slot(five, now=T0 + dt.timedelta(seconds=59, milliseconds=500)) == 1
+    assert wait_for_test_slot(five, now=T0 + dt.timedelta(seconds=60, microseconds=1)) is None
+    six = [T0 - dt.timedelta(seconds=30), *five]
+    assert wait_for_test_slot(six, now=T0 + dt.timedelta(seconds=10)) == 50
 
 
 def test_the_consumer_sdk_knows_the_test_event_by_the_change_type_the_server_sends() -> None:

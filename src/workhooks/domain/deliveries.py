@@ -9,12 +9,16 @@ the id ``msg_<webhook id>_test_<16 hex digits>``, record 0 and change version 0.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = [
     "MAX_EXCERPT_BYTES",
+    "TEST_EVENTS_PER_WINDOW",
+    "TEST_EVENT_WINDOW",
     "Delivery",
     "DeliveryAttempt",
     "DeliveryQuery",
@@ -25,6 +29,7 @@ __all__ = [
     "message_id",
     "message_id_of_test",
     "summarize",
+    "wait_for_test_slot",
 ]
 
 MAX_EXCERPT_BYTES = 64 * 1024
@@ -53,6 +58,27 @@ def message_id_of_test(webhook_id: str, nonce: str) -> str:
     ``nonce`` is 16 random hex digits drawn by the caller: every test is a delivery of its own.
     """
     return f"msg_{webhook_id}{_TEST}{nonce}"
+
+
+TEST_EVENTS_PER_WINDOW = 5
+TEST_EVENT_WINDOW = dt.timedelta(minutes=1)
+"""A webhook may send ``TEST_EVENTS_PER_WINDOW`` test events within any ``TEST_EVENT_WINDOW``."""
+
+
+def wait_for_test_slot(
+    taken: Iterable[dt.datetime],
+    *,
+    now: dt.datetime,
+    per_window: int = TEST_EVENTS_PER_WINDOW,
+    window: dt.timedelta = TEST_EVENT_WINDOW,
+) -> int | None:
+    """Whole seconds (at least 1) until a webhook whose test events went out at ``taken``
+    may send another; None when it may now."""
+    recent = sorted(t for t in taken if t > now - window)
+    if len(recent) < per_window:
+        return None
+    frees_at = recent[-per_window] + window
+    return max(1, math.ceil((frees_at - now).total_seconds()))
 
 
 def excerpt(text: str, limit: int) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from workhooks.domain.deliveries import Delivery, DeliveryAttempt
+from workhooks.domain.deliveries import TEST_EVENTS_PER_WINDOW, Delivery, DeliveryAttempt
 from workhooks.domain.operators import AuditAction, AuditEntry
 from workhooks.domain.search import (
     MAX_PAGE,
@@ -24,9 +24,9 @@ from workhooks.domain.search import (
     WebhookState,
 )
 from workhooks.domain.webhooks import Webhook, WebhookStatus, destination_origin
-from workhooks.errors import ConflictError, InvalidRequestError, NotFoundError
+from workhooks.errors import ConflictError, InvalidRequestError, NotFoundError, RateLimitedError
 from workhooks.services.clock import Clock
-from workhooks.services.test_events import EventSender, PerWebhookLimit, send_test_event
+from workhooks.services.test_events import EventSender, send_test_event
 from workhooks.storage.console import ConsoleStore
 from workhooks.storage.protocol import BacklogReport, HistoryStore, WebhookStore
 
@@ -90,13 +90,11 @@ class ConsoleService:
         *,
         wake: Callable[[str], None],
         sender: EventSender,
-        test_limit: PerWebhookLimit | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._wake = wake
         self._sender = sender
-        self._test_limit = test_limit or PerWebhookLimit()
 
     def now(self) -> dt.datetime:
         """The service's current instant (pages show ages relative to it)."""
@@ -296,7 +294,17 @@ class ConsoleService:
         back-off are never touched. ``RateLimitedError`` past a few per minute per webhook.
         """
         webhook = await self._enabled(tenant, webhook_id)
-        self._test_limit.take(webhook_id, now=self._clock.now())
+        wait = await self._store.take_test_event_slot(webhook_id, now=self._clock.now())
+        if wait is not None:
+            error = RateLimitedError(
+                "Too many test events for this webhook",
+                reasons=(
+                    f"webhook: at most {TEST_EVENTS_PER_WINDOW} test events a minute; "
+                    f"try again in {wait} seconds",
+                ),
+            )
+            error.retry_after_seconds = wait
+            raise error
         attempt = await send_test_event(self._sender, webhook, now=self._clock.now())
         outcome = f"{attempt.status_code or attempt.error_class} in {attempt.latency_ms:.0f} ms"
         audit = self._entry(actor, AuditAction.TEST_EVENT, tenant, webhook_id, outcome)

@@ -4,7 +4,8 @@ A test event goes out through the same ``Sender`` as deliveries (the SSRF guard 
 time, no redirects, the same timeout), signed and headed like any delivery, and lands in the
 delivery history as a delivery of its own (``msg_<webhook id>_test_<nonce>``, record 0,
 change version 0). It never touches the webhook: not its cursor, not its back-off, so it
-never counts toward disabling. Each webhook may send a few per minute.
+never counts toward disabling. Each webhook may send a few per minute, counted in the
+store so that the limit holds across every API process (``take_test_event_slot``).
 """
 
 from __future__ import annotations
@@ -21,12 +22,10 @@ from workhooks.domain.deliveries import DeliveryAttempt, excerpt, message_id_of_
 from workhooks.domain.retry import FailureClass
 from workhooks.domain.signing import delivery_headers
 from workhooks.domain.webhooks import Webhook
-from workhooks.errors import RateLimitedError
 
 __all__ = [
     "TEST_EXCERPT_BYTES",
     "EventSender",
-    "PerWebhookLimit",
     "SendOutcome",
     "send_test_event",
 ]
@@ -65,30 +64,6 @@ class EventSender(Protocol):
     async def send(self, url: str, *, headers: Mapping[str, str], body: bytes) -> SendOutcome:
         """POST ``body`` to ``url``; never raises for network trouble."""
         ...
-
-
-class PerWebhookLimit:
-    """At most ``per_window`` test events per webhook within ``window`` (in this process)."""
-
-    def __init__(self, *, per_window: int = 5, window: dt.timedelta = dt.timedelta(minutes=1)):
-        self._per_window = per_window
-        self._window = window
-        self._sent: dict[str, list[dt.datetime]] = {}
-
-    def take(self, webhook_id: str, *, now: dt.datetime) -> None:
-        """Count one test of ``webhook_id``, or raise ``RateLimitedError`` with the wait."""
-        recent = [t for t in self._sent.get(webhook_id, ()) if t > now - self._window]
-        if len(recent) >= self._per_window:
-            wait = max(1, int((recent[0] + self._window - now).total_seconds() + 0.999))
-            error = RateLimitedError(
-                "Too many test events for this webhook",
-                reasons=(f"webhook: at most {self._per_window} test events per minute",),
-            )
-            error.retry_after_seconds = wait
-            raise error
-        recent.append(now)
-        self._sent = {k: v for k, v in self._sent.items() if v and v[-1] > now - self._window}
-        self._sent[webhook_id] = recent
 
 
 async def send_test_event(

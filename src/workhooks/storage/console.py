@@ -157,6 +157,11 @@ class ConsoleStore(LagStore, Protocol):
         None when the webhook is not enabled, deleted or unknown.
         """
 
+    async def take_test_event_slot(self, webhook_id: str, *, now: dt.datetime) -> int | None:
+        """Take one of the webhook's test events for ``now`` unless it has sent as many as it
+        may within the window (``wait_for_test_slot``): None when taken, else the seconds to
+        wait. Atomic across every process of the database."""
+
     async def record_test_delivery(
         self, attempt: DeliveryAttempt, *, audit: AuditEntry | None = None
     ) -> None:

@@ -6,7 +6,13 @@ import dataclasses
 import datetime as dt
 
 from workhooks.domain.clients import Client
-from workhooks.domain.deliveries import Delivery, DeliveryAttempt, DeliveryStatus
+from workhooks.domain.deliveries import (
+    TEST_EVENT_WINDOW,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    wait_for_test_slot,
+)
 from workhooks.domain.operators import AuditEntry, ConsoleSession, Operator
 from workhooks.domain.records import WorkInterruption
 from workhooks.domain.search import (
@@ -49,8 +55,8 @@ def _delivery_matches(tenant: str, d: Delivery, search: DeliverySearch) -> bool:
 
 
 class InMemoryConsole:
-    """Mixed into ``InMemoryStore``, which owns the dictionaries read here (the lag samples
-    and the sessions are this half's own, made on first use)."""
+    """Mixed into ``InMemoryStore``, which owns the dictionaries read here (the lag samples,
+    the sessions and the test-event slots are this half's own, made on first use)."""
 
     _clients: dict[str, Client]
     _webhooks: dict[str, Webhook]
@@ -304,6 +310,15 @@ class InMemoryConsole:
         """Sorted tenant names of the clients."""
         names = sorted({c.tenant for c in self._clients.values()})
         return [t for t in names if after is None or t > after][:limit]
+
+    async def take_test_event_slot(self, webhook_id: str, *, now: dt.datetime) -> int | None:
+        """Take a slot unless the rule says wait (no await: atomic)."""
+        slots: dict[str, list[dt.datetime]] = self.__dict__.setdefault("_test_slots", {})
+        recent = [t for t in slots.get(webhook_id, ()) if t > now - TEST_EVENT_WINDOW]
+        wait = wait_for_test_slot(recent, now=now)
+        if wait is None:
+            slots[webhook_id] = [*recent, now]
+        return wait
 
     def _lags(self) -> dict[dt.datetime, LagSample]:
         found: dict[dt.datetime, LagSample] | None = getattr(self, "_lag_samples", None)

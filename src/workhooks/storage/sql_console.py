@@ -10,7 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from workhooks.domain.deliveries import DeliveryAttempt, summarize
+from workhooks.domain.deliveries import (
+    TEST_EVENT_WINDOW,
+    DeliveryAttempt,
+    summarize,
+    wait_for_test_slot,
+)
 from workhooks.domain.operators import AuditAction, AuditEntry, ConsoleSession, Operator
 from workhooks.domain.search import (
     DeliverySearch,
@@ -24,7 +29,7 @@ from workhooks.domain.webhooks import cursor_moved_back
 from workhooks.storage import rows
 from workhooks.storage.console import delivery_query, webhook_query
 from workhooks.storage.rows import Codec, Row, audit_params, ending_params
-from workhooks.storage.scripts import Script, Step, count, one
+from workhooks.storage.scripts import Script, Step, count, every, one
 from workhooks.storage.sql_common import SqlCommon
 
 __all__ = ["SqlConsole"]
@@ -341,6 +346,24 @@ class SqlConsole(SqlCommon):
         yield count("retry_webhook_now", key, now=self._codec.instant(now))
         yield from self._audited(audit)
         return moved
+
+    async def take_test_event_slot(self, webhook_id: str, *, now: dt.datetime) -> int | None:
+        """Under the webhook's test-event lock: read its recent slots, take one when the
+        rule allows (and forget those out of the window), in one transaction."""
+        since = self._codec.instant(now - TEST_EVENT_WINDOW)
+        key = {"webhook_id": webhook_id, "since": since}
+
+        def script() -> Script[int | None]:
+            yield every("lock_test_events", key)
+            found = yield every("test_event_slots", key)
+            taken = [self._codec.read_instant(r["taken_at"]) for r in found]
+            wait = wait_for_test_slot(taken, now=now)
+            if wait is None:
+                yield count("purge_test_event_slots", key)
+                yield count("insert_test_event_slot", key, taken_at=self._codec.instant(now))
+            return wait
+
+        return await self._writing(script())
 
     async def record_test_delivery(
         self, attempt: DeliveryAttempt, *, audit: AuditEntry | None = None

@@ -232,3 +232,21 @@ ON CONFLICT (minute) DO UPDATE SET lag_seconds = MAX(lag_seconds, excluded.lag_s
 -- name: purge_lag_samples
 -- Forget the lag samples of the minutes before :before.
 DELETE FROM lag_samples WHERE minute < :before
+
+-- name: lock_test_events
+-- One taker of a webhook's test-event slots at a time: a write transaction (BEGIN IMMEDIATE)
+-- holds the file's only write lock already, across processes, so this takes nothing more.
+SELECT :webhook_id AS webhook_id
+
+-- name: test_event_slots
+-- When the webhook's test events within the window (since :since) were taken.
+SELECT taken_at FROM test_event_slots WHERE webhook_id = :webhook_id AND taken_at > :since
+ORDER BY taken_at
+
+-- name: purge_test_event_slots
+-- Forget the webhook's slots that have left the window.
+DELETE FROM test_event_slots WHERE webhook_id = :webhook_id AND taken_at <= :since
+
+-- name: insert_test_event_slot
+-- Take one test-event slot of the webhook.
+INSERT INTO test_event_slots (webhook_id, taken_at) VALUES (:webhook_id, :taken_at)
