@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +77,24 @@ def follow(driver: WebDriver, element: WebElement) -> None:
     """Click something that loads a new page, and wait until the old page is gone."""
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 10).until(lambda _: _gone(page))
+
+
+def _gone(page: WebElement) -> bool:
+    """Whether ``page`` (an element of the page before) no longer belongs to the document.
+
+    While the new page replaces it, chromedriver may answer "Node with given id does not
+    belong to the document" instead of a stale element reference: gone as well.
+    """
+    try:
+        page.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in (exc.msg or ""):
+            return True
+        raise
+    return False
 
 
 def submit(driver: WebDriver) -> None:
