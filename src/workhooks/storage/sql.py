@@ -17,7 +17,12 @@ from workhooks import __version__
 from workhooks.errors import SchemaTooNewError
 
 __all__ = [
+    "DIALECT_FILES",
+    "SHARED_FILE",
+    "SHARED_PACKAGE",
+    "VOCABULARY_FILES",
     "Query",
+    "load_dialect",
     "load_migrations",
     "load_named_queries",
     "numbered_query",
@@ -99,19 +104,27 @@ def load_named_queries(
     }
 
 
+SHARED_PACKAGE, SHARED_FILE = "workhooks.storage", "shared.sql"
+"""The statements both dialects run as they are, written once."""
 VOCABULARY_FILES = ("queries.sql", "groups.sql", "console.sql")
-"""Files both dialects hold, declaring the same names with the same parameters."""
+"""Files both dialects hold, declaring the same names with the same parameters (each its
+own way; a statement written alike in both belongs in ``SHARED_FILE``)."""
 DIALECT_FILES = ("writes.sql", "delivery.sql")
 """Files of statements one dialect runs its own way, under names of their own."""
 
 
 def load_dialect(package: str, *, numbered: bool = False) -> dict[str, Query]:
-    """Every named query of a dialect's files, in one vocabulary (a store's ``Q``)."""
-    return {
-        name: query
-        for filename in (*VOCABULARY_FILES, *DIALECT_FILES)
-        for name, query in load_named_queries(package, filename, numbered=numbered).items()
-    }
+    """Every named query of the shared file and a dialect's files, in one vocabulary (a
+    store's ``Q``); a name defined twice is a ``ValueError``."""
+    files = [(SHARED_PACKAGE, SHARED_FILE)]
+    files += [(package, filename) for filename in (*VOCABULARY_FILES, *DIALECT_FILES)]
+    vocabulary: dict[str, Query] = {}
+    for source, filename in files:
+        for name, query in load_named_queries(source, filename, numbered=numbered).items():
+            if name in vocabulary:
+                raise ValueError(f"query {name!r} of {source}/{filename} is defined twice")
+            vocabulary[name] = query
+    return vocabulary
 
 
 def _query(name: str, body: str, *, numbered: bool) -> Query:

@@ -1,4 +1,6 @@
--- The named queries of org-groups and circles, alike in both SQL stores.
+-- The named queries of org-groups and circles that PostgreSQL writes its own way, alike in name
+-- and parameters in both SQL stores (see sqlite/groups.sql); those written alike are in
+-- ../shared.sql.
 
 -- name: group_ancestors
 -- The group :id and every group above it, one primary-key lookup per step (see
@@ -14,40 +16,10 @@ WITH RECURSIVE up(id, parent_id) AS (
 )
 SELECT id FROM up
 
--- name: get_group
--- One group (its people apart).
-SELECT id, name, parent_id FROM person_groups WHERE tenant = :tenant AND kind = :kind AND id = :id
-
--- name: upsert_group
--- Create or replace a group (its people apart).
-INSERT INTO person_groups (tenant, kind, id, name, parent_id)
-VALUES (:tenant, :kind, :id, :name, :parent_id)
-ON CONFLICT (tenant, kind, id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id
-
--- name: group_members
--- A group's people.
-SELECT person_id FROM person_group_members
-WHERE tenant = :tenant AND kind = :kind AND group_id = :id
-ORDER BY person_id
-
--- name: delete_group_members
--- Remove a group's people.
-DELETE FROM person_group_members WHERE tenant = :tenant AND kind = :kind AND group_id = :id
-
 -- name: insert_group_members
 -- Add people (:people, a list) to a group.
 INSERT INTO person_group_members (tenant, kind, group_id, person_id)
 SELECT :tenant, :kind, :id, p FROM unnest(:people::bigint[]) AS p
-
--- name: group_has_children
--- Whether org-groups hang below the group.
-SELECT EXISTS (
-    SELECT 1 FROM person_groups WHERE tenant = :tenant AND kind = :kind AND parent_id = :id
-)
-
--- name: delete_group
--- Delete a group.
-DELETE FROM person_groups WHERE tenant = :tenant AND kind = :kind AND id = :id
 
 -- name: people_in_groups
 -- The people of the groups :ids and of every group below them. Each step is an index lookup

@@ -1,45 +1,17 @@
--- The named queries of the console and the delivery portal (see storage/console.py), alike in
--- name and parameters in both SQL stores (see postgres/console.sql;
--- tests/unit/test_query_vocabulary.py holds them together).
-
--- name: insert_operator
--- Store an operator account; nothing when the name is taken.
-INSERT INTO operators (name, password_hash, created_at)
-VALUES (:name, :password_hash, :created_at)
-ON CONFLICT (name) DO NOTHING
-
--- name: get_operator
--- An operator by name.
-SELECT * FROM operators WHERE name = :name
-
--- name: set_operator_password
--- Replace an operator's password hash.
-UPDATE operators SET password_hash = :password_hash WHERE name = :name
+-- The named queries of the console and the delivery portal (see storage/console.py) that
+-- SQLite writes its own way, alike in name and parameters in both SQL stores (see
+-- postgres/console.sql); those written alike are in ../shared.sql
+-- (tests/unit/test_query_vocabulary.py holds them together).
 
 -- name: disable_operator
 -- Disable an operator; disabling twice keeps the first time.
 UPDATE operators SET disabled_at = COALESCE(disabled_at, :at) WHERE name = :name
-
--- name: session_live
--- Whether a session is kept, not ended and not expired (a primary-key read).
-SELECT 1 FROM console_sessions WHERE id = :id AND ended_at IS NULL AND expires_at > :now
 
 -- name: end_sessions
 -- End an actor's live sessions: :only that one, or all but :keep (over the actor's index).
 UPDATE console_sessions SET ended_at = :at
 WHERE actor = :actor AND ended_at IS NULL AND expires_at > :at
     AND (:only IS NULL OR id = :only) AND (:keep IS NULL OR id <> :keep)
-
--- name: live_sessions
--- An actor's sessions neither ended nor expired, newest first.
-SELECT * FROM console_sessions
-WHERE actor = :actor AND ended_at IS NULL AND expires_at > :now
-ORDER BY created_at DESC, id
-
--- name: insert_audit
--- Append one entry to the audit log.
-INSERT INTO audit_log (at, actor, action, tenant, webhook_id, detail)
-VALUES (:at, :actor, :action, :tenant, :webhook_id, :detail)
 
 -- name: list_audit
 -- The latest audit entries (of one tenant when :tenant is given), newest first.
@@ -160,34 +132,15 @@ ORDER BY minute
 SELECT cursor FROM webhooks
 WHERE tenant = :tenant AND id = :id AND status = 'Enabled' AND deleted_at IS NULL
 
--- name: disable_webhook
--- Disable an enabled live webhook for good, with the operator's reason.
-UPDATE webhooks SET status = 'Disabled', disabled_reason = :reason, next_attempt_at = NULL
-WHERE tenant = :tenant AND id = :id AND status = 'Enabled' AND deleted_at IS NULL
-
--- name: retry_webhook_now
--- Cut a webhook's back-off short: a retry time after :now becomes :now.
-UPDATE webhooks SET next_attempt_at = :now
-WHERE tenant = :tenant AND id = :id AND next_attempt_at > :now
-
 -- name: first_version_since
 -- The first change tried since :since; test events (change version 0) name no change, so
 -- they never move a cursor.
 SELECT MIN(change_version) AS first_version FROM deliveries
 WHERE webhook_id = :id AND last_attempt_at >= :since AND change_version > 0
 
--- name: rewind_webhook
--- Move a webhook's cursor (back) to :cursor.
-UPDATE webhooks SET cursor = :cursor
-WHERE tenant = :tenant AND id = :id
-
 -- name: unsettle_tenant
 -- A webhook moved back to :cursor: the tenant is settled no further than it.
 UPDATE tenants SET settled_head = MIN(settled_head, :cursor) WHERE tenant = :tenant
-
--- name: record_version
--- A work interruption's current change version, tombstone included.
-SELECT change_version FROM work_interruptions WHERE tenant = :tenant AND id = :id
 
 -- name: client_tenants
 -- Read from the clients' (tenant, created_at, id) index, stopping after :limit tenants.
@@ -196,57 +149,13 @@ WHERE :after IS NULL OR tenant > :after
 ORDER BY tenant
 LIMIT :limit
 
--- name: lag_samples
--- The lag samples of the minutes since :since, oldest first (over the primary key).
-SELECT minute, lag_seconds, behind FROM lag_samples WHERE minute >= :since ORDER BY minute
-
--- name: purge_sessions
--- Forget the sessions that expired before :before.
-DELETE FROM console_sessions WHERE expires_at < :before
-
--- name: insert_session
--- Keep a new session.
-INSERT INTO console_sessions (id, actor, tenant, created_at, expires_at)
-VALUES (:id, :actor, :tenant, :created_at, :expires_at)
-
--- name: insert_test_attempt
--- A test event's one attempt (no record, change version 0).
-INSERT INTO delivery_attempts (webhook_id, message_id, record_id, change_version, attempted_at,
-    succeeded, status_code, latency_ms, error_class, response_excerpt, next_attempt_at)
-VALUES (:webhook_id, :message_id, 0, 0, :attempted_at, :succeeded, :status_code, :latency_ms,
-    :error_class, :response_excerpt, NULL)
-
--- name: insert_test_delivery
--- A test event's delivery summary: one attempt, never retried.
-INSERT INTO deliveries (webhook_id, message_id, record_id, change_version, status, attempts,
-    first_attempt_at, last_attempt_at, last_status_code, last_error_class, next_attempt_at)
-VALUES (:webhook_id, :message_id, 0, 0, :status, 1, :attempted_at, :attempted_at,
-    :status_code, :error_class, NULL)
-
 -- name: upsert_lag_sample
 -- Keep the minute's lag sample, the larger of two workers'.
 INSERT INTO lag_samples (minute, lag_seconds, behind) VALUES (:minute, :lag_seconds, :behind)
 ON CONFLICT (minute) DO UPDATE SET lag_seconds = MAX(lag_seconds, excluded.lag_seconds),
     behind = MAX(behind, excluded.behind)
 
--- name: purge_lag_samples
--- Forget the lag samples of the minutes before :before.
-DELETE FROM lag_samples WHERE minute < :before
-
 -- name: lock_test_events
 -- One taker of a webhook's test-event slots at a time: a write transaction (BEGIN IMMEDIATE)
 -- holds the file's only write lock already, across processes, so this takes nothing more.
 SELECT :webhook_id AS webhook_id
-
--- name: test_event_slots
--- When the webhook's test events within the window (since :since) were taken.
-SELECT taken_at FROM test_event_slots WHERE webhook_id = :webhook_id AND taken_at > :since
-ORDER BY taken_at
-
--- name: purge_test_event_slots
--- Forget the webhook's slots that have left the window.
-DELETE FROM test_event_slots WHERE webhook_id = :webhook_id AND taken_at <= :since
-
--- name: insert_test_event_slot
--- Take one test-event slot of the webhook.
-INSERT INTO test_event_slots (webhook_id, taken_at) VALUES (:webhook_id, :taken_at)

@@ -1,38 +1,6 @@
--- The named queries every SQL store has, alike in name and parameters (see
--- postgres/queries.sql; tests/unit/test_query_vocabulary.py holds them together).
-
--- name: head_version
--- The tenant's latest committed change version (no row: none yet).
-SELECT head_version FROM tenants WHERE tenant = :tenant
-
--- name: insert_client
--- Register an API client.
-INSERT INTO clients (id, tenant, secret_hash, scopes, created_at)
-VALUES (:id, :tenant, :secret_hash, :scopes, :created_at)
-
--- name: get_client
--- One API client by id.
-SELECT id, tenant, secret_hash, scopes, created_at, revoked_at FROM clients WHERE id = :id
-
--- name: insert_signing_key_if_none
--- Store the first token signing key, unless there is one already.
-INSERT INTO signing_keys (kid, private_key, created_at)
-SELECT :kid, :private_key, :created_at WHERE NOT EXISTS (SELECT 1 FROM signing_keys)
-
--- name: get_signing_key
--- The oldest token signing key.
-SELECT kid, private_key, created_at FROM signing_keys ORDER BY created_at, kid LIMIT 1
-
--- name: get_person_any
--- One person by id, tombstone or live.
-SELECT id, badge_number, employee_number, change_version, deleted
-FROM people WHERE tenant = :tenant AND id = :id
-
--- name: get_work_interruption_any
--- One work interruption by id, tombstone or live.
-SELECT id, person_id, date, duration_in_minutes, start_time_in_minutes, end_time_in_minutes,
-    change_version, deleted
-FROM work_interruptions WHERE tenant = :tenant AND id = :id
+-- The named queries every SQL store has that SQLite writes its own way, alike in name and
+-- parameters in both (see postgres/queries.sql); those written alike are in ../shared.sql
+-- (tests/unit/test_query_vocabulary.py holds them together).
 
 -- name: read_changes
 -- The work interruptions (tombstones included) changed after :after, in version order:
@@ -52,14 +20,6 @@ VALUES (:id, :tenant, :destination_url, :collection, :secret, 'Enabled', :create
     :valid_until, COALESCE((SELECT head_version FROM tenants WHERE tenant = :tenant), 0),
     :external_references)
 RETURNING *
-
--- name: get_webhook
--- One webhook of the tenant, deleted or not.
-SELECT * FROM webhooks WHERE tenant = :tenant AND id = :id
-
--- name: list_webhooks
--- The tenant's webhooks that are not deleted, oldest first.
-SELECT * FROM webhooks WHERE tenant = :tenant AND deleted_at IS NULL ORDER BY created_at, id
 
 -- name: delete_webhook
 -- Soft-delete a webhook that is not deleted yet.
@@ -88,10 +48,6 @@ WHERE work_interruptions_head > settled_head
 UPDATE webhooks INDEXED BY webhooks_expiry SET status = 'Disabled', disabled_reason = 'expired'
 WHERE status = 'Enabled' AND valid_until <= :now
 
--- name: list_attempts
--- A webhook's most recent delivery attempts, newest first.
-SELECT * FROM delivery_attempts WHERE webhook_id = :webhook_id ORDER BY id DESC LIMIT :limit
-
 -- name: list_deliveries
 -- A webhook's deliveries matching the filters, newest last attempt first, keyset-paged
 -- on (last_attempt_at, message_id) after (:after_at, :after_id).
@@ -103,24 +59,6 @@ WHERE webhook_id = :webhook_id
     AND (:after_at IS NULL OR (last_attempt_at, message_id) < (:after_at, :after_id))
 ORDER BY last_attempt_at DESC, message_id DESC
 LIMIT :limit
-
--- name: get_delivery
--- One delivery summary.
-SELECT * FROM deliveries WHERE webhook_id = :webhook_id AND message_id = :message_id
-
--- name: delivery_attempts
--- One delivery's attempts, oldest first.
-SELECT * FROM delivery_attempts
-WHERE webhook_id = :webhook_id AND message_id = :message_id
-ORDER BY id
-
--- name: purge_attempts
--- Forget attempts made before :before (retention).
-DELETE FROM delivery_attempts WHERE attempted_at < :before
-
--- name: purge_deliveries
--- Forget deliveries last tried before :before (retention).
-DELETE FROM deliveries WHERE last_attempt_at < :before
 
 -- name: webhooks_by_status
 -- How many webhooks that are not deleted have each status.
@@ -175,50 +113,11 @@ WHERE tenant = :tenant
     AND person_id IN (SELECT value FROM json_each(:ids))
     AND key IN (SELECT value FROM json_each(:keys))
 
--- name: person_custom_references
--- One person's custom references, by key.
-SELECT key, value FROM person_references WHERE tenant = :tenant AND person_id = :id ORDER BY key
-
--- name: reference_owner
--- Who holds a custom reference value (unique per key within a tenant).
-SELECT person_id FROM person_references WHERE tenant = :tenant AND key = :key AND value = :value
-
--- name: upsert_person_reference
--- Set one custom reference of a person.
-INSERT INTO person_references (tenant, person_id, key, value) VALUES (:tenant, :id, :key, :value)
-ON CONFLICT (tenant, person_id, key) DO UPDATE SET value = excluded.value
-
--- name: delete_person_reference
--- Remove one custom reference of a person.
-DELETE FROM person_references WHERE tenant = :tenant AND person_id = :id AND key = :key
-
 -- name: list_clients
 -- The clients of :tenant (of every tenant when NULL), revoked ones included.
 SELECT id, tenant, secret_hash, scopes, created_at, revoked_at FROM clients
 WHERE :tenant IS NULL OR tenant = :tenant
 ORDER BY tenant, created_at, id
-
--- name: revoke_client
--- Revoke a client once (a revoked client keeps its first revocation time); the client.
-UPDATE clients SET revoked_at = coalesce(revoked_at, :at) WHERE id = :id
-RETURNING id, tenant, secret_hash, scopes, created_at, revoked_at
-
--- name: set_client_secret
--- Replace a client's secret hash unless it is revoked; the client.
-UPDATE clients SET secret_hash = :secret_hash WHERE id = :id AND revoked_at IS NULL
-RETURNING id, tenant, secret_hash, scopes, created_at, revoked_at
-
--- name: insert_signing_key
--- Store a token signing key.
-INSERT INTO signing_keys (kid, private_key, created_at) VALUES (:kid, :private_key, :created_at)
-
--- name: list_signing_keys
--- Every token signing key, oldest first.
-SELECT kid, private_key, created_at FROM signing_keys ORDER BY created_at, kid
-
--- name: set_signing_key_seal
--- Store a signing key sealed anew.
-UPDATE signing_keys SET private_key = :private_key WHERE kid = :kid
 
 -- name: webhook_secret_prefixes
 -- The distinct seal prefixes of the webhook secrets (which master keys they need).
@@ -227,7 +126,3 @@ SELECT DISTINCT substr(secret, 1, :size) AS prefix FROM webhooks
 -- name: webhook_secrets_not_starting
 -- The webhook secrets not sealed with :prefix.
 SELECT id, secret FROM webhooks WHERE substr(secret, 1, length(:prefix)) <> :prefix
-
--- name: set_webhook_secret
--- Store a webhook secret sealed anew.
-UPDATE webhooks SET secret = :secret WHERE id = :id
